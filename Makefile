@@ -1,0 +1,53 @@
+# Two commands are the contract (README): `make demo` and `make test`. Every target creates the
+# virtual environment when missing and installs the project into it, with torch pinned through
+# constraints.txt (torch==2.13.0, a CPU wheel on the project machines).
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+BENCH_VENV ?= .venv-bench
+export SKLEARN_RECSYS_DATA ?= $(abspath ../shared/data)
+# pip on the project machines warns about local index folders it skips; keep the log readable
+QUIET_PIP := { grep -v "^WARNING: Location 'file:" || true; }
+
+.PHONY: demo test lint bench docs clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip 2>&1 | $(QUIET_PIP)
+
+$(VENV)/.installed-dev: pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/pip install -q -c constraints.txt -e ".[dev]" 2>&1 | $(QUIET_PIP)
+	touch $@
+
+$(VENV)/.installed-docs: pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/pip install -q -c constraints.txt -e ".[dev,docs]" 2>&1 | $(QUIET_PIP)
+	touch $@
+
+demo: $(VENV)/.installed-dev
+	mkdir -p demo-output
+	$(BIN)/sklearn-recsys benchmark --output demo-output/benchmark.json \
+		--plot demo-output/precision_recall.png
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+
+test: lint
+	$(BIN)/python -m pytest -q -ra
+
+$(BENCH_VENV)/.installed: constraints.txt
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install -q -c constraints.txt ctgan 2>&1 | $(QUIET_PIP)
+	touch $@
+
+bench: $(VENV)/.installed-dev $(BENCH_VENV)/.installed
+	for script in benchmarks/bench_*.py; do \
+		echo "== $$script"; $(BIN)/python $$script; \
+	done
+
+docs: $(VENV)/.installed-docs
+	$(BIN)/mkdocs build --strict
+
+clean:
+	rm -rf $(VENV) $(BENCH_VENV) site demo-output

@@ -1,0 +1,179 @@
+"""The main job: train strategies on one split of a data set and compare them in a table.
+
+A *strategy* is a named factory ``f(data) -> estimator`` registered with
+:func:`register_strategy`; adding one is a few lines::
+
+    @register_strategy("lightgbm+focal", "featurizer + focal-loss LightGBM")
+    def _focal(data):
+        return make_pipeline(_featurizer(data), FocalLGBMClassifier(random_state=data.random_state))
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import (
+    average_precision_score,
+    balanced_accuracy_score,
+    f1_score,
+    recall_score,
+    roc_auc_score,
+)
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from tqdm.auto import tqdm
+
+from .datasets import label_loved, load_movielens, make_interactions
+from .features import InteractionFeaturizer
+from .model_selection import user_temporal_split
+
+__all__ = ["BenchmarkData", "STRATEGIES", "load_benchmark_data", "register_strategy",
+           "run_benchmark"]
+
+logger = logging.getLogger(__name__)
+
+DATASETS = ("synthetic", "ml-100k")
+
+
+@dataclasses.dataclass
+class BenchmarkData:
+    """One split of one data set, as every strategy factory receives it."""
+
+    name: str
+    X_train: pd.DataFrame
+    X_test: pd.DataFrame
+    y_train: pd.Series
+    y_test: pd.Series
+    item_info: pd.DataFrame | None = None
+    user_info: pd.DataFrame | None = None
+    random_state: int | None = 0
+
+
+@dataclasses.dataclass
+class Strategy:
+    name: str
+    description: str
+    factory: Callable[[BenchmarkData], object]
+
+
+#: name -> Strategy; filled by :func:`register_strategy`.
+STRATEGIES: dict[str, Strategy] = {}
+
+
+def register_strategy(name, description):
+    """Decorator registering ``factory(data) -> estimator`` under ``name``."""
+
+    def decorate(factory):
+        if name in STRATEGIES:
+            raise ValueError(f"strategy {name!r} is already registered")
+        STRATEGIES[name] = Strategy(name, description, factory)
+        return factory
+
+    return decorate
+
+
+def featurizer(data, **params):
+    """The shared featurizer of the benchmark pipelines (ids dropped, pandas output)."""
+    params.setdefault("random_state", data.random_state)
+    return InteractionFeaturizer(
+        item_info=data.item_info, user_info=data.user_info, keep_id_columns=False, **params
+    )
+
+
+@register_strategy("lightgbm", "InteractionFeaturizer + LightGBM (the baseline)")
+def _lightgbm(data):
+    from lightgbm import LGBMClassifier
+
+    return make_pipeline(
+        featurizer(data),
+        LGBMClassifier(n_estimators=300, learning_rate=0.05, num_leaves=31, subsample=0.8,
+                       subsample_freq=1, colsample_bytree=0.8, n_jobs=2, verbose=-1,
+                       random_state=data.random_state),
+    ).set_output(transform="pandas")
+
+
+@register_strategy("logistic", "InteractionFeaturizer + standardised logistic regression")
+def _logistic(data):
+    return make_pipeline(
+        featurizer(data), StandardScaler(), LogisticRegression(max_iter=1000)
+    ).set_output(transform="pandas")
+
+
+def load_benchmark_data(dataset="synthetic", *, data_home=None, n_interactions=100_000,
+                        test_size=0.2, random_state=0):
+    """Load a data set and split it per user in time (the benchmarks' protocol).
+
+    ``"synthetic"``: :func:`~sklearn_recsys.datasets.make_interactions` (label ``purchase``);
+    ``"ml-100k"``: MovieLens-100k with the "loved" label (rating == 5).
+    """
+    if dataset == "synthetic":
+        d = make_interactions(n_interactions=n_interactions, random_state=random_state)
+        X = d.interactions.drop(columns=d.target_name)
+        y = d.interactions[d.target_name]
+        item_info = d.item_info.drop(columns=["quality", "category", "price"])
+        user_info = None
+    elif dataset == "ml-100k":
+        d = load_movielens("100k", data_home=data_home)
+        X = d.interactions.drop(columns="rating")
+        y = label_loved(d.interactions)
+        item_info, user_info = d.item_info, d.user_info
+    else:
+        raise ValueError(f"dataset must be one of {list(DATASETS)}; got {dataset!r}.")
+    X_tr, X_te, y_tr, y_te = user_temporal_split(X, y, test_size=test_size)
+    return BenchmarkData(dataset, X_tr, X_te, y_tr, y_te, item_info, user_info, random_state)
+
+
+def _scores(estimator, X):
+    if hasattr(estimator, "predict_proba"):
+        return estimator.predict_proba(X)[:, 1]
+    return estimator.decision_function(X)
+
+
+def classification_table(y_true, y_score, y_pred):
+    """The benchmark's classification metrics for one strategy."""
+    y_true = np.asarray(y_true)
+    return {
+        "roc_auc": roc_auc_score(y_true, y_score),
+        "pr_auc": average_precision_score(y_true, y_score),
+        "f1_pos": f1_score(y_true, y_pred, zero_division=0),
+        "recall_pos": recall_score(y_true, y_pred, zero_division=0),
+        "balanced_acc": balanced_accuracy_score(y_true, y_pred),
+        "pos_rate_test": float(y_true.mean()),
+        "pos_rate_pred": float(np.mean(y_pred)),
+    }
+
+
+def run_benchmark(data, strategies=None, *, verbose=1):
+    """Fit each strategy on the training split and score it on the test split.
+
+    Returns
+    -------
+    table : DataFrame
+        One row per strategy: the metrics, fit and predict seconds.
+    scores : dict
+        Strategy name -> test scores (for plots).
+    """
+    names = list(STRATEGIES) if strategies is None else list(strategies)
+    unknown = [n for n in names if n not in STRATEGIES]
+    if unknown:
+        raise ValueError(f"unknown strategies {unknown}; available: {sorted(STRATEGIES)}")
+    rows, scores = [], {}
+    for name in tqdm(names, desc=f"benchmark {data.name}", disable=not verbose):
+        est = STRATEGIES[name].factory(data)
+        t0 = time.perf_counter()
+        est.fit(data.X_train, data.y_train)
+        fit_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        s = _scores(est, data.X_test)
+        pred = est.predict(data.X_test)
+        pred_s = time.perf_counter() - t0
+        scores[name] = s
+        rows.append({"strategy": name, **classification_table(data.y_test, s, pred),
+                     "fit_s": fit_s, "predict_s": pred_s})
+    return pd.DataFrame(rows).set_index("strategy"), scores

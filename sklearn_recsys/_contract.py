@@ -1,0 +1,251 @@
+"""The data contract of DESIGN.md section 2, implemented once.
+
+Every estimator, sampler and scorer of the package resolves its id columns, validates them and
+maps ids to indices through this module, so that error messages and the handling of unknown ids
+are the same everywhere.
+
+- ``X`` is a :class:`pandas.DataFrame` with one row per interaction; the id columns are named by
+  ``user_col`` / ``item_col`` (and ``group_col`` for ranking, ``time_col`` for temporal splits).
+- Ids are integers, strings or categories (finite floats are accepted too). NaN / missing or
+  infinite ids, booleans and datetimes are rejected with an error that names the column.
+- :class:`IdIndexer` maps the ids seen in ``fit`` to ``1 .. n`` and every other id to the reserved
+  unknown index ``0`` (cold start is normal, never an error).
+
+This module sits at the bottom of the package: it imports nothing else of ``sklearn_recsys``, so
+``metrics`` and ``datasets`` may use it without breaking the layering.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "UNKNOWN_INDEX",
+    "IdIndexer",
+    "check_columns",
+    "check_id_column",
+    "check_interactions",
+    "check_time_column",
+    "column_list",
+    "group_codes",
+    "resolve_id_columns",
+]
+
+#: Index reserved for ids not seen in ``fit`` (cold users and items).
+UNKNOWN_INDEX = 0
+
+
+def column_list(X, limit=12):
+    """Readable list of the columns of ``X`` for error messages."""
+    cols = [str(c) for c in X.columns]
+    if len(cols) > limit:
+        cols = cols[:limit] + ["..."]
+    return "[" + ", ".join(repr(c) for c in cols) + "]"
+
+
+def check_interactions(X, *, param="X"):
+    """Check that ``X`` is a non-empty interaction DataFrame.
+
+    Parameters
+    ----------
+    X : object
+        The candidate interaction table.
+    param : str, default="X"
+        Name used in error messages.
+
+    Returns
+    -------
+    X : pandas.DataFrame
+        ``X`` itself (never copied).
+    """
+    if not isinstance(X, pd.DataFrame):
+        raise TypeError(
+            f"{param} must be a pandas DataFrame with one row per interaction and id columns; "
+            f"got {type(X).__name__}."
+        )
+    if X.shape[0] == 0:
+        raise ValueError(f"{param} is empty: 0 rows (expected at least 1 interaction).")
+    return X
+
+
+def check_columns(X, **columns):
+    """Check that each named column parameter is a column of ``X``.
+
+    Parameters
+    ----------
+    X : pandas.DataFrame
+        Interaction table.
+    **columns : str or None
+        Parameter name -> column name, e.g. ``user_col="user_id"``. ``None`` values are skipped.
+
+    Raises
+    ------
+    ValueError
+        Naming the parameter, the column and the columns ``X`` has.
+    """
+    for param, col in columns.items():
+        if col is None:
+            continue
+        if col not in X.columns:
+            raise ValueError(
+                f"{param}={col!r} is not a column of X; columns are {column_list(X)}."
+            )
+
+
+def check_id_column(values, *, name):
+    """Validate one id column and return it as a :class:`pandas.Series`.
+
+    Parameters
+    ----------
+    values : array-like of shape (n_samples,)
+        Id values (a DataFrame column, a Series or an array).
+    name : str
+        How to name the column in error messages, e.g. ``"user_col='user_id'"``.
+
+    Returns
+    -------
+    ids : pandas.Series
+        The ids, unchanged.
+
+    Raises
+    ------
+    TypeError
+        For boolean, datetime, timedelta or complex ids.
+    ValueError
+        For missing (NaN / None) or infinite ids.
+    """
+    ids = values if isinstance(values, pd.Series) else pd.Series(np.asarray(values))
+    dtype = ids.dtype
+    if (
+        pd.api.types.is_bool_dtype(dtype)
+        or pd.api.types.is_datetime64_any_dtype(dtype)
+        or pd.api.types.is_timedelta64_dtype(dtype)
+        or pd.api.types.is_complex_dtype(dtype)
+    ):
+        raise TypeError(
+            f"{name} must hold integer, string or categorical ids; got dtype {dtype}."
+        )
+    missing = ids.isna().to_numpy()
+    if missing.any():
+        raise ValueError(
+            f"{name} has {int(missing.sum())} missing (NaN / None) ids, e.g. at row "
+            f"{int(np.flatnonzero(missing)[0])}; every interaction needs an id."
+        )
+    if pd.api.types.is_float_dtype(dtype):
+        arr = ids.to_numpy(dtype=float)
+        if not np.isfinite(arr).all():
+            raise ValueError(f"{name} holds inf ids; ids must be finite.")
+    return ids
+
+
+def check_time_column(values, *, name):
+    """Validate a time column: numeric or datetime, without missing values."""
+    times = values if isinstance(values, pd.Series) else pd.Series(np.asarray(values))
+    if not (
+        pd.api.types.is_numeric_dtype(times.dtype)
+        or pd.api.types.is_datetime64_any_dtype(times.dtype)
+    ) or pd.api.types.is_bool_dtype(times.dtype):
+        raise TypeError(
+            f"{name} must be numeric (e.g. Unix seconds) or datetime; got {times.dtype}."
+        )
+    if times.isna().any():
+        raise ValueError(f"{name} has {int(times.isna().sum())} missing timestamps.")
+    return times
+
+
+def group_codes(groups, *, name="groups"):
+    """Integer codes ``0 .. n_groups - 1`` for a group column, in order of first appearance.
+
+    Parameters
+    ----------
+    groups : array-like of shape (n_samples,)
+        Query / user ids (validated as ids).
+    name : str, default="groups"
+        Name used in error messages.
+
+    Returns
+    -------
+    codes : ndarray of shape (n_samples,), dtype int64
+    n_groups : int
+    """
+    ids = check_id_column(groups, name=name)
+    codes, uniques = pd.factorize(ids, sort=False)
+    return codes.astype(np.int64, copy=False), len(uniques)
+
+
+class IdIndexer:
+    """Map ids to contiguous indices with a reserved unknown index.
+
+    Ids seen in :meth:`fit` get ``1 .. n_ids`` (in sorted order when the ids are sortable); every
+    other id maps to :data:`UNKNOWN_INDEX` (``0``). Vectorised through :class:`pandas.Index`.
+
+    Parameters
+    ----------
+    name : str, default="ids"
+        How to name the column in error messages.
+
+    Attributes
+    ----------
+    ids_ : pandas.Index
+        The known ids; ``ids_[j]`` has index ``j + 1``.
+    n_indices_ : int
+        ``len(ids_) + 1``: the size of an embedding table including the unknown row.
+
+    Examples
+    --------
+    >>> from sklearn_recsys._contract import IdIndexer
+    >>> indexer = IdIndexer().fit(["b", "a", "b"])
+    >>> indexer.transform(["a", "b", "zzz"])
+    array([1, 2, 0])
+    >>> indexer.n_indices_
+    3
+    """
+
+    def __init__(self, name="ids"):
+        self.name = name
+
+    def fit(self, ids):
+        ids = check_id_column(ids, name=self.name)
+        uniques = pd.unique(ids.to_numpy() if not isinstance(ids.dtype, pd.CategoricalDtype)
+                            else ids.astype(object).to_numpy())
+        index = pd.Index(uniques)
+        try:
+            index = index.sort_values()
+        except TypeError:  # mixed, unsortable ids keep their order of appearance
+            pass
+        self.ids_ = index
+        self.n_indices_ = len(index) + 1
+        return self
+
+    def transform(self, ids):
+        ids = check_id_column(ids, name=self.name)
+        if isinstance(ids.dtype, pd.CategoricalDtype):
+            ids = ids.astype(object)
+        pos = self.ids_.get_indexer(ids.to_numpy())
+        return (pos + 1).astype(np.int64, copy=False)  # -1 (unknown) becomes UNKNOWN_INDEX
+
+    def fit_transform(self, ids):
+        return self.fit(ids).transform(ids)
+
+
+def resolve_id_columns(X, cols: Sequence[tuple[str, str | None]]):
+    """Check that the named id columns exist in ``X`` and are valid ids.
+
+    Parameters
+    ----------
+    X : pandas.DataFrame
+    cols : sequence of (param, column) pairs, e.g. ``[("user_col", "user_id")]``.
+
+    Returns
+    -------
+    dict
+        column -> validated :class:`pandas.Series`.
+    """
+    check_interactions(X)
+    check_columns(X, **{p: c for p, c in cols})
+    return {
+        c: check_id_column(X[c], name=f"{p}={c!r}") for p, c in cols if c is not None
+    }
