@@ -47,7 +47,7 @@ bench: $(VENV)/.installed-dev $(BENCH_VENV)/.installed
 	done
 
 docs: $(VENV)/.installed-docs
-	$(BIN)/mkdocs build --strict
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) site demo-output
