@@ -43,19 +43,20 @@ def _side_block(table, prefix, max_categories, param):
         dup = table.index[table.index.duplicated()][0]
         raise ValueError(f"{param} has duplicate ids in its index, e.g. {dup!r}.")
     check_id_column(pd.Series(table.index), name=f"the index of {param}")
-    blocks, names, skipped = [], [], []
+    blocks, priors, names, skipped = [], [], [], []
     for col in table.columns:
         s = table[col]
         if pd.api.types.is_bool_dtype(s.dtype):
             v = s.astype(float).to_numpy()[:, None]
-            blocks.append(v)
+            prior = v.mean(axis=0)
             names.append(f"{prefix}{col}")
         elif pd.api.types.is_numeric_dtype(s.dtype):
             v = pd.to_numeric(s, errors="coerce").astype(float).to_numpy()
-            if not np.isfinite(v[~np.isnan(v)]).all():
+            if np.isinf(v).any():
                 raise ValueError(f"{param} column {col!r} holds inf values.")
             med = np.nanmedian(v) if (~np.isnan(v)).any() else 0.0
-            blocks.append(np.where(np.isnan(v), med, v)[:, None])
+            v = np.where(np.isnan(v), med, v)[:, None]
+            prior = np.array([med])
             names.append(f"{prefix}{col}")
         else:
             text = s.astype("string")
@@ -69,14 +70,13 @@ def _side_block(table, prefix, max_categories, param):
             if dummies.shape[1] > max_categories:
                 skipped.append(col)
                 continue
-            blocks.append(dummies.to_numpy(dtype=float))
+            v = dummies.to_numpy(dtype=float)
+            prior = v.mean(axis=0)  # unknown ids get each level's share
             names.extend(f"{prefix}{col}={c}" for c in dummies.columns)
+        blocks.append(v)
+        priors.append(prior)
     values = np.hstack(blocks) if blocks else np.zeros((len(table), 0))
-    # prior for unknown ids: the column medians (numeric) / means (one-hot shares)
-    prior = np.array([
-        np.median(values[:, j]) if not n.count("=") else values[:, j].mean()
-        for j, n in enumerate(names)
-    ])
+    prior = np.concatenate(priors) if priors else np.zeros(0)
     return table.index, np.vstack([values, prior[None, :]]), names, skipped
 
 
