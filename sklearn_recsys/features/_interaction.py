@@ -171,7 +171,7 @@ class InteractionFeaturizer(TransformerMixin, BaseEstimator):
     >>> list(Xt.columns)[:6]
     ['user_id', 'item_id', 'price', 'position', 'item_count', 'item_log_count']
     >>> Xt.shape
-    (3000, 19)
+    (3000, 18)
     """
 
     _parameter_constraints = {
