@@ -147,6 +147,9 @@ class InteractionFeaturizer(TransformerMixin, BaseEstimator):
     svd_ : TruncatedSVD or None
     categorical_cols_ : list
         Target-encoded columns besides the ids.
+    category_levels_ : list of pandas.Index
+        Training levels of each categorical column (unseen or missing levels get the prior
+        rate). Set when ``target_rates=True``.
     passthrough_cols_ : list
         Numeric columns of ``X`` passed through.
     skipped_side_columns_ : dict
@@ -273,14 +276,14 @@ class InteractionFeaturizer(TransformerMixin, BaseEstimator):
         item = check_id_column(X[self.item_col], name=f"item_col={self.item_col!r}")
         return user, item
 
-    def _encoder_input(self, X, user, item):
-        def plain(s):
-            return s.astype(object).to_numpy() if isinstance(s.dtype, pd.CategoricalDtype) \
-                else s.to_numpy()
-
-        cols = {"user": plain(user), "item": plain(item)}
-        cols.update({f"c{j}": plain(X[c]) for j, c in enumerate(self.categorical_cols_)})
-        return pd.DataFrame(cols)
+    def _encoder_input(self, X, u, i):
+        """Integer codes for the target encoder: ids through the indexers (0 = unknown), the
+        categorical columns through their training levels (0 = unknown or missing)."""
+        codes = [u, i] + [
+            pd.Categorical(X[c], categories=levels).codes.astype(np.int64) + 1
+            for c, levels in zip(self.categorical_cols_, self.category_levels_)
+        ]
+        return np.column_stack(codes)
 
     # ------------------------------------------------------------------ fit
     @_fit_context(prefer_skip_nested_validation=True)
@@ -314,8 +317,8 @@ class InteractionFeaturizer(TransformerMixin, BaseEstimator):
         X_out : ndarray or DataFrame of shape (n_samples, n_features_out)
         """
         self._validate_params()
-        X, user, item, rates = self._fit(X, y, cross_fit=True)
-        return self._output(X, user, item, rates)
+        X, u, i, rates = self._fit(X, y, cross_fit=True)
+        return self._output(X, u, i, rates)
 
     def _fit(self, X, y, cross_fit=False):
         X = self._frame(X, reset=True)
@@ -355,7 +358,10 @@ class InteractionFeaturizer(TransformerMixin, BaseEstimator):
                 n_splits=self.cv, shuffle=True, random_state=self.random_state
             )
             enc = TargetEncoder(smooth=self.smooth, cv=folds)
-            enc_in = self._encoder_input(X, user, item)
+            self.category_levels_ = [
+                pd.Index(pd.unique(X[c].dropna().astype(object))) for c in self.categorical_cols_
+            ]
+            enc_in = self._encoder_input(X, u, i)
             if cross_fit:
                 rates = enc.fit_transform(enc_in, y)
             else:
@@ -390,7 +396,7 @@ class InteractionFeaturizer(TransformerMixin, BaseEstimator):
                 self.skipped_side_columns_[param] = skipped
 
         self.feature_names_out_ = np.asarray(self._names(), dtype=object)
-        return X, user, item, rates
+        return X, u, i, rates
 
     def _names(self):
         names = [self.user_col, self.item_col] if self.keep_id_columns else []
@@ -429,30 +435,35 @@ class InteractionFeaturizer(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         X = self._frame(X, reset=False)
         user, item = self._ids(X)
-        rates = None
-        if self.target_encoder_ is not None:
-            rates = self.target_encoder_.transform(self._encoder_input(X, user, item))
-        return self._output(X, user, item, rates)
-
-    def _output(self, X, user, item, rates):
         u = self.user_indexer_.transform(user)
         i = self.item_indexer_.transform(item)
+        rates = None
+        if self.target_encoder_ is not None:
+            rates = self.target_encoder_.transform(self._encoder_input(X, u, i))
+        return self._output(X, u, i, rates)
+
+    def _output(self, X, u, i, rates):
         ic, uc = self.item_counts_[i], self.user_counts_[u]
         blocks = [
             self._passthrough(X),
-            np.column_stack([ic, np.log1p(ic), self.item_pop_pct_[i],
-                             self.item_is_head_[i].astype(float), uc, np.log1p(uc)]),
+            ic, np.log1p(ic), self.item_pop_pct_[i], self.item_is_head_[i], uc, np.log1p(uc),
         ]
         if rates is not None:
-            blocks.append(np.asarray(rates, dtype=float))
+            blocks.append(rates)
         if self.svd_ is not None:
             uf, itf = self._user_factors[u], self._item_factors[i]
-            blocks += [uf, itf, np.einsum("ij,ij->i", uf, itf)[:, None]]
+            blocks += [uf, itf, np.einsum("ij,ij->i", uf, itf)]
         for param, (idx, values, _) in self.side_.items():
             col = self.item_col if param == "item_info" else self.user_col
             pos = idx.get_indexer(X[col].to_numpy())
             blocks.append(values[np.where(pos < 0, len(values) - 1, pos)])
-        numeric = np.hstack(blocks)
+        # one allocation for the output, filled block by block
+        widths = [1 if b.ndim == 1 else b.shape[1] for b in blocks]
+        numeric = np.empty((len(X), sum(widths)))
+        start = 0
+        for block, width in zip(blocks, widths):
+            numeric[:, start:start + width] = block.reshape(len(X), width)
+            start += width
         names = self.feature_names_out_
         as_pandas = _get_output_config("transform", self)["dense"] == "pandas"
         if not self.keep_id_columns:
