@@ -31,7 +31,9 @@ from tqdm.auto import tqdm
 
 from .datasets import label_loved, load_movielens, make_interactions
 from .features import InteractionFeaturizer
+from .metrics import ranking_report
 from .model_selection import user_temporal_split
+from .recommend import PopularityRecommender
 
 __all__ = ["BenchmarkData", "STRATEGIES", "load_benchmark_data", "register_strategy",
            "run_benchmark"]
@@ -105,6 +107,11 @@ def _logistic(data):
     ).set_output(transform="pandas")
 
 
+@register_strategy("popularity", "item popularity among training positives (the floor)")
+def _popularity(data):
+    return PopularityRecommender()
+
+
 def load_benchmark_data(dataset="synthetic", *, data_home=None, n_interactions=100_000,
                         test_size=0.2, random_state=0):
     """Load a data set and split it per user in time (the benchmarks' protocol).
@@ -129,24 +136,47 @@ def load_benchmark_data(dataset="synthetic", *, data_home=None, n_interactions=1
     return BenchmarkData(dataset, X_tr, X_te, y_tr, y_te, item_info, user_info, random_state)
 
 
-def _scores(estimator, X):
+#: ranking and long-tail columns of the table (re-ranking of each user's test rows, k = 10)
+RANKING_COLUMNS = {"ndcg@10": "ndcg@10", "recall@10": "recall@10",
+                   "coverage@10": "coverage@10", "aplt@10": "aplt@10", "arp@10": "arp@10"}
+
+
+def _scores_and_labels(estimator, X):
+    """Scores of the positive class and, for classifiers, the predicted labels.
+
+    Scorers without ``predict_proba`` / ``decision_function`` (e.g. the popularity floor) are
+    ranked by ``predict``; they have no class predictions, so the thresholded metrics are NaN.
+    """
     if hasattr(estimator, "predict_proba"):
-        return estimator.predict_proba(X)[:, 1]
-    return estimator.decision_function(X)
+        return estimator.predict_proba(X)[:, 1], estimator.predict(X)
+    if hasattr(estimator, "decision_function"):
+        return estimator.decision_function(X), estimator.predict(X)
+    return np.asarray(estimator.predict(X), dtype=float), None
 
 
 def classification_table(y_true, y_score, y_pred):
-    """The benchmark's classification metrics for one strategy."""
+    """The benchmark's classification metrics for one strategy (NaN where ``y_pred`` is None)."""
     y_true = np.asarray(y_true)
-    return {
+    row = {
         "roc_auc": roc_auc_score(y_true, y_score),
         "pr_auc": average_precision_score(y_true, y_score),
-        "f1_pos": f1_score(y_true, y_pred, zero_division=0),
-        "recall_pos": recall_score(y_true, y_pred, zero_division=0),
-        "balanced_acc": balanced_accuracy_score(y_true, y_pred),
-        "pos_rate_test": float(y_true.mean()),
-        "pos_rate_pred": float(np.mean(y_pred)),
+        "f1_pos": np.nan, "recall_pos": np.nan, "balanced_acc": np.nan,
+        "pos_rate_test": float(y_true.mean()), "pos_rate_pred": np.nan,
     }
+    if y_pred is not None:
+        row.update(f1_pos=f1_score(y_true, y_pred, zero_division=0),
+                   recall_pos=recall_score(y_true, y_pred, zero_division=0),
+                   balanced_acc=balanced_accuracy_score(y_true, y_pred),
+                   pos_rate_pred=float(np.mean(y_pred)))
+    return row
+
+
+def ranking_table(data, y_score):
+    """NDCG@10, Recall@10, coverage, APLT and ARP of each user's re-ranked test rows."""
+    train_pos = data.X_train.loc[np.asarray(data.y_train) > 0]
+    r = ranking_report(data.y_test, y_score, groups=data.X_test["user_id"],
+                       items=data.X_test["item_id"], train=train_pos, k=10)
+    return {col: r[key] for col, key in RANKING_COLUMNS.items()}
 
 
 def run_benchmark(data, strategies=None, *, verbose=1):
@@ -170,10 +200,9 @@ def run_benchmark(data, strategies=None, *, verbose=1):
         est.fit(data.X_train, data.y_train)
         fit_s = time.perf_counter() - t0
         t0 = time.perf_counter()
-        s = _scores(est, data.X_test)
-        pred = est.predict(data.X_test)
+        s, pred = _scores_and_labels(est, data.X_test)
         pred_s = time.perf_counter() - t0
         scores[name] = s
         rows.append({"strategy": name, **classification_table(data.y_test, s, pred),
-                     "fit_s": fit_s, "predict_s": pred_s})
+                     **ranking_table(data, s), "fit_s": fit_s, "predict_s": pred_s})
     return pd.DataFrame(rows).set_index("strategy"), scores

@@ -1,5 +1,7 @@
 import json
 
+import numpy as np
+
 import pytest
 
 from sklearn_recsys import _benchmark
@@ -13,12 +15,15 @@ def test_benchmark_synthetic_prints_a_table_and_writes_json(tmp_path, capsys):
                "--output", str(out), "--plot", str(plot)])
     assert rc == 0
     text = capsys.readouterr().out
-    for column in ("roc_auc", "pr_auc", "f1_pos", "recall_pos", "balanced_acc", "pos_rate_test"):
+    for column in ("roc_auc", "pr_auc", "f1_pos", "recall_pos", "balanced_acc", "pos_rate_test",
+                   "ndcg@10", "recall@10", "coverage@10", "aplt@10", "arp@10"):
         assert column in text
     payload = json.loads(out.read_text())
     rows = {r["strategy"]: r for r in payload["results"]}
-    assert set(rows) >= {"lightgbm", "logistic"}
+    assert set(rows) >= {"lightgbm", "logistic", "popularity"}
     assert rows["lightgbm"]["roc_auc"] > 0.65  # the label is learnable
+    assert 0 < rows["lightgbm"]["ndcg@10"] <= 1 and 0 < rows["lightgbm"]["coverage@10"] <= 1
+    assert np.isnan(rows["popularity"]["f1_pos"])  # a scorer without class predictions
     assert plot.stat().st_size > 1000
 
 
@@ -30,6 +35,7 @@ def test_benchmark_movielens_clears_the_reference_scores(data_home, tmp_path):
           "--strategies", "lightgbm", "--verbose", "0", "--output", str(out)])
     row = json.loads(out.read_text())["results"][0]
     assert row["roc_auc"] > 0.785
+    assert row["ndcg@10"] > 0.62  # the popularity floor re-ranks the test rows to 0.620
     assert 0.17 < row["pos_rate_test"] < 0.19
 
 

@@ -1,0 +1,533 @@
+"""Top-k recommendation and full-ranking evaluation from any fitted scorer of (user, item) rows.
+
+The estimator is anything fitted on the interaction frame (DESIGN.md section 2) with
+``predict_proba``, ``decision_function`` or ``predict``: a classifier, a ranker, a pipeline
+whose first step featurizes the frame. :func:`recommend` builds the candidate rows (every
+(user, item) pair, minus the excluded ones), joins side features, scores them in batches of at
+most ``batch_size`` rows and keeps the ``k`` best items per user. :func:`evaluate_topk` ranks,
+for every test user, all the catalog items the user has not interacted with in training (the
+"full ranking" protocol of RecBole) and reports ranking and long-tail metrics.
+:class:`PopularityRecommender` is the floor every model must beat.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_array,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
+
+from ._contract import check_columns, check_id_column
+from .metrics._longtail import _tail_set, long_tail_report
+from .metrics._ranking import _from_ranking, _ranked
+from .metrics._scorers import predict_scores
+
+__all__ = ["PopularityRecommender", "evaluate_topk", "recommend"]
+
+
+# ----------------------------------------------------------------------------- baseline
+class PopularityRecommender(BaseEstimator):
+    """Score every (user, item) row by the item's share of the training interactions.
+
+    The non-personalised floor of top-k recommendation: the same ranking for every user, the
+    most popular items first. Items never seen in training score 0. Only ``item_col`` is read,
+    in ``fit`` and in ``predict``: the rows to score may have other columns than the training
+    frame (e.g. only the ids of the candidate rows built by
+    :func:`~sklearn_recsys.recommend.recommend`).
+
+    Parameters
+    ----------
+    item_col : str or int, default="item_id"
+        Item column of ``X`` (a position when ``X`` is an array).
+    positive_only : bool, default=True
+        When ``y`` is given, count only the rows with ``y > 0`` (e.g. purchases, not views).
+        Without ``y`` every row counts.
+
+    Attributes
+    ----------
+    item_popularity_ : pandas.Series
+        Item id -> share of the (weighted, positive) training interactions; sums to 1.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Defined when ``X`` has string column names.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn_recsys.recommend import PopularityRecommender
+    >>> X = pd.DataFrame({"user_id": [1, 1, 2, 3], "item_id": ["a", "b", "a", "a"]})
+    >>> pop = PopularityRecommender().fit(X)
+    >>> pop.predict(pd.DataFrame({"user_id": [9, 9, 9], "item_id": ["a", "b", "zz"]}))
+    array([0.75, 0.25, 0.  ])
+    """
+
+    _parameter_constraints = {
+        "item_col": [str, numbers.Integral],
+        "positive_only": ["boolean"],
+    }
+
+    def __init__(self, item_col="item_id", positive_only=True):
+        self.item_col = item_col
+        self.positive_only = positive_only
+
+    def _frame(self, X, reset):
+        if not isinstance(X, pd.DataFrame):
+            X = pd.DataFrame(check_array(X, dtype=None))
+        if reset:
+            validate_data(self, X, reset=True, skip_check_array=True)
+        if X.shape[0] == 0:
+            raise ValueError("X is empty: 0 rows (expected at least 1 interaction).")
+        check_columns(X, item_col=self.item_col)
+        items = check_id_column(X[self.item_col], name=f"item_col={self.item_col!r}")
+        if isinstance(items.dtype, pd.CategoricalDtype):
+            items = items.astype(object)
+        return items
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None, sample_weight=None):
+        """Count the training interactions of every item.
+
+        Parameters
+        ----------
+        X : DataFrame of shape (n_samples, n_features)
+            Interaction frame with ``item_col``.
+        y : array-like of shape (n_samples,), default=None
+            Label; with ``positive_only`` only rows with ``y > 0`` count.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each row.
+
+        Returns
+        -------
+        self : PopularityRecommender
+        """
+        items = self._frame(X, reset=True)
+        w = _check_sample_weight(sample_weight, items.to_numpy(), dtype=float)
+        if y is not None and self.positive_only:
+            y = column_or_1d(y)
+            if len(y) != len(items):
+                raise ValueError(f"y has {len(y)} rows but X has {len(items)}.")
+            w = w * (np.asarray(y, dtype=float) > 0)
+        total = w.sum()
+        if total <= 0:
+            raise ValueError(
+                "No positive interaction to count: y has one class (every y <= 0) or all the "
+                "weights are 0, so the popularity is undefined. Pass positive_only=False to "
+                "count every row."
+            )
+        counts = pd.Series(w, index=items.to_numpy()).groupby(level=0, sort=True).sum()
+        self.item_popularity_ = counts / total
+        return self
+
+    def predict(self, X):
+        """Popularity of each row's item (0 for items unseen in training).
+
+        Parameters
+        ----------
+        X : DataFrame of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self)
+        items = self._frame(X, reset=False)
+        pos = self.item_popularity_.index.get_indexer(items.to_numpy())
+        return np.where(pos >= 0, self.item_popularity_.to_numpy()[np.maximum(pos, 0)], 0.0)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = False
+        tags.input_tags.string = True
+        tags.input_tags.categorical = True
+        return tags
+
+
+# ----------------------------------------------------------------------------- candidates
+def _plain(ids):
+    """Categorical ids as their values (object), other ids unchanged."""
+    return ids.astype(object) if isinstance(ids.dtype, pd.CategoricalDtype) else ids
+
+
+def _unique_ids(values, name):
+    ids = check_id_column(values if isinstance(values, pd.Series) else np.asarray(values),
+                          name=name)
+    if len(ids) == 0:
+        raise ValueError(f"{name} is empty.")
+    if isinstance(ids.dtype, pd.CategoricalDtype):
+        ids = ids.astype(object)
+    return pd.Index(pd.unique(ids.to_numpy()))
+
+
+def _pair_codes(frame, users, items, user_col, item_col, name):
+    """Sorted codes ``u * n_items + i`` of the (user, item) pairs of ``frame`` in the grid."""
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"{name} must be a DataFrame with {user_col!r} and {item_col!r}; got "
+                        f"{type(frame).__name__}.")
+    check_columns(frame, user_col=user_col, item_col=item_col)
+    u = users.get_indexer(np.asarray(frame[user_col].astype(object)
+                                     if isinstance(frame[user_col].dtype, pd.CategoricalDtype)
+                                     else frame[user_col]))
+    i = items.get_indexer(np.asarray(frame[item_col].astype(object)
+                                     if isinstance(frame[item_col].dtype, pd.CategoricalDtype)
+                                     else frame[item_col]))
+    ok = (u >= 0) & (i >= 0)
+    return np.unique(u[ok].astype(np.int64) * len(items) + i[ok]), u, i, ok
+
+
+def _side_block(table, ids, name):
+    if table is None:
+        return None
+    if not isinstance(table, pd.DataFrame):
+        raise TypeError(f"{name} must be a DataFrame indexed by id; got {type(table).__name__}.")
+    if table.index.has_duplicates:
+        raise ValueError(f"{name} has duplicate ids in its index, e.g. "
+                         f"{table.index[table.index.duplicated()][0]!r}.")
+    return table.reindex(ids).reset_index(drop=True)
+
+
+def _score_batches(estimator, users, items, *, excluded, user_col, item_col, item_features,
+                   user_features, make_rows, batch_size, response_method):
+    """Yield (first user position, scores of shape (n_batch_users, n_items)); -inf = excluded."""
+    n_items = len(items)
+    per_batch = max(1, batch_size // n_items)
+    item_block = _side_block(item_features, items, "item_features")
+    user_block = _side_block(user_features, users, "user_features")
+    item_arr = items.to_numpy()
+    for u0 in range(0, len(users), per_batch):
+        u1 = min(u0 + per_batch, len(users))
+        nb = u1 - u0
+        keep = np.ones(nb * n_items, dtype=bool)
+        lo, hi = np.searchsorted(excluded, [u0 * n_items, u1 * n_items])
+        keep[excluded[lo:hi] - u0 * n_items] = False
+        flat = np.flatnonzero(keep)
+        upos, ipos = u0 + flat // n_items, flat % n_items
+        scores = np.full(nb * n_items, -np.inf)
+        if len(flat):
+            frame = pd.DataFrame({user_col: users.to_numpy()[upos], item_col: item_arr[ipos]})
+            blocks = [frame]
+            if user_block is not None:
+                blocks.append(user_block.iloc[upos].reset_index(drop=True))
+            if item_block is not None:
+                blocks.append(item_block.iloc[ipos].reset_index(drop=True))
+            if len(blocks) > 1:
+                frame = pd.concat(blocks, axis=1)
+            if make_rows is not None:
+                frame = make_rows(frame)
+                if not isinstance(frame, pd.DataFrame) or len(frame) != len(flat):
+                    raise ValueError(
+                        "make_rows must return a DataFrame with one row per candidate, in the "
+                        f"same order ({len(flat)} rows)."
+                    )
+            s = predict_scores(estimator, frame, response_method)
+            if len(s) != len(flat):
+                raise ValueError(f"The estimator returned {len(s)} scores for {len(flat)} rows.")
+            if np.isnan(s).any():
+                raise ValueError("The estimator returned NaN scores for some candidate rows.")
+            scores[flat] = s
+        yield u0, scores.reshape(nb, n_items)
+
+
+def _top_k(scores, k):
+    """(row, col, rank) of the k best finite entries per row; ties by column (candidate order)."""
+    nb, n = scores.shape
+    kk = min(k, n)
+    thr = -np.partition(-scores, kk - 1, axis=1)[:, kk - 1]
+    cand = (scores >= thr[:, None]) & np.isfinite(scores)
+    rows, cols = np.nonzero(cand)
+    order = np.lexsort((cols, -scores[rows, cols], rows))
+    rows, cols = rows[order], cols[order]
+    starts = np.searchsorted(rows, np.arange(nb))
+    rank = np.arange(len(rows)) - starts[rows]
+    keep = rank < k
+    return rows[keep], cols[keep], rank[keep]
+
+
+_COMMON = {
+    "estimator": "no_validation",
+    "k": [Interval(numbers.Integral, 1, None, closed="left")],
+    "user_col": [str, numbers.Integral],
+    "item_col": [str, numbers.Integral],
+    "item_features": [pd.DataFrame, None],
+    "user_features": [pd.DataFrame, None],
+    "make_rows": [callable, None],
+    "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
+    "response_method": [StrOptions({"auto", "predict_proba", "decision_function", "predict"})],
+}
+
+
+@validate_params(
+    {**_COMMON, "users": ["array-like"], "items": ["array-like"],
+     "exclude": [pd.DataFrame, None]},
+    prefer_skip_nested_validation=True,
+)
+def recommend(estimator, users, items, k=10, *, exclude=None, user_col="user_id",
+              item_col="item_id", item_features=None, user_features=None, make_rows=None,
+              batch_size=1_000_000, response_method="auto"):
+    """Top-``k`` items per user from a fitted estimator of (user, item) rows.
+
+    For each user, every item of ``items`` (minus the pairs in ``exclude``) becomes a candidate
+    row ``{user_col: user, item_col: item}``; ``user_features`` / ``item_features`` columns are
+    joined by id and ``make_rows`` may add or change columns. Rows are scored in batches of at
+    most ``batch_size`` rows (whole users; one user's candidates always fit in one batch), so
+    the memory is bounded by the batch, not by ``users x items``.
+
+    Parameters
+    ----------
+    estimator : fitted estimator or pipeline
+        Has ``predict_proba``, ``decision_function`` or ``predict`` on the candidate frame.
+    users : array-like
+        User ids (duplicates are scored once).
+    items : array-like
+        Candidate item ids, the catalog (duplicates are scored once).
+    k : int, default=10
+        Number of items per user.
+    exclude : DataFrame or None, default=None
+        (user, item) pairs never to recommend, e.g. the training interactions.
+    user_col, item_col : str, default="user_id", "item_id"
+        Column names of the candidate frame (and of ``exclude``).
+    item_features, user_features : DataFrame or None, default=None
+        Side tables indexed by id; their columns are joined to the candidate rows (ids missing
+        from a table get NaN).
+    make_rows : callable or None, default=None
+        ``make_rows(frame) -> frame`` applied to every batch of candidates, returning one row
+        per candidate in the same order (e.g. to add a context column such as ``position``).
+    batch_size : int, default=1_000_000
+        Largest number of candidate rows scored at once.
+    response_method : str, default="auto"
+        See :func:`sklearn_recsys.metrics.predict_scores`.
+
+    Returns
+    -------
+    recommendations : DataFrame
+        ``user_col``, ``item_col``, ``score`` and ``rank`` (1 = best), sorted by user (in the
+        order of ``users``) then rank. Equal scores are ordered as in ``items``. A user has
+        fewer than ``k`` rows only when fewer candidates are left after ``exclude``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn_recsys.recommend import PopularityRecommender, recommend
+    >>> train = pd.DataFrame({"user_id": [1, 1, 2, 3], "item_id": [10, 11, 10, 12]})
+    >>> pop = PopularityRecommender().fit(train)
+    >>> recommend(pop, users=[1, 2], items=[10, 11, 12, 13], k=2, exclude=train)
+       user_id  item_id  score  rank
+    0        1       12   0.25     1
+    1        1       13   0.00     2
+    2        2       11   0.25     1
+    3        2       12   0.25     2
+    """
+    users = _unique_ids(users, "users")
+    items = _unique_ids(items, "items")
+    excluded = np.empty(0, dtype=np.int64)
+    if exclude is not None:
+        excluded = _pair_codes(exclude, users, items, user_col, item_col, "exclude")[0]
+    out = []
+    for u0, scores in _score_batches(
+            estimator, users, items, excluded=excluded, user_col=user_col, item_col=item_col,
+            item_features=item_features, user_features=user_features, make_rows=make_rows,
+            batch_size=batch_size, response_method=response_method):
+        rows, cols, rank = _top_k(scores, k)
+        out.append(pd.DataFrame({
+            user_col: users.to_numpy()[u0 + rows],
+            item_col: items.to_numpy()[cols],
+            "score": scores[rows, cols],
+            "rank": rank + 1,
+        }))
+    return pd.concat(out, ignore_index=True)
+
+
+@validate_params(
+    {**_COMMON, "X_train": [pd.DataFrame], "X_test": [pd.DataFrame],
+     "y_test": ["array-like", None], "k": [Interval(numbers.Integral, 1, None, closed="left"),
+                                           list, tuple],
+     "items": ["array-like", None], "exclude_train": ["boolean"],
+     "head_share": [Interval(numbers.Real, 0, 1, closed="neither")],
+     "gain": [StrOptions({"linear", "exponential"})],
+     "ties": [StrOptions({"pessimistic", "stable", "optimistic"})],
+     "return_recommendations": ["boolean"]},
+    prefer_skip_nested_validation=True,
+)
+def evaluate_topk(estimator, X_train, X_test, y_test=None, *, k=10, items=None,
+                  exclude_train=True, user_col="user_id", item_col="item_id",
+                  item_features=None, user_features=None, make_rows=None,
+                  batch_size=1_000_000, response_method="auto", head_share=0.8,
+                  gain="linear", ties="pessimistic", return_recommendations=False):
+    """Full-ranking top-k evaluation on a held-out split, with ranking and long-tail metrics.
+
+    The protocol of RecBole's full ranking: for each test user, every catalog item the user did
+    not interact with in ``X_train`` is a candidate; the estimator scores them all (in batches,
+    see :func:`recommend`); the relevant items are the user's test interactions with
+    ``y_test > 0`` (all test rows when ``y_test`` is None), graded by ``y_test``.
+
+    Metrics (means over the test users with at least one relevant item):
+    ``ndcg``, ``recall``, ``precision``, ``hit_rate``, ``map`` at each ``k`` and ``mrr``
+    (full ranking, no cut-off), computed exactly as :func:`sklearn_recsys.metrics.ranking_scores`
+    on all candidates (ties as ``ties``); ``tail_recall`` at each ``k`` (users with a relevant
+    tail item); and on the top-``k`` lists (equal scores ordered as the catalog):
+    ``coverage``, ``arp``, ``aplt``, ``gini``, ``entropy``, ``novelty`` (see
+    :func:`sklearn_recsys.metrics.long_tail_report`; popularity from ``X_train``). A relevant
+    test item that is not a candidate (seen in training, or outside ``items``) counts as
+    missed.
+
+    Parameters
+    ----------
+    estimator : fitted estimator or pipeline
+        Fitted on ``X_train`` (or anything earlier); scores candidate rows.
+    X_train : DataFrame
+        Training interactions: the seen pairs to exclude and the popularity of items.
+    X_test : DataFrame
+        Held-out interactions with ``user_col`` and ``item_col``.
+    y_test : array-like or None, default=None
+        Relevance of each test row (> 0 relevant; graded values are NDCG gains).
+    k : int or list of int, default=10
+        Cut-off(s).
+    items : array-like or None, default=None
+        The catalog; None means every item of ``X_train`` and ``X_test``.
+    exclude_train : bool, default=True
+        Remove each user's training items from the user's candidates.
+    user_col, item_col, item_features, user_features, make_rows, batch_size, response_method
+        See :func:`recommend`.
+    head_share : float, default=0.8
+        Head / tail rule of the long-tail metrics.
+    gain : {"linear", "exponential"}, default="linear"
+        NDCG gain.
+    ties : {"pessimistic", "stable", "optimistic"}, default="pessimistic"
+        Tie handling of the ranking metrics.
+    return_recommendations : bool, default=False
+        Also return the top-``max(k)`` lists.
+
+    Returns
+    -------
+    results : DataFrame
+        Tidy: one row per metric and cut-off, columns ``metric``, ``k`` (``<NA>`` for
+        ``mrr``), ``value`` and ``n_users`` (the users the value averages over).
+    recommendations : DataFrame
+        Only if ``return_recommendations``; as returned by :func:`recommend`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn_recsys.recommend import PopularityRecommender, evaluate_topk
+    >>> train = pd.DataFrame({"user_id": [1, 1, 2, 3], "item_id": [10, 11, 10, 12]})
+    >>> test = pd.DataFrame({"user_id": [2, 3], "item_id": [11, 13]})
+    >>> pop = PopularityRecommender().fit(train)
+    >>> res = evaluate_topk(pop, train, test, k=2)
+    >>> res.set_index("metric").loc[["recall", "mrr"], "value"].round(4).tolist()
+    [0.5, 0.4167]
+    """
+    ks = sorted({int(v) for v in ([k] if isinstance(k, numbers.Integral) else k)})
+    if not ks or ks[0] < 1:
+        raise ValueError(f"k must be an int >= 1 or a non-empty list of them; got {k!r}.")
+    for name, frame in [("X_train", X_train), ("X_test", X_test)]:
+        if len(frame) == 0:
+            raise ValueError(f"{name} is empty: 0 rows.")
+        check_columns(frame, user_col=user_col, item_col=item_col)
+    if y_test is None:
+        rel = np.ones(len(X_test))
+    else:
+        rel = np.asarray(column_or_1d(y_test), dtype=float)
+        if len(rel) != len(X_test):
+            raise ValueError(f"y_test has {len(rel)} rows but X_test has {len(X_test)}.")
+        if not np.isfinite(rel).all() or (rel < 0).any():
+            raise ValueError("y_test must be finite and >= 0 (0 = not relevant).")
+    test_users = _plain(check_id_column(X_test[user_col], name=f"user_col={user_col!r}"))
+    test_items = _plain(check_id_column(X_test[item_col], name=f"item_col={item_col!r}"))
+    relevant = pd.DataFrame({"u": test_users.to_numpy(), "i": test_items.to_numpy(), "rel": rel})
+    relevant = relevant[relevant["rel"] > 0].groupby(["u", "i"], sort=False)["rel"].max()
+    relevant = relevant.reset_index()
+    if len(relevant) == 0:
+        raise ValueError("X_test has no relevant row (y_test > 0); nothing to evaluate.")
+    users = pd.Index(pd.unique(relevant["u"].to_numpy()))
+    if items is None:
+        train_items = _plain(check_id_column(X_train[item_col], name=f"item_col={item_col!r}"))
+        catalog = pd.Index(pd.unique(np.concatenate([train_items.to_numpy(),
+                                                     test_items.to_numpy()])))
+    else:
+        catalog = _unique_ids(items, "items")
+    n_items = len(catalog)
+    excluded = np.empty(0, dtype=np.int64)
+    if exclude_train:
+        excluded = _pair_codes(X_train, users, catalog, user_col, item_col, "X_train")[0]
+    rel_u = users.get_indexer(relevant["u"].to_numpy())
+    rel_i = catalog.get_indexer(relevant["i"].to_numpy())
+    rel_v = relevant["rel"].to_numpy()
+    rel_code = np.where(rel_i >= 0, rel_u.astype(np.int64) * n_items + rel_i, -1)
+    candidate = (rel_i >= 0) & ~np.isin(rel_code, excluded)
+    is_tail_rel = _tail_set(X_train, item_col, head_share, None)(relevant["i"].to_numpy())
+    order = np.argsort(rel_u, kind="stable")
+    rel_u, rel_i, rel_v = rel_u[order], rel_i[order], rel_v[order]
+    candidate, is_tail_rel = candidate[order], is_tail_rel[order]
+
+    metrics = ("ndcg", "recall", "precision", "hit_rate", "map")
+    per_user = {(m, kk): [] for m in metrics for kk in ks}
+    per_user.update({("mrr", None): []})
+    per_user.update({("tail_recall", kk): [] for kk in ks})
+    recs = []
+    kmax = ks[-1]
+    for u0, scores in _score_batches(
+            estimator, users, catalog, excluded=excluded, user_col=user_col,
+            item_col=item_col, item_features=item_features, user_features=user_features,
+            make_rows=make_rows, batch_size=batch_size, response_method=response_method):
+        nb = scores.shape[0]
+        lo, hi = np.searchsorted(rel_u, [u0, u0 + nb])
+        ru, ri, rv = rel_u[lo:hi] - u0, rel_i[lo:hi], rel_v[lo:hi]
+        cand, tail = candidate[lo:hi], is_tail_rel[lo:hi]
+        truth = np.zeros_like(scores)
+        truth[ru[cand], ri[cand]] = rv[cand]
+        tail_truth = np.zeros_like(scores)
+        tail_truth[ru[cand & tail], ri[cand & tail]] = rv[cand & tail]
+        finite = np.isfinite(scores)
+        codes = np.concatenate([np.nonzero(finite)[0], ru[~cand]])
+        y_score = np.concatenate([scores[finite], np.full((~cand).sum(), -np.inf)])
+        y_true = np.concatenate([truth[finite], rv[~cand]])
+        y_tail = np.concatenate([tail_truth[finite], np.where(tail[~cand], rv[~cand], 0.0)])
+        ranking = _ranked(y_true, y_score, codes, nb, ties)  # one sort for every metric
+        for kk in ks:
+            vals, _ = _from_ranking(ranking, y_true, codes, nb, k=kk, metrics=metrics,
+                                    gain=gain)
+            for m in metrics:
+                per_user[(m, kk)].append(vals[m])
+            tvals, _ = _from_ranking(ranking, y_tail, codes, nb, k=kk, metrics=("recall",))
+            per_user[("tail_recall", kk)].append(tvals["recall"])
+        vals, _ = _from_ranking(ranking, y_true, codes, nb, k=np.iinfo(np.int64).max,
+                                metrics=("mrr",))
+        per_user[("mrr", None)].append(vals["mrr"])
+        rows, cols, rank = _top_k(scores, kmax)
+        recs.append(pd.DataFrame({
+            user_col: users.to_numpy()[u0 + rows], item_col: catalog.to_numpy()[cols],
+            "score": scores[rows, cols], "rank": rank + 1,
+        }))
+    recommendations = pd.concat(recs, ignore_index=True)
+
+    records = []
+    for (m, kk), parts in per_user.items():
+        v = np.concatenate(parts)
+        ok = ~np.isnan(v)
+        records.append({"metric": m, "k": kk, "value": float(v[ok].mean()) if ok.any()
+                        else float("nan"), "n_users": int(ok.sum())})
+    n_lists = recommendations[user_col].nunique()
+    for kk in ks:
+        report = long_tail_report(recommendations, X_train, catalog=catalog.to_numpy(), k=kk,
+                                  head_share=head_share, user_col=user_col, item_col=item_col)
+        for name, value in report.items():
+            records.append({"metric": name.split("@")[0], "k": kk, "value": value,
+                            "n_users": n_lists})
+    results = pd.DataFrame(records)
+    results["k"] = results["k"].astype("Int64")
+    order = {m: j for j, m in enumerate([*metrics, "mrr", "tail_recall", "coverage", "arp",
+                                         "aplt", "gini", "entropy", "novelty"])}
+    results = results.sort_values(["k", "metric"], key=lambda s: s.map(order) if s.name ==
+                                  "metric" else s, na_position="last", kind="mergesort")
+    results = results.reset_index(drop=True)
+    if return_recommendations:
+        return results, recommendations
+    return results
