@@ -1,7 +1,6 @@
 import json
 
 import numpy as np
-
 import pytest
 
 from sklearn_recsys import _benchmark
