@@ -1,0 +1,31 @@
+"""Neural rankers on skorch, with imbalance-aware losses and callbacks.
+
+- :class:`NeuralRanker`: MLP, Wide & Deep, DeepFM and two-tower scorers for interaction tables.
+- :class:`MultiTaskRanker`: one shared bottom, a main and an auxiliary head.
+- :class:`DynamicClassWeight`: re-weights classes each epoch from the validation recall.
+- :func:`epoch_scoring_callbacks`, :func:`valid_roc_auc`, :func:`valid_pr_auc`,
+  :func:`valid_gmean`: whole-validation-set scores for skorch's ``EpochScoring``.
+- :func:`make_balanced_sampler`: class-balanced mini-batches for a torch ``DataLoader``.
+"""
+
+from ._callbacks import (
+    DynamicClassWeight,
+    epoch_scoring_callbacks,
+    make_balanced_sampler,
+    valid_gmean,
+    valid_pr_auc,
+    valid_roc_auc,
+)
+from ._multitask import MultiTaskRanker
+from ._ranker import NeuralRanker
+
+__all__ = [
+    "DynamicClassWeight",
+    "MultiTaskRanker",
+    "NeuralRanker",
+    "epoch_scoring_callbacks",
+    "make_balanced_sampler",
+    "valid_gmean",
+    "valid_pr_auc",
+    "valid_roc_auc",
+]
