@@ -62,33 +62,36 @@ class Strategy:
     name: str
     description: str
     factory: Callable[[BenchmarkData], object]
+    default: bool = False
 
 
 #: name -> Strategy; filled by :func:`register_strategy`.
 STRATEGIES: dict[str, Strategy] = {}
 
 
-def register_strategy(name, description):
-    """Decorator registering ``factory(data) -> estimator`` under ``name``."""
+def register_strategy(name, description, *, default=False):
+    """Decorator registering ``factory(data) -> estimator`` under ``name``.
+
+    ``default=True`` puts the strategy in the set run when none is named (``make demo``).
+    """
 
     def decorate(factory):
         if name in STRATEGIES:
             raise ValueError(f"strategy {name!r} is already registered")
-        STRATEGIES[name] = Strategy(name, description, factory)
+        STRATEGIES[name] = Strategy(name, description, factory, default)
         return factory
 
     return decorate
 
 
 def featurizer(data, **params):
-    """The shared featurizer of the benchmark pipelines (ids dropped, pandas output)."""
+    """The shared featurizer of the benchmark pipelines (ids dropped unless asked)."""
     params.setdefault("random_state", data.random_state)
-    return InteractionFeaturizer(
-        item_info=data.item_info, user_info=data.user_info, keep_id_columns=False, **params
-    )
+    params.setdefault("keep_id_columns", False)
+    return InteractionFeaturizer(item_info=data.item_info, user_info=data.user_info, **params)
 
 
-@register_strategy("lightgbm", "InteractionFeaturizer + LightGBM (the baseline)")
+@register_strategy("lightgbm", "InteractionFeaturizer + LightGBM (the baseline)", default=True)
 def _lightgbm(data):
     from lightgbm import LGBMClassifier
 
@@ -100,16 +103,48 @@ def _lightgbm(data):
     ).set_output(transform="pandas")
 
 
-@register_strategy("logistic", "InteractionFeaturizer + standardised logistic regression")
+@register_strategy("logistic", "InteractionFeaturizer + standardised logistic regression",
+                   default=True)
 def _logistic(data):
     return make_pipeline(
         featurizer(data), StandardScaler(), LogisticRegression(max_iter=1000)
     ).set_output(transform="pandas")
 
 
-@register_strategy("popularity", "item popularity among training positives (the floor)")
+@register_strategy("popularity", "item popularity among training positives (the floor)",
+                   default=True)
 def _popularity(data):
     return PopularityRecommender()
+
+
+def _neural(data, architecture, **params):
+    from .neural import NeuralRanker
+
+    return make_pipeline(
+        featurizer(data, keep_id_columns=True),  # ids become embeddings
+        NeuralRanker(architecture, embedding_dim=16, hidden_units=(128, 64), batch_size=1024,
+                     lr=2e-3, max_epochs=8, n_iter_no_change=2, verbose=0,
+                     random_state=data.random_state, **params),
+    ).set_output(transform="pandas")
+
+
+for _arch, _label in [("mlp", "MLP"), ("wide_deep", "Wide & Deep"), ("deepfm", "DeepFM"),
+                      ("two_tower", "two-tower")]:
+    register_strategy(f"neural-{_arch.replace('_', '-')}",
+                      f"InteractionFeaturizer + {_label} NeuralRanker (BCE)",
+                      default=_arch == "deepfm")(
+        lambda data, _arch=_arch: _neural(data, _arch))
+
+
+@register_strategy("neural-deepfm-weighted",
+                   "DeepFM with class-weighted BCE, early-stopped on validation PR-AUC")
+def _neural_weighted(data):
+    return _neural(data, "deepfm", loss="weighted", monitor="valid_pr_auc")
+
+
+@register_strategy("neural-deepfm-focal", "DeepFM with focal loss (gamma 2, alpha 0.75)")
+def _neural_focal(data):
+    return _neural(data, "deepfm", loss="focal", focal_gamma=2.0, focal_alpha=0.75)
 
 
 def load_benchmark_data(dataset="synthetic", *, data_home=None, n_interactions=100_000,
@@ -189,7 +224,12 @@ def run_benchmark(data, strategies=None, *, verbose=1):
     scores : dict
         Strategy name -> test scores (for plots).
     """
-    names = list(STRATEGIES) if strategies is None else list(strategies)
+    if strategies is None:
+        names = [n for n, s in STRATEGIES.items() if s.default]
+    elif list(strategies) == ["all"]:
+        names = list(STRATEGIES)
+    else:
+        names = list(strategies)
     unknown = [n for n in names if n not in STRATEGIES]
     if unknown:
         raise ValueError(f"unknown strategies {unknown}; available: {sorted(STRATEGIES)}")

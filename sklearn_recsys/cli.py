@@ -15,7 +15,9 @@ def _benchmark(args):
 
     if args.list:
         for s in STRATEGIES.values():
-            print(f"{s.name:20s} {s.description}")
+            flag = "*" if s.default else " "
+            print(f"{flag} {s.name:26s} {s.description}")
+        print("\n* run when --strategies is not given; --strategies all runs every one")
         return 0
     data = load_benchmark_data(args.dataset, data_home=args.data_home,
                                n_interactions=args.n_interactions,
@@ -58,7 +60,8 @@ def build_parser():
     b = sub.add_parser("benchmark", help="compare strategies on a data set (the main job)")
     b.add_argument("--dataset", default="synthetic", choices=["synthetic", "ml-100k"])
     b.add_argument("--strategies", default=None,
-                   help="comma-separated strategy names (default: all; see --list)")
+                   help="comma-separated strategy names, or 'all' (default: the starred "
+                   "ones of --list)")
     b.add_argument("--list", action="store_true", help="list the strategies and exit")
     b.add_argument("--data-home", default=None, help="folder with the data (default: "
                    "$SKLEARN_RECSYS_DATA or ~/sklearn_recsys_data)")

@@ -51,3 +51,15 @@ def test_list_and_errors(capsys):
 def test_registry_rejects_duplicates():
     with pytest.raises(ValueError, match="already registered"):
         _benchmark.register_strategy("lightgbm", "again")(lambda data: None)
+
+
+def test_every_registered_strategy_builds_an_estimator():
+    from sklearn.base import clone
+
+    data = _benchmark.load_benchmark_data("synthetic", n_interactions=2000)
+    for name, strategy in _benchmark.STRATEGIES.items():
+        est = strategy.factory(data)
+        clone(est)  # a plain scikit-learn estimator
+        assert hasattr(est, "fit"), name
+    defaults = [n for n, s in _benchmark.STRATEGIES.items() if s.default]
+    assert {"lightgbm", "popularity"} <= set(defaults)
