@@ -1,0 +1,258 @@
+"""LightGBM boosters and imbalance ensembles on MovieLens-100k ("loved") and synthetic purchases.
+
+Protocol (the package's benchmark protocol, ``sklearn_recsys._benchmark.load_benchmark_data``):
+per-user temporal split (last 20 % of each user's rows are the test set), features from one
+:class:`~sklearn_recsys.features.InteractionFeaturizer` fitted on the training rows (out-of-fold
+target rates, popularity, activity, SVD factors, side tables) with the id columns kept, so
+that the LightGBM wrappers see them as categorical features. Every strategy is fitted on the
+same training frame and scored on the same test frame:
+
+- PR-AUC (average precision), minority-class F1 and G-mean of ``predict`` (the model's own
+  threshold), NDCG@10 per user and tail recall@10 (relevant items outside the head that make
+  80 % of training interactions) over each user's test rows, fit seconds;
+- the wrappers' fit-time overhead against ``lightgbm.train`` with the same parameters on the
+  same (already encoded) matrix: fastest wrapper fit / fastest raw fit over interleaved repeats
+  (target <= 1.05).
+
+Prints the tables and writes ``benchmarks/results/bench_boosting.{json,md}``.
+
+    SKLEARN_RECSYS_DATA=../shared/data python benchmarks/bench_boosting.py \
+        [--datasets ml-100k synthetic] [--n-interactions 100000] [--repeats 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+import lightgbm
+import numpy as np
+import pandas as pd
+from imblearn.metrics import geometric_mean_score
+from sklearn.metrics import average_precision_score, f1_score
+
+from sklearn_recsys._benchmark import load_benchmark_data
+from sklearn_recsys.boosting import (
+    FocalLGBMClassifier,
+    GroupedLGBMRanker,
+    ImbalancedLGBMClassifier,
+)
+from sklearn_recsys.ensemble import (
+    SelfPacedEnsembleClassifier,
+    make_balanced_bagging,
+    make_balanced_random_forest,
+    make_easy_ensemble,
+    make_rusboost,
+    make_stacking,
+)
+from sklearn_recsys.features import InteractionFeaturizer
+from sklearn_recsys.metrics import ndcg_at_k, tail_recall_at_k
+
+RESULTS = Path(__file__).parent / "results"
+SEED = 0
+# one LightGBM thread: on a shared 2-core machine OpenMP threads that wait on each other make a
+# 2-thread fit 20-30x slower than a 1-thread one (measured here under load)
+THREADS = 1
+LGBM = {"n_estimators": 200, "learning_rate": 0.05, "n_jobs": THREADS, "random_state": SEED}
+OVERHEAD_TREES = 50
+
+
+def strategies(stack_cv):
+    """name -> (estimator, is_ranker)."""
+    return {
+        "lightgbm": (ImbalancedLGBMClassifier(imbalance=None, **LGBM), False),
+        "lightgbm (ids numeric)": (ImbalancedLGBMClassifier(
+            imbalance=None, categorical_features=None, **LGBM), False),
+        "lightgbm balanced": (ImbalancedLGBMClassifier(imbalance="balanced", **LGBM), False),
+        "lightgbm sqrt": (ImbalancedLGBMClassifier(imbalance="sqrt", **LGBM), False),
+        "focal (a=.25, g=2)": (FocalLGBMClassifier(alpha=0.25, gamma=2.0, **LGBM), False),
+        "focal (g=1) balanced": (FocalLGBMClassifier(gamma=1.0, imbalance="balanced", **LGBM),
+                                 False),
+        "lambdarank": (GroupedLGBMRanker(**LGBM), True),
+        "balanced bagging": (make_balanced_bagging(n_jobs=1, random_state=SEED), False),
+        "EasyEnsemble": (make_easy_ensemble(n_jobs=1, random_state=SEED), False),
+        "RUSBoost": (make_rusboost(random_state=SEED), False),
+        "balanced RF": (make_balanced_random_forest(n_jobs=THREADS, random_state=SEED), False),
+        "self-paced ensemble": (SelfPacedEnsembleClassifier(random_state=SEED), False),
+        "stacking": (_stacking(stack_cv), False),
+    }
+
+
+def _stacking(cv):
+    model = make_stacking(cv=cv, random_state=SEED)
+    names = [name for name, _ in model.estimators]
+    if "neural" in names:  # fewer epochs than the recipe's 10 to keep the benchmark short
+        model.set_params(neural__max_epochs=5)
+    return model
+
+
+def featurize(data):
+    feat = InteractionFeaturizer(item_info=data.item_info, user_info=data.user_info,
+                                 keep_id_columns=True, random_state=SEED)
+    feat.set_output(transform="pandas")
+    X_train = feat.fit_transform(data.X_train, data.y_train)
+    X_test = feat.transform(data.X_test)
+    return X_train, X_test
+
+
+def score(name, est, is_ranker, X_train, y_train, X_test, y_test, data):
+    t0 = time.perf_counter()
+    est.fit(X_train, y_train)
+    fit_s = time.perf_counter() - t0
+    if is_ranker:
+        s = est.predict(X_test)
+        f1 = gmean = float("nan")
+    else:
+        s = est.predict_proba(X_test)[:, 1]
+        pred = est.predict(X_test)
+        f1 = f1_score(y_test, pred, zero_division=0)
+        gmean = geometric_mean_score(y_test, pred, average="binary")
+    users, items = data.X_test["user_id"].to_numpy(), data.X_test["item_id"].to_numpy()
+    return {
+        "strategy": name,
+        "pr_auc": average_precision_score(y_test, s),
+        "f1_minority": f1,
+        "g_mean": gmean,
+        "ndcg@10": ndcg_at_k(y_test, s, groups=users, k=10),
+        "tail_recall@10": tail_recall_at_k(y_test, s, groups=users, items=items,
+                                           train=data.X_train, k=10),
+        "fit_s": fit_s,
+    }
+
+
+def _raw_params(est):
+    """The parameters our wrapper passes to LightGBM, for lightgbm.train."""
+    p = est.booster_.params.copy()
+    for key in ("num_iterations", "n_estimators", "num_class", "metric"):
+        p.pop(key, None)
+    return p
+
+
+def overhead(X_train, y_train, repeats):
+    """Median fit-time ratio wrapper / raw lightgbm.train on the same data and parameters."""
+    rows = []
+    y = np.asarray(y_train)
+    # classifier: the wrapper takes the frame (ids mapped to codes, categoricals marked)
+    kw = {**LGBM, "n_estimators": OVERHEAD_TREES}
+    clf = ImbalancedLGBMClassifier(imbalance=None, **kw).fit(X_train, y)
+    Xe, cats, params = clf._encoder.transform(X_train), clf._encoder.categorical_index_, \
+        _raw_params(clf)
+    # ranker: the wrapper also sorts the rows by user and derives the group sizes
+    rk = GroupedLGBMRanker(**kw).fit(X_train, y)
+    codes = pd.factorize(X_train["user_id"])[0]
+    order = np.argsort(codes, kind="stable")
+    Xr = rk._encoder.transform(X_train)[order]
+    sizes = np.bincount(codes)
+    rk_params, rk_cats = _raw_params(rk), rk._encoder.categorical_index_
+    cases = {
+        "ImbalancedLGBMClassifier": (
+            lambda: ImbalancedLGBMClassifier(imbalance=None, **kw).fit(X_train, y),
+            lambda: lightgbm.train(params, lightgbm.Dataset(Xe, y, categorical_feature=cats),
+                                   num_boost_round=OVERHEAD_TREES)),
+        "GroupedLGBMRanker": (
+            lambda: GroupedLGBMRanker(**kw).fit(X_train, y),
+            lambda: lightgbm.train(rk_params, lightgbm.Dataset(
+                Xr, y[order], group=sizes, categorical_feature=rk_cats),
+                num_boost_round=OVERHEAD_TREES)),
+    }
+    for name, (wrapped, raw) in cases.items():
+        t_w, t_r = [], []
+        for _ in range(repeats):  # alternate, so that machine load hits both alike
+            t0 = time.perf_counter()
+            raw()
+            t_r.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            wrapped()
+            t_w.append(time.perf_counter() - t0)
+        ratios = np.array(t_w) / np.array(t_r)
+        # the fastest of several runs is the least disturbed by other jobs on the machine
+        rows.append({"model": name, "trees": OVERHEAD_TREES, "repeats": repeats,
+                     "raw_fit_s": float(np.min(t_r)), "wrapper_fit_s": float(np.min(t_w)),
+                     "ratio": float(np.min(t_w) / np.min(t_r)),
+                     "ratio_median_of_pairs": float(np.median(ratios))})
+    return rows
+
+
+def markdown(table, columns, floatfmt=".3f"):
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for row in table:
+        cells = []
+        for c in columns:
+            v = row[c]
+            cells.append(f"{v:{floatfmt}}" if isinstance(v, float) and not np.isnan(v) else
+                         ("–" if isinstance(v, float) else str(v)))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--datasets", nargs="+", default=["ml-100k", "synthetic"])
+    parser.add_argument("--n-interactions", type=int, default=100_000)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--stack-cv", type=int, default=3)
+    parser.add_argument("--only", nargs="*", default=None,
+                        help="strategy names to run (others keep their previous results)")
+    args = parser.parse_args(argv)
+
+    out = {"machine": {"python": platform.python_version(), "lightgbm": lightgbm.__version__,
+                       "cpus": os.cpu_count(), "threads": THREADS},
+           "datasets": {}}
+    md = ["# bench_boosting", ""]
+    previous = {}
+    if args.only is not None and (RESULTS / "bench_boosting.json").exists():
+        previous = json.loads((RESULTS / "bench_boosting.json").read_text())["datasets"]
+    for dataset in args.datasets:
+        data = load_benchmark_data(dataset, n_interactions=args.n_interactions,
+                                   random_state=SEED)
+        y_train, y_test = data.y_train.to_numpy(), data.y_test.to_numpy()
+        X_train, X_test = featurize(data)
+        info = {"train_rows": len(X_train), "test_rows": len(X_test),
+                "features": X_train.shape[1], "positive_rate_train": float(y_train.mean()),
+                "positive_rate_test": float(y_test.mean())}
+        print(f"\n== {dataset}: {info}", flush=True)
+        rows = []
+        for name, (est, is_ranker) in strategies(args.stack_cv).items():
+            if args.only is not None and name not in args.only:
+                continue
+            row = score(name, est, is_ranker, X_train, y_train, X_test, y_test, data)
+            rows.append(row)
+            print("  ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{v:<22}"
+                            for k, v in row.items()), flush=True)
+        over = overhead(X_train, y_train, args.repeats) if args.repeats else []
+        if args.only is not None:  # partial run: keep the other rows of the previous run
+            prev = previous.get(dataset, {})
+            done = {r["strategy"] for r in rows}
+            rows = [r for r in prev.get("results", []) if r["strategy"] not in done] + rows
+            order = list(strategies(args.stack_cv))
+            rows.sort(key=lambda r: order.index(r["strategy"]))
+            over = over or prev.get("overhead", [])
+        for r in over:
+            print(f"overhead {r['model']}: raw {r['raw_fit_s']:.2f}s, wrapper "
+                  f"{r['wrapper_fit_s']:.2f}s, ratio {r['ratio']:.3f} (median of pairs "
+                  f"{r['ratio_median_of_pairs']:.3f})", flush=True)
+        out["datasets"][dataset] = {"info": info, "results": rows, "overhead": over}
+        md += [f"## {dataset}", "",
+               f"{info['train_rows']} training / {info['test_rows']} test rows, "
+               f"{info['features']} features, positive rate {info['positive_rate_test']:.3f} "
+               "(test).", "",
+               markdown(rows, ["strategy", "pr_auc", "f1_minority", "g_mean", "ndcg@10",
+                               "tail_recall@10", "fit_s"]), ""]
+        if over:
+            md += ["Wrapper overhead against `lightgbm.train` on the same encoded matrix and "
+                   "parameters (fit seconds, fastest of the repeats; `ratio` = wrapper / raw):",
+                   "", markdown(over, ["model", "trees", "repeats", "raw_fit_s", "wrapper_fit_s",
+                                       "ratio", "ratio_median_of_pairs"]), ""]
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "bench_boosting.json").write_text(json.dumps(out, indent=2, default=float))
+    (RESULTS / "bench_boosting.md").write_text("\n".join(md) + "\n")
+    print("\n" + "\n".join(md))
+
+
+if __name__ == "__main__":
+    main()
