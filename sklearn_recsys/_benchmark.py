@@ -147,6 +147,75 @@ def _neural_focal(data):
     return _neural(data, "deepfm", loss="focal", focal_gamma=2.0, focal_alpha=0.75)
 
 
+def _on_features(data, model, **featurizer_params):
+    return make_pipeline(featurizer(data, **featurizer_params), model).set_output(
+        transform="pandas")
+
+
+@register_strategy("lightgbm-balanced", "LightGBM with balanced class weights", default=True)
+def _lgbm_balanced(data):
+    from .boosting import ImbalancedLGBMClassifier
+
+    return _on_features(data, ImbalancedLGBMClassifier(imbalance="balanced", n_jobs=1,
+                                                       random_state=data.random_state))
+
+
+@register_strategy("lightgbm-sqrt", "LightGBM with sqrt-balanced class weights")
+def _lgbm_sqrt(data):
+    from .boosting import ImbalancedLGBMClassifier
+
+    return _on_features(data, ImbalancedLGBMClassifier(imbalance="sqrt", n_jobs=1,
+                                                       random_state=data.random_state))
+
+
+@register_strategy("lightgbm-focal", "LightGBM with the focal-loss objective (alpha .25, gamma 2)",
+                   default=True)
+def _lgbm_focal(data):
+    from .boosting import FocalLGBMClassifier
+
+    return _on_features(data, FocalLGBMClassifier(alpha=0.25, gamma=2.0, n_jobs=1,
+                                                  random_state=data.random_state))
+
+
+@register_strategy("lambdarank", "LightGBM lambdarank, query groups = users")
+def _lambdarank(data):
+    from .boosting import GroupedLGBMRanker
+
+    return _on_features(data, GroupedLGBMRanker(n_jobs=1, random_state=data.random_state),
+                        keep_id_columns=True)
+
+
+def _recipe(name, description, default=False):
+    def factory(data):
+        from . import ensemble
+
+        return _on_features(data, getattr(ensemble, name)(random_state=data.random_state))
+
+    register_strategy(description[0], description[1], default=default)(factory)
+
+
+_recipe("make_balanced_bagging", ("balanced-bagging", "balanced bagging of LightGBM"),
+        default=True)
+_recipe("make_easy_ensemble", ("easy-ensemble", "EasyEnsemble (AdaBoost on balanced subsets)"))
+_recipe("make_rusboost", ("rusboost", "RUSBoost"))
+_recipe("make_balanced_random_forest", ("balanced-rf", "balanced random forest"))
+
+
+@register_strategy("self-paced", "self-paced ensemble (hardness-harmonised under-sampling)")
+def _self_paced(data):
+    from .ensemble import SelfPacedEnsembleClassifier
+
+    return _on_features(data, SelfPacedEnsembleClassifier(random_state=data.random_state))
+
+
+@register_strategy("stacking", "stacking of NeuralRanker + LightGBM + logistic regression, "
+                   "calibrated meta-learner (slow)")
+def _stacking(data):
+    from .ensemble import make_stacking
+
+    return _on_features(data, make_stacking(cv=3, random_state=data.random_state))
+
+
 def load_benchmark_data(dataset="synthetic", *, data_home=None, n_interactions=100_000,
                         test_size=0.2, random_state=0):
     """Load a data set and split it per user in time (the benchmarks' protocol).
