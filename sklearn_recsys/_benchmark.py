@@ -98,7 +98,7 @@ def _lightgbm(data):
     return make_pipeline(
         featurizer(data),
         LGBMClassifier(n_estimators=300, learning_rate=0.05, num_leaves=31, subsample=0.8,
-                       subsample_freq=1, colsample_bytree=0.8, n_jobs=2, verbose=-1,
+                       subsample_freq=1, colsample_bytree=0.8, n_jobs=1, verbose=-1,
                        random_state=data.random_state),
     ).set_output(transform="pandas")
 

@@ -11,6 +11,7 @@ def test_benchmark_synthetic_prints_a_table_and_writes_json(tmp_path, capsys):
     out = tmp_path / "r.json"
     plot = tmp_path / "pr.png"
     rc = main(["benchmark", "--n-interactions", "20000", "--verbose", "0",
+               "--strategies", "lightgbm,logistic,popularity",
                "--output", str(out), "--plot", str(plot)])
     assert rc == 0
     text = capsys.readouterr().out
