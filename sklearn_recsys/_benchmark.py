@@ -216,6 +216,22 @@ def _stacking(data):
     return _on_features(data, make_stacking(cv=3, random_state=data.random_state))
 
 
+@register_strategy("lightgbm+text", "MiniLM title embeddings + content affinity + the LightGBM "
+                   "baseline (needs the [text] extra)")
+def _lightgbm_text(data):
+    from .features import ContentAffinity, PretrainedTextEncoder
+
+    text_cols = [c for c in ("title", "genres", "description") if c in data.item_info.columns]
+    baseline = STRATEGIES["lightgbm"].factory(data)
+    return make_pipeline(
+        # before the featurizer: the encoder joins on item_id, which the featurizer drops
+        PretrainedTextEncoder(data.item_info, text_cols, n_components=16,
+                              random_state=data.random_state),
+        ContentAffinity(random_state=data.random_state),
+        *[step for _, step in baseline.steps],
+    ).set_output(transform="pandas")
+
+
 def load_benchmark_data(dataset="synthetic", *, data_home=None, n_interactions=100_000,
                         test_size=0.2, random_state=0):
     """Load a data set and split it per user in time (the benchmarks' protocol).
