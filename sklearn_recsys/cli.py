@@ -73,6 +73,9 @@ def build_parser():
     b.add_argument("--plot", default=None, help="write precision-recall curves (PNG) here")
     b.add_argument("--verbose", type=int, default=1)
     b.set_defaults(func=_benchmark)
+    from ._tune_cli import add_tune_parser
+
+    add_tune_parser(sub)
     return parser
 
 

@@ -1,5 +1,14 @@
-"""Splitters for interaction logs (and, later, Optuna tuning)."""
+"""Splitters for interaction logs and Optuna tuning under stratified, user-grouped CV."""
 
+from ._optuna import OptunaSearch
+from ._spaces import (
+    SEARCH_SPACES,
+    StepChoice,
+    get_search_space,
+    loss_choice,
+    register_search_space,
+    sampler_choice,
+)
 from ._split import (
     LeaveLastOut,
     StratifiedUserKFold,
@@ -9,13 +18,23 @@ from ._split import (
     temporal_train_test_split,
     user_temporal_split,
 )
+from ._storage import make_storage, open_study
 
 __all__ = [
+    "SEARCH_SPACES",
     "LeaveLastOut",
+    "OptunaSearch",
+    "StepChoice",
     "StratifiedUserKFold",
     "TemporalSplit",
     "UserTemporalSplit",
+    "get_search_space",
     "leave_last_out_split",
+    "loss_choice",
+    "make_storage",
+    "open_study",
+    "register_search_space",
+    "sampler_choice",
     "temporal_train_test_split",
     "user_temporal_split",
 ]

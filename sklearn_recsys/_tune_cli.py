@@ -1,0 +1,264 @@
+"""``sklearn-recsys tune``: an Optuna study over a pipeline recipe on a benchmark data set.
+
+Wired into :mod:`sklearn_recsys.cli` through :func:`add_tune_parser`; :func:`tune_main` runs it.
+Several workers share one study when they get the same ``--storage`` and ``--study-name``
+(give each its own ``--worker-seed``; ``--no-refit`` for pure workers).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.utils.validation import check_memory
+
+__all__ = ["RECIPES", "add_tune_parser", "make_recipe", "tune_main"]
+
+logger = logging.getLogger(__name__)
+
+#: recipe name -> description
+RECIPES = {
+    "lightgbm": "InteractionFeaturizer + LightGBM; LightGBM's default space",
+    "strategies": "InteractionFeaturizer + sampler choice (none / SMOTE / ADASYN / GAN / "
+                  "under-sampling) + loss choice (log loss / class-weighted / focal LightGBM)",
+    "logistic": "InteractionFeaturizer + standardised logistic regression",
+}
+SAMPLERS = ("none", "smote", "adasyn", "gan", "under")
+LOSSES = ("logloss", "weighted", "focal")
+
+
+def _fit_transform(transformer, X, y):
+    return transformer.fit_transform(X, y), transformer
+
+
+class _CachedTransformer(TransformerMixin, BaseEstimator):
+    """Fit ``transformer`` through a joblib cache: the same parameters on the same rows load.
+
+    imbalanced-learn's ``Pipeline(memory=...)`` would also cache every re-sampled training set
+    (tens of MB each), and refuses a nested pipeline; this caches the one step that needs it.
+    """
+
+    def __init__(self, transformer, memory=None):
+        self.transformer = transformer
+        self.memory = memory
+
+    def fit_transform(self, X, y=None):
+        fit = check_memory(self.memory).cache(_fit_transform)
+        Xt, self.transformer_ = fit(clone(self.transformer), X, y)
+        return Xt
+
+    def fit(self, X, y=None):
+        self.fit_transform(X, y)
+        return self
+
+    def transform(self, X):
+        return self.transformer_.transform(X)
+
+    def get_feature_names_out(self, input_features=None):
+        return self.transformer_.get_feature_names_out(input_features)
+
+    def set_output(self, *, transform=None):
+        self.transformer.set_output(transform=transform)
+        return self
+
+
+def make_recipe(name, data, *, samplers=SAMPLERS, losses=LOSSES, memory=None, n_jobs=1):
+    """Pipeline and search space of a tuning recipe.
+
+    Parameters
+    ----------
+    name : {"lightgbm", "strategies", "logistic"}
+    data : sklearn_recsys._benchmark.BenchmarkData
+        Gives the side tables and the seed.
+    samplers, losses : sequence of str
+        Options of the ``"strategies"`` recipe's sampler and loss choices.
+    memory : str, joblib.Memory or None, default=None
+        Cache of the featurizer: the search fixes the folds once, so the featurizer (not tuned)
+        is fitted once per fold and reused by every trial. Only the featurizer is cached (in
+        a one-step pipeline): caching the samplers too would write every re-sampled training
+        set to disk.
+    n_jobs : int, default=1
+        Threads of LightGBM.
+
+    Returns
+    -------
+    pipeline : imblearn.pipeline.Pipeline
+    space : dict
+        ``param_distributions`` for :class:`OptunaSearch`.
+
+    Examples
+    --------
+    >>> from sklearn_recsys._benchmark import load_benchmark_data
+    >>> from sklearn_recsys._tune_cli import make_recipe
+    >>> data = load_benchmark_data("synthetic", n_interactions=2000)
+    >>> pipe, space = make_recipe("strategies", data, samplers=("none", "smote"))
+    >>> [name for name, _ in pipe.steps], sorted(space)
+    (['features', 'sampler', 'clf'], ['clf', 'sampler'])
+    """
+    from imblearn.pipeline import Pipeline
+    from lightgbm import LGBMClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    from ._benchmark import featurizer
+    from .model_selection._spaces import loss_choice, sampler_choice
+
+    rs = data.random_state
+    feat = featurizer(data)
+    if memory is not None:
+        feat = _CachedTransformer(feat, memory=memory)
+    features = ("features", feat)
+    if name == "lightgbm":
+        pipe = Pipeline([features, ("clf", LGBMClassifier(random_state=rs, n_jobs=n_jobs,
+                                                          verbose=-1))])
+        space = {"clf": "default"}
+    elif name == "strategies":
+        pipe = Pipeline([features, ("sampler", "passthrough"),
+                         ("clf", LGBMClassifier(random_state=rs, n_jobs=n_jobs, verbose=-1))])
+        space = {"sampler": sampler_choice(samplers, random_state=rs),
+                 "clf": loss_choice(losses, random_state=rs, n_jobs=n_jobs)}
+    elif name == "logistic":
+        pipe = Pipeline([features, ("scale", StandardScaler()),
+                         ("clf", LogisticRegression(max_iter=1000))])
+        space = {"clf": "default"}
+    else:
+        raise ValueError(f"recipe must be one of {list(RECIPES)}; got {name!r}.")
+    return pipe.set_output(transform="pandas"), space
+
+
+def add_tune_parser(subparsers):
+    """Add the ``tune`` sub-command to an ``argparse`` sub-parser collection.
+
+    Examples
+    --------
+    >>> import argparse
+    >>> from sklearn_recsys._tune_cli import add_tune_parser
+    >>> parser = argparse.ArgumentParser(prog="sklearn-recsys")
+    >>> _ = add_tune_parser(parser.add_subparsers(dest="command"))
+    >>> args = parser.parse_args(["tune", "--recipe", "lightgbm", "--n-trials", "5"])
+    >>> args.recipe, args.n_trials, args.scoring
+    ('lightgbm', 5, 'average_precision')
+    """
+    t = subparsers.add_parser(
+        "tune", help="tune a pipeline recipe with Optuna under stratified, user-grouped CV",
+        description="Run (or join, with --storage and --study-name) an Optuna study over a "
+                    "pipeline recipe; writes the study summary, the trials, the best pipeline "
+                    "(joblib) and plots to --output-dir.")
+    t.add_argument("--dataset", default="synthetic", choices=["synthetic", "ml-100k"])
+    t.add_argument("--recipe", default="strategies", choices=list(RECIPES))
+    t.add_argument("--samplers", default=",".join(SAMPLERS),
+                   help="sampler options of the 'strategies' recipe (comma-separated)")
+    t.add_argument("--losses", default=",".join(LOSSES),
+                   help="loss options of the 'strategies' recipe (comma-separated)")
+    t.add_argument("--n-trials", type=int, default=50, help="trials this process runs")
+    t.add_argument("--timeout", type=float, default=None, help="seconds; stop starting trials")
+    t.add_argument("--cv", type=int, default=3, help="folds (stratified, grouped by user)")
+    t.add_argument("--scoring", default="average_precision")
+    t.add_argument("--pruner", default="median", choices=["median", "halving", "hyperband",
+                                                          "none"])
+    t.add_argument("--storage", default=None,
+                   help="Optuna storage: sqlite:///tune.db, journal:///abs/tune.log, "
+                        "postgresql://user:pw@host/db (default: in memory)")
+    t.add_argument("--study-name", default=None, help="join / resume this study")
+    t.add_argument("--no-refit", action="store_true",
+                   help="worker mode: run trials only, write no pipeline")
+    t.add_argument("--data-home", default=None)
+    t.add_argument("--n-interactions", type=int, default=100_000,
+                   help="rows of the synthetic data set")
+    t.add_argument("--test-size", type=float, default=0.2)
+    t.add_argument("--random-state", type=int, default=0,
+                   help="seed of the data and the pipeline (the same in every worker)")
+    t.add_argument("--worker-seed", type=int, default=None,
+                   help="seed of this worker's Optuna sampler (default: --random-state); give "
+                        "each worker of a shared study its own")
+    t.add_argument("--n-jobs", type=int, default=1, help="folds fitted in parallel")
+    t.add_argument("--output-dir", default="tune-output")
+    t.add_argument("--verbose", type=int, default=1)
+    t.set_defaults(func=tune_main)
+    return t
+
+
+def _plots(study, out):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from optuna.visualization import matplotlib as ovm
+
+    written = []
+    for name, plot in (("optimization_history", ovm.plot_optimization_history),
+                       ("param_importances", ovm.plot_param_importances)):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                ax = plot(study)
+            fig = getattr(ax, "figure", None) or plt.gcf()
+            fig.set_size_inches(8, 5)
+            fig.tight_layout()
+            path = out / f"{name}.png"
+            fig.savefig(path, dpi=110, bbox_inches="tight")
+            plt.close(fig)
+            written.append(str(path))
+        except Exception as exc:  # e.g. importances need two complete trials
+            logger.warning("could not draw %s: %s", name, exc)
+    return written
+
+
+def tune_main(args):
+    """Run the ``tune`` sub-command; returns the exit status."""
+    import joblib
+
+    from ._benchmark import classification_table, load_benchmark_data
+    from .model_selection._optuna import OptunaSearch
+
+    data = load_benchmark_data(args.dataset, data_home=args.data_home,
+                               n_interactions=args.n_interactions, test_size=args.test_size,
+                               random_state=args.random_state)
+    out = Path(args.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="recsys-tune-cache-") as cache:
+        pipe, space = make_recipe(args.recipe, data, samplers=args.samplers.split(","),
+                                  losses=args.losses.split(","), memory=cache)
+        search = OptunaSearch(pipe, space, n_trials=args.n_trials, timeout=args.timeout,
+                              scoring=args.scoring, cv=args.cv, storage=args.storage,
+                              study_name=args.study_name, pruner=args.pruner,
+                              n_jobs=args.n_jobs, refit=not args.no_refit,
+                              random_state=(args.random_state if args.worker_seed is None
+                                            else args.worker_seed),
+                              verbose=args.verbose)
+        t0 = time.perf_counter()
+        search.fit(data.X_train, data.y_train)
+        wall = time.perf_counter() - t0
+        if not args.no_refit:
+            search.best_estimator_.set_params(features__memory=None)
+    res = search.cv_results_
+    summary = {
+        "dataset": data.name, "recipe": args.recipe, "scoring": args.scoring, "cv": args.cv,
+        "study_name": search.study_.study_name, "n_trials_this_run": search.n_trials_,
+        "n_trials_in_study": len(res), "states": res["state"].value_counts().to_dict(),
+        "best_trial": int(search.best_trial_.number), "best_cv_score": search.best_score_,
+        "best_params": search.best_trial_.params, "wall_s": wall,
+    }
+    cols = ["number", "state", "n_folds", "mean_test_score"] + [
+        c for c in ("param_sampler", "param_clf") if c in res]
+    print(res.sort_values("mean_test_score", ascending=False)[cols].head(10)
+          .to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    print(f"\nbest trial {summary['best_trial']}: CV {args.scoring} "
+          f"{search.best_score_:.4f}; {search.n_trials_} trials in {wall:.0f} s")
+    res.drop(columns=["params"]).to_csv(out / "cv_results.csv", index=False)
+    if not args.no_refit:
+        est = search.best_estimator_
+        scores = est.predict_proba(data.X_test)[:, 1]
+        summary["test"] = classification_table(data.y_test, scores, est.predict(data.X_test))
+        print("test split: " + ", ".join(f"{k} {v:.4f}" for k, v in summary["test"].items()))
+        joblib.dump(est, out / "best_pipeline.joblib")
+        summary["plots"] = _plots(search.study_, out)
+    (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
+    print(f"wrote {out}/summary.json, cv_results.csv"
+          + ("" if args.no_refit else ", best_pipeline.joblib and plots"))
+    return 0
