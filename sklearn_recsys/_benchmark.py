@@ -232,6 +232,48 @@ def _lightgbm_text(data):
     ).set_output(transform="pandas")
 
 
+def _resampled(data, sampler, *, before_features=False):
+    """featurizer -> sampler -> LightGBM (samplers act in fit only, as imblearn's Pipeline does);
+    ``before_features`` puts an interaction-level sampler ahead of the featurizer."""
+    from imblearn.pipeline import make_pipeline as imb_pipeline
+
+    lgbm = STRATEGIES["lightgbm"].factory(data).steps[-1][1]
+    steps = [sampler, featurizer(data)] if before_features else [featurizer(data), sampler]
+    return imb_pipeline(*steps, lgbm).set_output(transform="pandas")
+
+
+@register_strategy("smote", "SMOTE on the features, then LightGBM")
+def _smote(data):
+    from imblearn.over_sampling import SMOTE
+
+    return _resampled(data, SMOTE(sampling_strategy=0.2, random_state=data.random_state))
+
+
+@register_strategy("random-over", "random over-sampling, then LightGBM")
+def _random_over(data):
+    from imblearn.over_sampling import RandomOverSampler
+
+    return _resampled(data, RandomOverSampler(sampling_strategy=0.2,
+                                              random_state=data.random_state))
+
+
+@register_strategy("gan-oversampling", "GANOverSampler (conditional WGAN-GP), then LightGBM")
+def _gan(data):
+    from .sampling import GANOverSampler
+
+    return _resampled(data, GANOverSampler(sampling_strategy=0.2, epochs=50,
+                                           random_state=data.random_state))
+
+
+@register_strategy("popularity-under", "popularity-aware under-sampling of head items, then "
+                   "featurizer + LightGBM")
+def _popularity_under(data):
+    from .sampling import PopularityUnderSampler
+
+    return _resampled(data, PopularityUnderSampler(random_state=data.random_state),
+                      before_features=True)
+
+
 def load_benchmark_data(dataset="synthetic", *, data_home=None, n_interactions=100_000,
                         test_size=0.2, random_state=0):
     """Load a data set and split it per user in time (the benchmarks' protocol).
