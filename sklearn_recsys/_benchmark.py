@@ -185,20 +185,22 @@ def _lambdarank(data):
                         keep_id_columns=True)
 
 
-def _recipe(name, description, default=False):
+def _recipe(strategy, recipe, description, default=False):
+    """Register an ``sklearn_recsys.ensemble`` recipe, applied after the featurizer."""
+
     def factory(data):
         from . import ensemble
 
-        return _on_features(data, getattr(ensemble, name)(random_state=data.random_state))
+        return _on_features(data, getattr(ensemble, recipe)(random_state=data.random_state))
 
-    register_strategy(description[0], description[1], default=default)(factory)
+    register_strategy(strategy, description, default=default)(factory)
 
 
-_recipe("make_balanced_bagging", ("balanced-bagging", "balanced bagging of LightGBM"),
+_recipe("balanced-bagging", "make_balanced_bagging", "balanced bagging of LightGBM",
         default=True)
-_recipe("make_easy_ensemble", ("easy-ensemble", "EasyEnsemble (AdaBoost on balanced subsets)"))
-_recipe("make_rusboost", ("rusboost", "RUSBoost"))
-_recipe("make_balanced_random_forest", ("balanced-rf", "balanced random forest"))
+_recipe("easy-ensemble", "make_easy_ensemble", "EasyEnsemble (AdaBoost on balanced subsets)")
+_recipe("rusboost", "make_rusboost", "RUSBoost")
+_recipe("balanced-rf", "make_balanced_random_forest", "balanced random forest")
 
 
 @register_strategy("self-paced", "self-paced ensemble (hardness-harmonised under-sampling)")
