@@ -74,8 +74,11 @@ class BaseLGBM(BaseEstimator):
         return kwargs
 
     # ------------------------------------------------------------------ data
-    def _encode_fit(self, X, exclude=()):
-        """Validate ``X`` in ``fit``; return the float matrix and categorical indices."""
+    def _encode_fit(self, X, exclude=(), rows=None):
+        """Validate ``X`` in ``fit``; return the float matrix and categorical indices.
+
+        ``rows`` (integer positions) selects and orders the rows of the returned matrix.
+        """
         if isinstance(X, pd.DataFrame):
             check_interactions(X)
             validate_data(self, X, skip_check_array=True, reset=True)
@@ -86,7 +89,7 @@ class BaseLGBM(BaseEstimator):
                 )
             self._encoder = FrameEncoder(self.categorical_features, exclude).fit(X)
             self.categorical_features_ = list(self._encoder.categorical_)
-            return self._encoder.transform(X), list(self._encoder.categorical_index_)
+            return self._encoder.transform(X, rows), list(self._encoder.categorical_index_)
         self._encoder = None
         X = validate_data(self, X, reset=True, dtype=np.float64, ensure_all_finite="allow-nan",
                           ensure_min_samples=2)
@@ -103,7 +106,7 @@ class BaseLGBM(BaseEstimator):
                     f"entries must be column positions in [0, {X.shape[1]}); got {bad[0]!r}."
                 )
         self.categorical_features_ = [int(c) for c in cats]
-        return X, self.categorical_features_
+        return (X if rows is None else X[rows]), self.categorical_features_
 
     def _encode(self, X):
         """Validate and encode ``X`` at predict time like in ``fit``."""

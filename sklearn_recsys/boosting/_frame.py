@@ -107,7 +107,12 @@ class FrameEncoder:
         self.categorical_index_ = [i for i, c in enumerate(self.columns_) if c in self.encoders_]
         return self
 
-    def transform(self, X):
+    def transform(self, X, rows=None):
+        """The float matrix of ``X`` (column-major, as LightGBM reads it without a copy).
+
+        ``rows`` (optional integer positions) selects and orders the rows while encoding, so a
+        caller that needs the rows sorted (the ranker) does not copy the matrix again.
+        """
         if not isinstance(X, pd.DataFrame):
             raise TypeError(
                 "this model was fitted on a DataFrame with categorical columns "
@@ -116,11 +121,13 @@ class FrameEncoder:
             )
         for c in self.columns_:
             check_columns(X, feature=c)
-        out = np.empty((X.shape[0], len(self.columns_)), dtype=np.float64)
+        n_rows = X.shape[0] if rows is None else len(rows)
+        out = np.empty((n_rows, len(self.columns_)), dtype=np.float64, order="F")
         for j, c in enumerate(self.columns_):
             enc = self.encoders_.get(c)
             if enc is None:
-                out[:, j] = X[c].to_numpy(dtype=np.float64, na_value=np.nan)
+                values = X[c].to_numpy(dtype=np.float64, na_value=np.nan)
             else:
-                out[:, j] = enc.transform(X[c])
+                values = enc.transform(X[c])
+            out[:, j] = values if rows is None else values[rows]
         return out

@@ -237,16 +237,17 @@ class GroupedLGBMRanker(BaseLGBM):
         """
         codes, self.n_groups_ = self._groups(X)
         exclude = () if self.group_col is None else (self.group_col,)
-        Xe, categorical = self._encode_fit(X, exclude=exclude)
         gains = self.label_gain
         max_label = 30 if gains is None else len(gains) - 1
         y = _check_relevance(y, max_label)
-        check_consistent_length(Xe, y)
+        check_consistent_length(codes, y)
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, Xe, dtype=np.float64)
+            sample_weight = _check_sample_weight(sample_weight, y, dtype=np.float64)
 
+        # rows sorted by query (stable: the order inside a query is kept), encoded in that order
         order = np.argsort(codes, kind="stable")
-        codes, Xe, y = codes[order], Xe[order], y[order]
+        Xe, categorical = self._encode_fit(X, exclude=exclude, rows=order)
+        codes, y = codes[order], y[order]
         if sample_weight is not None:
             sample_weight = sample_weight[order]
 
