@@ -4,22 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import BaseEstimator
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklearn_recsys.metrics import long_tail_report, ranking_scores
 from sklearn_recsys.recommend import PopularityRecommender, evaluate_topk, recommend
-
-#: PopularityRecommender reads only its item column at predict time, by design (candidate rows
-#: carry ids only), so it does not check the other columns against those seen in fit.
-EXPECTED_FAILED = {
-    "check_n_features_in_after_fitting": "predict reads only item_col, by design",
-}
-
-
-@parametrize_with_checks([PopularityRecommender(item_col=0)],
-                         expected_failed_checks=lambda est: EXPECTED_FAILED)
-def test_sklearn_compatible(estimator, check):
-    check(estimator)
 
 
 class HashScorer(BaseEstimator):

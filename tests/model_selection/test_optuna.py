@@ -13,7 +13,6 @@ from sklearn.dummy import DummyClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.tree import DecisionTreeClassifier
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklearn_recsys.model_selection._optuna import OptunaSearch
 from sklearn_recsys.model_selection._spaces import StepChoice
@@ -34,13 +33,7 @@ def tree_search(**kw):
     return OptunaSearch(DecisionTreeClassifier(random_state=0), TREE_SPACE, **kw)
 
 
-# ---------------------------------------------------------------- scikit-learn conformance
-#: no expected failures: the search delegates to a fast, deterministic tree.
-@parametrize_with_checks([OptunaSearch(DecisionTreeClassifier(random_state=0),
-                                       {"max_depth": IntDistribution(2, 4)}, n_trials=2, cv=2,
-                                       random_state=0)])
-def test_sklearn_compatible(estimator, check):
-    check(estimator)
+# (scikit-learn conformance: tests/test_common.py)
 
 
 # ---------------------------------------------------------------- folds
