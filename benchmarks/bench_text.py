@@ -1,6 +1,6 @@
 """Pretrained text features for cold and tail items: LightGBM without and with text.
 
-Two data sets, two protocols, two pipelines:
+Two data sets, two protocols, four pipelines:
 
 - data: MovieLens-100k ("loved" = rating 5; item text = title + genres) and the synthetic
   generator (label ``purchase``; item text = the title, whose quality word and category noun
@@ -8,8 +8,11 @@ Two data sets, two protocols, two pipelines:
 - protocols: ``temporal`` (the per-user temporal split of every benchmark, 20 % test) and
   ``cold-item`` (the same split, with every training row of a random fifth of the items removed:
   those items never appear in training);
-- pipelines: ``lightgbm`` (the CLI baseline: InteractionFeaturizer + LightGBM) and
-  ``lightgbm+text`` (PretrainedTextEncoder with a PCA + ContentAffinity in front of it).
+- pipelines: ``lightgbm`` (the CLI baseline: InteractionFeaturizer + LightGBM),
+  ``lightgbm+text`` (PretrainedTextEncoder with a PCA + ContentAffinity in front of it), and
+  both again with item dropout (``+dropout``: ``InteractionFeaturizer(cold_item_fraction=0.2)``,
+  a fifth of the training items presented as cold so that LightGBM learns to score an item
+  from its content when its history is missing).
 
 Metrics on the test rows: ROC-AUC and PR-AUC (all rows, and the head / tail / cold item rows;
 head = the most popular training items that make up 80 % of the training rows), NDCG@10 per
@@ -36,6 +39,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the default model is read from s
 
 import numpy as np
 import pandas as pd
+from sklearn.base import clone
 from sklearn.metrics import average_precision_score, roc_auc_score
 from sklearn.pipeline import make_pipeline
 
@@ -141,6 +145,9 @@ def main(argv=None):
     parser.add_argument("--n-components", type=int, default=16)
     parser.add_argument("--n-interactions", type=int, default=100_000)
     parser.add_argument("--random-state", type=int, default=0)
+    parser.add_argument("--cold-fraction", type=float, default=0.2,
+                        help="InteractionFeaturizer(cold_item_fraction=...) of the +dropout "
+                        "pipelines (0: leave them out)")
     parser.add_argument("--output", default="bench_text",
                         help="file stem under benchmarks/results/ (default: bench_text)")
     args = parser.parse_args(argv)
@@ -163,6 +170,12 @@ def main(argv=None):
                     "lightgbm+text": text_pipeline(data, text_info, TEXT_COLS[dataset],
                                                    args.n_components, cache),
                 }
+                if args.cold_fraction:
+                    # the same pipelines, with item dropout in the featurizer's fit_transform
+                    drop = {"interactionfeaturizer__cold_item_fraction": args.cold_fraction}
+                    pipes["lightgbm+dropout"] = clone(pipes["lightgbm"]).set_params(**drop)
+                    pipes["lightgbm+text+dropout"] = clone(pipes["lightgbm+text"]).set_params(
+                        **drop)
                 for name, pipe in pipes.items():
                     t0 = time.perf_counter()
                     pipe.fit(X_tr, y_tr)

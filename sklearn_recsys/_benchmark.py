@@ -218,13 +218,14 @@ def _stacking(data):
     return _on_features(data, make_stacking(cv=3, random_state=data.random_state))
 
 
-@register_strategy("lightgbm+text", "MiniLM title embeddings + content affinity + the LightGBM "
-                   "baseline (needs the [text] extra)")
-def _lightgbm_text(data):
+def _text(data, **featurizer_params):
+    """MiniLM item vectors + content affinity in front of the LightGBM baseline."""
     from .features import ContentAffinity, PretrainedTextEncoder
 
     text_cols = [c for c in ("title", "genres", "description") if c in data.item_info.columns]
     baseline = STRATEGIES["lightgbm"].factory(data)
+    baseline.set_params(**{f"interactionfeaturizer__{k}": v
+                           for k, v in featurizer_params.items()})
     return make_pipeline(
         # before the featurizer: the encoder joins on item_id, which the featurizer drops
         PretrainedTextEncoder(data.item_info, text_cols, n_components=16,
@@ -232,6 +233,18 @@ def _lightgbm_text(data):
         ContentAffinity(random_state=data.random_state),
         *[step for _, step in baseline.steps],
     ).set_output(transform="pandas")
+
+
+@register_strategy("lightgbm+text", "MiniLM title embeddings + content affinity + the LightGBM "
+                   "baseline (needs the [text] extra)")
+def _lightgbm_text(data):
+    return _text(data)
+
+
+@register_strategy("lightgbm+text+dropout", "lightgbm+text whose featurizer presents a fifth of "
+                   "the training items as cold (item dropout: for cold and tail items)")
+def _lightgbm_text_dropout(data):
+    return _text(data, cold_item_fraction=0.2)
 
 
 def _resampled(data, sampler, *, before_features=False):

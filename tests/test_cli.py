@@ -64,3 +64,12 @@ def test_every_registered_strategy_builds_an_estimator():
         assert hasattr(est, "fit"), name
     defaults = [n for n, s in _benchmark.STRATEGIES.items() if s.default]
     assert {"lightgbm", "popularity"} <= set(defaults)
+
+
+def test_text_dropout_strategy_turns_on_item_dropout():
+    data = _benchmark.load_benchmark_data("synthetic", n_interactions=2000)
+    key = "interactionfeaturizer__cold_item_fraction"
+    dropout = _benchmark.STRATEGIES["lightgbm+text+dropout"].factory(data)
+    plain = _benchmark.STRATEGIES["lightgbm+text"].factory(data)
+    assert dropout.get_params()[key] == 0.2 and plain.get_params()[key] == 0.0
+    assert [n for n, _ in dropout.steps] == [n for n, _ in plain.steps]

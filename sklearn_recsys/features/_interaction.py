@@ -11,6 +11,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.decomposition import TruncatedSVD
 from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.preprocessing import TargetEncoder
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Hidden, Interval, StrOptions
 from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.multiclass import type_of_target
@@ -132,8 +133,16 @@ class InteractionFeaturizer(TransformerMixin, BaseEstimator):
     keep_id_columns : bool, default=True
         Keep ``user_col`` and ``item_col`` (unchanged) as the first output columns so that later
         steps and ranking scorers can use them.
+    cold_item_fraction : float, default=0.0
+        Share of the known items that :meth:`fit_transform` presents as cold (item dropout, as
+        in DropoutNet, Volkovs et al. 2017): the rows of a random ``cold_item_fraction`` of the
+        items get the unknown-item values of every collaborative item feature (zero counts,
+        the prior rate, zero factors) while their content (side-table and passed-through
+        columns such as text embeddings) stays. A model fitted on these rows learns to score an
+        item from its content when its history is missing, which is what cold items at predict
+        time look like. :meth:`fit` and :meth:`transform` are not affected. 0 turns it off.
     random_state : int, RandomState instance or None, default=None
-        Seeds the cross-fitting folds and the randomized SVD.
+        Seeds the cross-fitting folds, the randomized SVD and the cold-item draw.
 
     Attributes
     ----------
@@ -154,6 +163,9 @@ class InteractionFeaturizer(TransformerMixin, BaseEstimator):
         Numeric columns of ``X`` passed through.
     skipped_side_columns_ : dict
         Side-table columns not used, by table.
+    cold_items_ : ndarray
+        Ids presented as cold by the last :meth:`fit_transform` (empty when
+        ``cold_item_fraction=0``).
     feature_names_out_ : ndarray of str
     n_features_in_ : int
     feature_names_in_ : ndarray of str
@@ -191,6 +203,7 @@ class InteractionFeaturizer(TransformerMixin, BaseEstimator):
         "head_share": [Interval(numbers.Real, 0, 1, closed="right")],
         "max_side_categories": [Interval(numbers.Integral, 1, None, closed="left")],
         "keep_id_columns": ["boolean", Hidden(StrOptions({"_never"}))],
+        "cold_item_fraction": [Interval(numbers.Real, 0, 1, closed="left")],
         "random_state": ["random_state"],
     }
 
@@ -210,6 +223,7 @@ class InteractionFeaturizer(TransformerMixin, BaseEstimator):
         head_share=0.8,
         max_side_categories=30,
         keep_id_columns=True,
+        cold_item_fraction=0.0,
         random_state=None,
     ):
         self.user_col = user_col
@@ -225,6 +239,7 @@ class InteractionFeaturizer(TransformerMixin, BaseEstimator):
         self.head_share = head_share
         self.max_side_categories = max_side_categories
         self.keep_id_columns = keep_id_columns
+        self.cold_item_fraction = cold_item_fraction
         self.random_state = random_state
 
     # ------------------------------------------------------------------ input handling
@@ -318,7 +333,28 @@ class InteractionFeaturizer(TransformerMixin, BaseEstimator):
         """
         self._validate_params()
         X, u, i, rates = self._fit(X, y, cross_fit=True)
+        i, rates = self._drop_items(i, rates)
         return self._output(X, u, i, rates)
+
+    def _drop_items(self, i, rates):
+        """Present the rows of a random ``cold_item_fraction`` of the items as cold."""
+        n_known = self.item_indexer_.n_indices_ - 1
+        n_cold = int(round(self.cold_item_fraction * n_known))
+        if n_cold == 0:
+            self.cold_items_ = self.item_indexer_.ids_[:0].to_numpy()
+            return i, rates
+        rng = check_random_state(self.random_state)
+        cold = np.sort(rng.choice(np.arange(1, n_known + 1), size=n_cold, replace=False))
+        self.cold_items_ = self.item_indexer_.ids_[cold - 1].to_numpy()
+        rows = np.isin(i, cold)
+        i = np.where(rows, 0, i)  # index 0: the unknown item (zero counts and factors)
+        if rates is not None:
+            enc = self.target_encoder_
+            prior = np.atleast_1d(enc.target_mean_)  # what TargetEncoder gives unseen levels
+            k = len(prior)  # rates of the item column: the second block of k columns
+            rates = rates.copy()
+            rates[np.ix_(rows, np.arange(k, 2 * k))] = prior
+        return i, rates
 
     def _fit(self, X, y, cross_fit=False):
         X = self._frame(X, reset=True)
@@ -328,6 +364,7 @@ class InteractionFeaturizer(TransformerMixin, BaseEstimator):
 
         self.user_indexer_ = IdIndexer(name=f"user_col={self.user_col!r}").fit(user)
         self.item_indexer_ = IdIndexer(name=f"item_col={self.item_col!r}").fit(item)
+        self.cold_items_ = self.item_indexer_.ids_[:0].to_numpy()
         u = self.user_indexer_.transform(user)
         i = self.item_indexer_.transform(item)
         self.user_counts_ = np.bincount(u, minlength=self.user_indexer_.n_indices_).astype(float)

@@ -86,6 +86,48 @@ def test_unknown_ids_get_the_prior(data):
     assert out.item_count.iloc[1] > 0  # the known item keeps its statistics
 
 
+def test_cold_item_dropout(movielens):
+    """fit_transform presents a share of the items as cold; their content stays."""
+    ml = movielens
+    X = ml.interactions.drop(columns="rating").head(5000)
+    y = (ml.interactions.rating.head(5000) == 5).astype(int)
+    kw = dict(item_info=ml.item_info, n_factors=2, random_state=0)
+    plain = InteractionFeaturizer(**kw).set_output(transform="pandas")
+    drop = InteractionFeaturizer(cold_item_fraction=0.25, **kw).set_output(transform="pandas")
+    a, b = plain.fit_transform(X, y), drop.fit_transform(X, y)
+    n_items = X.item_id.nunique()
+    assert len(drop.cold_items_) == round(0.25 * n_items)
+    assert plain.cold_items_.size == 0 and set(drop.cold_items_) <= set(X.item_id)
+    rows = X.item_id.isin(drop.cold_items_).to_numpy()
+    assert 0 < rows.sum() < len(X)
+    # the cold rows look exactly like an unknown item at transform time ...
+    unknown = plain.transform(X[rows].assign(item_id=-1))
+    item_cols = ["item_count", "item_log_count", "item_pop_pct", "item_is_head", "item_rate",
+                 "item_svd_0", "item_svd_1", "svd_affinity"]
+    np.testing.assert_allclose(b.loc[rows, item_cols], unknown[item_cols])
+    assert (b.loc[rows, "item_count"] == 0).all()
+    assert b.loc[rows, "item_rate"].eq(drop.target_encoder_.target_mean_).all()
+    # ... but keep their content, their user's features and their ids
+    other = [c for c in a.columns if c not in item_cols]
+    pd.testing.assert_frame_equal(b[other], a[other])
+    # the other rows and transform are untouched
+    pd.testing.assert_frame_equal(b[~rows], a[~rows])
+    pd.testing.assert_frame_equal(drop.transform(X), plain.transform(X))
+    # reproducible, and another seed draws other items
+    again = InteractionFeaturizer(cold_item_fraction=0.25, **kw)
+    again.fit_transform(X, y)
+    np.testing.assert_array_equal(again.cold_items_, drop.cold_items_)
+    other_seed = InteractionFeaturizer(cold_item_fraction=0.25, **{**kw, "random_state": 1})
+    other_seed.fit_transform(X, y)
+    assert set(other_seed.cold_items_) != set(drop.cold_items_)
+
+
+def test_cold_item_fraction_must_be_below_one(data):
+    X, y = data
+    with pytest.raises(ValueError, match="cold_item_fraction"):
+        InteractionFeaturizer(cold_item_fraction=1.0).fit_transform(X, y)
+
+
 def test_side_tables(movielens):
     ml = movielens
     X = ml.interactions.drop(columns="rating").head(3000)
