@@ -150,8 +150,9 @@ def discrete_columns(X_train):
     return [j for j in range(X_train.shape[1]) if np.isin(X_train[:, j], (0.0, 1.0)).all()]
 
 
-def run_ctgan(folds, epochs, workdir):
-    """Fit CTGAN on every training fold in one peers' process; return samples and timings."""
+def start_ctgan(folds, epochs, workdir):
+    """Start CTGAN on every training fold in one peers' process (in the background, on its own
+    CPU thread, so that the other resamplers run meanwhile); ``collect_ctgan`` waits for it."""
     jobs = []
     for f, (X_train, y_train) in enumerate(folds):
         frame = pd.DataFrame(X_train, columns=[f"f{j}" for j in range(X_train.shape[1])])
@@ -166,7 +167,14 @@ def run_ctgan(folds, epochs, workdir):
     spec = Path(workdir) / "jobs.json"
     spec.write_text(json.dumps({"threads": 1, "jobs": jobs}))
     env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    subprocess.run([str(PEERS_PYTHON), str(RUNNER), str(spec)], check=True, env=env)
+    return subprocess.Popen([str(PEERS_PYTHON), str(RUNNER), str(spec)], env=env), jobs
+
+
+def collect_ctgan(started, folds):
+    """Wait for ``start_ctgan``'s process; return (X_res, y_res, seconds, stats) per fold."""
+    proc, jobs = started
+    if proc.wait():
+        raise RuntimeError(f"the CTGAN peer failed with exit code {proc.returncode}")
     out = []
     for job, (X_train, y_train) in zip(jobs, folds):
         stats = json.loads(Path(job["out"] + ".json").read_text())
@@ -176,6 +184,11 @@ def run_ctgan(folds, epochs, workdir):
         out.append((np.vstack([X_train, X_new]), np.r_[y_train, y_new],
                     stats["fit_s"] + stats["sample_s"], stats))
     return out
+
+
+def run_ctgan(folds, epochs, workdir):
+    """Fit CTGAN on every training fold and wait for it."""
+    return collect_ctgan(start_ctgan(folds, epochs, workdir), folds)
 
 
 # ---------------------------------------------------------------------------- evaluation
@@ -206,41 +219,41 @@ def bench_dataset(name, X, y, kind, n_folds, use_ctgan, updates):
         X_train, X_test = featurize(kind, X, y, train, test)
         folds.append((X_train, y[train], X_test, y[test]))
     epochs = [epochs_for(len(fold[1]), updates) for fold in folds]
-    ctgan = {}
-    if use_ctgan:
-        with tempfile.TemporaryDirectory() as tmp:
-            for f, res in enumerate(run_ctgan([(a, b) for a, b, _, _ in folds], epochs, tmp)):
-                ctgan[f] = res
-    for method in METHODS:
-        if method == "ctgan" and not use_ctgan:
-            continue
-        for f, (X_train, y_train, X_test, y_test) in enumerate(folds):
-            info = {}
-            if method == "none":
-                X_res, y_res, seconds = X_train, y_train, 0.0
-            elif method == "ctgan":
-                X_res, y_res, seconds, info = ctgan[f]
-            else:
-                sampler = make_sampler(method, y_train, epochs[f])
-                t0 = time.perf_counter()
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    X_res, y_res = sampler.fit_resample(X_train, y_train)
-                seconds = time.perf_counter() - t0
-            if f == 0 and method in ("smote", "ctgan", "gan"):
-                real = X_train[y_train == 1]
-                syn = X_res[len(X_train):][y_res[len(X_train):] == 1]
-                if len(syn) >= 10:
-                    q = synthetic_quality(real, syn, cv=3, max_rows=2000, random_state=0)
-                    quality[method] = {"ks_mean": q.ks_mean,
-                                       "correlation_distance": q.correlation_distance,
-                                       "detection_auc": q.detection_auc}
-            for model, s in evaluate(X_res, y_res, X_test, y_test).items():
-                rows.append({"dataset": name, "method": method, "model": model, "fold": f,
-                             "seconds": seconds, "epochs": epochs[f], **s,
-                             "ctgan_accepted": (info.get("labels", {}).get("1", {})
-                                                .get("accepted_fraction"))})
-        print(f"  {name:26s} {method:17s} done", file=sys.stderr, flush=True)
+    train_folds = [(a, b) for a, b, _, _ in folds]
+    with tempfile.TemporaryDirectory() as tmp:
+        started = start_ctgan(train_folds, epochs, tmp) if use_ctgan else None
+        # CTGAN runs in its own process meanwhile; it is evaluated last
+        for method in [m for m in METHODS if m != "ctgan"] + (["ctgan"] if use_ctgan else []):
+            ctgan = dict(enumerate(collect_ctgan(started, train_folds))) \
+                if method == "ctgan" else {}
+            for f, (X_train, y_train, X_test, y_test) in enumerate(folds):
+                info = {}
+                if method == "none":
+                    X_res, y_res, seconds = X_train, y_train, 0.0
+                elif method == "ctgan":
+                    X_res, y_res, seconds, info = ctgan[f]
+                else:
+                    sampler = make_sampler(method, y_train, epochs[f])
+                    t0 = time.perf_counter()
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        X_res, y_res = sampler.fit_resample(X_train, y_train)
+                    seconds = time.perf_counter() - t0
+                if f == 0 and method in ("smote", "ctgan", "gan"):
+                    real = X_train[y_train == 1]
+                    syn = X_res[len(X_train):][y_res[len(X_train):] == 1]
+                    if len(syn) >= 10:
+                        q = synthetic_quality(real, syn, cv=3, max_rows=2000, random_state=0)
+                        quality[method] = {"ks_mean": q.ks_mean,
+                                           "correlation_distance": q.correlation_distance,
+                                           "detection_auc": q.detection_auc}
+                for model, sc in evaluate(X_res, y_res, X_test, y_test).items():
+                    rows.append({"dataset": name, "method": method, "model": model, "fold": f,
+                                 "seconds": seconds, "epochs": epochs[f], **sc,
+                                 "ctgan_accepted": (info.get("labels", {}).get("1", {})
+                                                    .get("accepted_fraction"))})
+            print(f"  {name:26s} {method:17s} done", file=sys.stderr, flush=True)
+    rows.sort(key=lambda r: METHODS.index(r["method"]))  # stable: the table's method order
     meta = {"n_rows": int(len(y)), "n_features": int(folds[0][0].shape[1]),
             "minority_rate": float(np.mean(y)), "epochs": epochs}
     return rows, quality, meta
@@ -272,8 +285,35 @@ def summarise(rows):
               [["pr_auc", "f1", "g_mean", "seconds"]].mean().reset_index())
 
 
+def head_to_head(summary, method="gan", others=("ctgan", "smote", "none")):
+    """Per (data set, model) pair: how often ``method`` is at least as good as each other one."""
+    wide = summary.pivot_table(index=["dataset", "model"], columns="method",
+                               values=["pr_auc", "f1", "g_mean"])
+    out = []
+    for other in others:
+        if other not in wide["pr_auc"].columns:
+            continue
+        row = {"vs": other, "pairs": int(len(wide))}
+        for metric in ("pr_auc", "f1", "g_mean"):
+            a, b = wide[metric][method], wide[metric][other]
+            row[f"{metric}_at_least"] = int((a >= b - 1e-12).sum())
+            row[f"{metric}_mean_diff"] = float((a - b).mean())
+        out.append(row)
+    return out
+
+
 def markdown(summary, speed, quality, meta, n_folds):
-    lines = [f"### Downstream ({n_folds}-fold stratified CV, means over folds)", ""]
+    lines = ["### GANOverSampler head to head", "",
+             "Per data set x downstream model pair (means over folds): in how many pairs "
+             "GANOverSampler is at least as good, and its mean difference.", "",
+             "| vs | pairs | PR-AUC >= | PR-AUC diff | F1 >= | F1 diff | G-mean >= | "
+             "G-mean diff |", "|---|---|---|---|---|---|---|---|"]
+    for r in head_to_head(summary):
+        lines.append(f"| {r['vs']} | {r['pairs']} | {r['pr_auc_at_least']} | "
+                     f"{r['pr_auc_mean_diff']:+.3f} | {r['f1_at_least']} | "
+                     f"{r['f1_mean_diff']:+.3f} | {r['g_mean_at_least']} | "
+                     f"{r['g_mean_mean_diff']:+.3f} |")
+    lines += ["", f"### Downstream ({n_folds}-fold stratified CV, means over folds)", ""]
     lines.append("| data set | model | method | PR-AUC | minority F1 | G-mean | fit+sample s |")
     lines.append("|---|---|---|---|---|---|---|")
     for r in summary.itertuples():
@@ -362,6 +402,7 @@ def main(argv=None):
     (RESULTS / "bench_oversampling.json").write_text(json.dumps(
         {"folds": args.folds, "speed": speed, "datasets": meta, "quality": quality,
          "summary": summary.to_dict(orient="records"), "rows": rows,
+         "head_to_head": head_to_head(summary),
          "ctgan": "run" if use_ctgan else "not run", "updates": args.updates,
          "total_seconds": time.perf_counter() - t_start}, indent=1, default=float))
     plot(summary, ROOT / "docs" / "img" / "bench_oversampling.png")

@@ -157,8 +157,10 @@ class GANOverSampler(BaseOverSampler):
     generator_lr, critic_lr : float, default=1e-3
         Adam learning rates (betas 0.5, 0.9); the critic's rate also drives the auxiliary
         classifier.
-    critic_steps : int, default=1
-        Critic updates per generator update.
+    critic_steps : int, default=3
+        Critic updates per generator update. Three (WGAN-GP's paper uses five) halve the
+        per-column KS distance of the generated rows to the real ones after the same number of
+        generator updates, at about 1.5x the time of one (figures in ``docs/sampling.md``).
     pac : int, default=10
         The critic scores packs of ``pac`` rows (PacGAN), which discourages mode collapse and
         makes the critic ``pac`` times cheaper; ``batch_size`` must be a multiple of it.
@@ -282,7 +284,7 @@ class GANOverSampler(BaseOverSampler):
         noise_dim=64,
         generator_lr=1e-3,
         critic_lr=1e-3,
-        critic_steps=1,
+        critic_steps=3,
         pac=10,
         gp_weight=10.0,
         class_loss_weight=1.0,
