@@ -220,8 +220,13 @@ class IdIndexer:
         self.n_indices_ = len(index) + 1
         return self
 
-    def transform(self, ids):
-        ids = check_id_column(ids, name=self.name)
+    def transform(self, ids, *, check=True):
+        """Indices of ``ids`` (0 for unknown ids).
+
+        ``check=False`` skips the validation for a caller that has just run
+        :func:`check_id_column` on the same column (it still needs a Series).
+        """
+        ids = check_id_column(ids, name=self.name) if check else ids
         if isinstance(ids.dtype, pd.CategoricalDtype):
             ids = ids.astype(object)
         pos = self.ids_.get_indexer(ids.to_numpy())

@@ -62,3 +62,12 @@ def test_resolve_id_columns_validates_each():
     X = pd.DataFrame({"user_id": [1, 2], "item_id": [np.nan, 3.0]})
     with pytest.raises(ValueError, match="item_col='item_id' has 1 missing"):
         resolve_id_columns(X, [("user_col", "user_id"), ("item_col", "item_id")])
+
+
+def test_id_indexer_transform_without_check_gives_the_same_indices():
+    indexer = IdIndexer(name="item_col").fit([3, 1, 2])
+    ids = pd.Series([1, 5, 3])
+    np.testing.assert_array_equal(indexer.transform(ids, check=False), [1, 0, 3])
+    np.testing.assert_array_equal(indexer.transform(ids), [1, 0, 3])
+    with pytest.raises(ValueError, match="item_col has 1 missing"):
+        indexer.transform(pd.Series([1.0, np.nan]))

@@ -365,8 +365,8 @@ class InteractionFeaturizer(TransformerMixin, BaseEstimator):
         self.user_indexer_ = IdIndexer(name=f"user_col={self.user_col!r}").fit(user)
         self.item_indexer_ = IdIndexer(name=f"item_col={self.item_col!r}").fit(item)
         self.cold_items_ = self.item_indexer_.ids_[:0].to_numpy()
-        u = self.user_indexer_.transform(user)
-        i = self.item_indexer_.transform(item)
+        u = self.user_indexer_.transform(user, check=False)  # validated by _ids
+        i = self.item_indexer_.transform(item, check=False)
         self.user_counts_ = np.bincount(u, minlength=self.user_indexer_.n_indices_).astype(float)
         self.item_counts_ = np.bincount(i, minlength=self.item_indexer_.n_indices_).astype(float)
         self.item_is_head_ = _head_flags(self.item_counts_, self.head_share)
@@ -472,8 +472,8 @@ class InteractionFeaturizer(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         X = self._frame(X, reset=False)
         user, item = self._ids(X)
-        u = self.user_indexer_.transform(user)
-        i = self.item_indexer_.transform(item)
+        u = self.user_indexer_.transform(user, check=False)  # validated by _ids
+        i = self.item_indexer_.transform(item, check=False)
         rates = None
         if self.target_encoder_ is not None:
             rates = self.target_encoder_.transform(self._encoder_input(X, u, i))

@@ -192,3 +192,11 @@ def test_mismatched_columns_at_transform(data):
         InteractionFeaturizer(categorical_cols=["nope"]).fit(X, y)
     with pytest.raises(ValueError, match="item_info"):
         InteractionFeaturizer(item_info=pd.DataFrame({"a": [1, 2]}, index=[1, 1])).fit(X, y)
+
+
+def test_missing_ids_at_transform_raise(data):
+    X, y = data
+    f = InteractionFeaturizer(n_factors=0, random_state=0).fit(X, y)
+    bad = X.head(3).assign(item_id=[X.item_id.iloc[0], np.nan, X.item_id.iloc[2]])
+    with pytest.raises(ValueError, match="item_col='item_id' has 1 missing"):
+        f.transform(bad)
