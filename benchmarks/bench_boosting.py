@@ -36,7 +36,7 @@ import pandas as pd
 from imblearn.metrics import geometric_mean_score
 from sklearn.metrics import average_precision_score, f1_score
 
-from sklearn_recsys._benchmark import load_benchmark_data
+from sklearn_recsys._benchmark import featurizer, load_benchmark_data
 from sklearn_recsys.boosting import (
     FocalLGBMClassifier,
     GroupedLGBMRanker,
@@ -50,7 +50,6 @@ from sklearn_recsys.ensemble import (
     make_rusboost,
     make_stacking,
 )
-from sklearn_recsys.features import InteractionFeaturizer
 from sklearn_recsys.metrics import ndcg_at_k, tail_recall_at_k
 
 RESULTS = Path(__file__).parent / "results"
@@ -92,9 +91,7 @@ def _stacking(cv):
 
 
 def featurize(data):
-    feat = InteractionFeaturizer(item_info=data.item_info, user_info=data.user_info,
-                                 keep_id_columns=True, random_state=SEED)
-    feat.set_output(transform="pandas")
+    feat = featurizer(data, keep_id_columns=True).set_output(transform="pandas")
     X_train = feat.fit_transform(data.X_train, data.y_train)
     X_test = feat.transform(data.X_test)
     return X_train, X_test

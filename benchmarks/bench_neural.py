@@ -38,9 +38,8 @@ import pandas as pd
 import torch
 from sklearn.metrics import average_precision_score, f1_score, recall_score, roc_auc_score
 
-from sklearn_recsys._benchmark import load_benchmark_data
+from sklearn_recsys._benchmark import featurizer, load_benchmark_data
 from sklearn_recsys._contract import IdIndexer
-from sklearn_recsys.features import InteractionFeaturizer
 from sklearn_recsys.losses import WeightedBCELoss
 from sklearn_recsys.neural import NeuralRanker
 from sklearn_recsys.neural._net import torch_threads
@@ -53,11 +52,9 @@ ID_COLS = ["user_id", "item_id"]
 
 
 def featurize(data):
-    featurizer = InteractionFeaturizer(item_info=data.item_info, user_info=data.user_info,
-                                       keep_id_columns=True, random_state=SEED)
-    featurizer.set_output(transform="pandas")
-    train = featurizer.fit_transform(data.X_train, data.y_train)
-    test = featurizer.transform(data.X_test)
+    feat = featurizer(data, keep_id_columns=True).set_output(transform="pandas")
+    train = feat.fit_transform(data.X_train, data.y_train)
+    test = feat.transform(data.X_test)
     return train, np.asarray(data.y_train), test, np.asarray(data.y_test)
 
 

@@ -224,8 +224,8 @@ def bench_dataset(name, X, y, kind, n_folds, use_ctgan, updates):
         started = start_ctgan(train_folds, epochs, tmp) if use_ctgan else None
         # CTGAN runs in its own process meanwhile; it is evaluated last
         for method in [m for m in METHODS if m != "ctgan"] + (["ctgan"] if use_ctgan else []):
-            ctgan = dict(enumerate(collect_ctgan(started, train_folds))) \
-                if method == "ctgan" else {}
+            if method == "ctgan":
+                ctgan = collect_ctgan(started, train_folds)  # one result per fold
             for f, (X_train, y_train, X_test, y_test) in enumerate(folds):
                 info = {}
                 if method == "none":

@@ -340,8 +340,7 @@ class InteractionFeaturizer(TransformerMixin, BaseEstimator):
         """Present the rows of a random ``cold_item_fraction`` of the items as cold."""
         n_known = self.item_indexer_.n_indices_ - 1
         n_cold = int(round(self.cold_item_fraction * n_known))
-        if n_cold == 0:
-            self.cold_items_ = self.item_indexer_.ids_[:0].to_numpy()
+        if n_cold == 0:  # cold_items_ stays the empty array _fit set
             return i, rates
         rng = check_random_state(self.random_state)
         cold = np.sort(rng.choice(np.arange(1, n_known + 1), size=n_cold, replace=False))
@@ -353,7 +352,7 @@ class InteractionFeaturizer(TransformerMixin, BaseEstimator):
             prior = np.atleast_1d(enc.target_mean_)  # what TargetEncoder gives unseen levels
             k = len(prior)  # rates of the item column: the second block of k columns
             rates = rates.copy()
-            rates[np.ix_(rows, np.arange(k, 2 * k))] = prior
+            rates[rows, k:2 * k] = prior
         return i, rates
 
     def _fit(self, X, y, cross_fit=False):

@@ -18,11 +18,24 @@ import numpy as np
 import pandas as pd
 from sklearn.neighbors import NearestNeighbors
 from sklearn.preprocessing import QuantileTransformer, StandardScaler
+from sklearn.utils.validation import check_consistent_length, validate_data
 
-from .._contract import check_id_column, column_list
+from .._contract import check_columns, check_id_column, check_interactions, column_list
 
 #: id columns of the data contract; ``"auto"`` copies them from the nearest real row.
 DEFAULT_ID_COLUMNS = ("user_id", "item_id")
+
+
+def check_frame_X_y(sampler, X, y, **columns):
+    """The DataFrame branch of a sampler's ``_check_X_y``: the interaction frame is validated
+    (``columns``: parameter name -> column that must exist) and kept as it is, not converted to
+    a numeric array as imbalanced-learn's default does."""
+    check_interactions(X)
+    if columns:
+        check_columns(X, **columns)
+    validate_data(sampler, X=X, y=y, reset=True, skip_check_array=True)
+    check_consistent_length(X, y)
+    return X
 
 
 def _is_numeric(dtype):

@@ -15,13 +15,12 @@ from imblearn.over_sampling.base import BaseOverSampler
 from imblearn.utils import check_target_type
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_consistent_length, validate_data
+from sklearn.utils.validation import validate_data
 from torch import nn
 from torch.nn import functional as F
 from tqdm.auto import tqdm
 
-from .._contract import check_interactions
-from ._columns import _TableCodec, concat_rows, nearest_rows
+from ._columns import _TableCodec, check_frame_X_y, concat_rows, nearest_rows
 
 __all__ = ["GANOverSampler"]
 
@@ -323,10 +322,7 @@ class GANOverSampler(BaseOverSampler):
     def _check_X_y(self, X, y, accept_sparse=None):
         y, binarize_y = check_target_type(y, indicate_one_vs_all=True)
         if isinstance(X, pd.DataFrame):
-            check_interactions(X)
-            validate_data(self, X=X, y=y, reset=True, skip_check_array=True)
-            check_consistent_length(X, y)
-            return X, y, binarize_y
+            return check_frame_X_y(self, X, y), y, binarize_y
         X, y = validate_data(self, X=X, y=y, reset=True, accept_sparse=False)
         return X, y, binarize_y
 

@@ -126,18 +126,24 @@ class IdPreservingSampler(BaseSampler):
         -------
         self : IdPreservingSampler
         """
-        self.sampler_ = clone(SMOTE() if self.sampler is None else self.sampler)
-        neighbors = self._neighbor_columns(X)
-        self.neighbor_columns_ = neighbors
+        neighbors = self._prepare(X, y)
         if neighbors:
-            check_interactions(X)
-            validate_data(self, X=X, y=y, reset=True, skip_check_array=True)
             self.sampler_.fit(X[[c for c in X.columns if c not in neighbors]], y)
         else:
             self.sampler_.fit(X, y)
             self._copy_input_attributes()
         self.sampling_strategy_ = self.sampler_.sampling_strategy_
         return self
+
+    def _prepare(self, X, y):
+        """Clone the sampler, resolve the neighbour columns and, when there are any, validate
+        the frame (the sampler then only sees the other columns). Returns the columns."""
+        self.sampler_ = clone(SMOTE() if self.sampler is None else self.sampler)
+        self.neighbor_columns_ = self._neighbor_columns(X)
+        if self.neighbor_columns_:
+            check_interactions(X)
+            validate_data(self, X=X, y=y, reset=True, skip_check_array=True)
+        return self.neighbor_columns_
 
     def _copy_input_attributes(self):
         for attr in ("n_features_in_", "feature_names_in_"):
@@ -165,17 +171,13 @@ class IdPreservingSampler(BaseSampler):
         return self._fit_resample(X, y)
 
     def _fit_resample(self, X, y):
-        self.sampler_ = clone(SMOTE() if self.sampler is None else self.sampler)
-        neighbors = self._neighbor_columns(X)
-        self.neighbor_columns_ = neighbors
+        neighbors = self._prepare(X, y)
         if not neighbors:
             X_res, y_res = self.sampler_.fit_resample(X, y)
             self._copy_input_attributes()
             self.sampling_strategy_ = self.sampler_.sampling_strategy_
             return X_res, y_res
 
-        check_interactions(X)
-        validate_data(self, X=X, y=y, reset=True, skip_check_array=True)
         for c in neighbors:
             if c in DEFAULT_ID_COLUMNS:
                 check_id_column(X[c], name=f"id column {c!r}")

@@ -9,9 +9,10 @@ import pandas as pd
 from imblearn.under_sampling.base import BaseUnderSampler
 from imblearn.utils import check_target_type
 from sklearn.utils import _safe_indexing, check_random_state
-from sklearn.utils.validation import check_consistent_length, validate_data
+from sklearn.utils.validation import validate_data
 
-from .._contract import check_columns, check_id_column, check_interactions
+from .._contract import check_id_column
+from ._columns import check_frame_X_y
 
 __all__ = ["PopularityUnderSampler"]
 
@@ -124,11 +125,7 @@ class PopularityUnderSampler(BaseUnderSampler):
     def _check_X_y(self, X, y, accept_sparse=None):
         y, binarize_y = check_target_type(y, indicate_one_vs_all=True)
         if isinstance(X, pd.DataFrame):
-            check_interactions(X)
-            check_columns(X, item_col=self.item_col)
-            validate_data(self, X=X, y=y, reset=True, skip_check_array=True)
-            check_consistent_length(X, y)
-            return X, y, binarize_y
+            return check_frame_X_y(self, X, y, item_col=self.item_col), y, binarize_y
         X, y = validate_data(self, X=X, y=y, reset=True, accept_sparse=["csr", "csc"],
                              dtype=None)
         col = self.item_col
