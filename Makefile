@@ -19,11 +19,11 @@ $(BIN)/python:
 	$(BIN)/pip install -q --upgrade pip 2>&1 | $(QUIET_PIP)
 
 $(VENV)/.installed-dev: pyproject.toml constraints.txt | $(BIN)/python
-	$(BIN)/pip install -q -c constraints.txt -e ".[dev,text]" 2>&1 | $(QUIET_PIP)
+	$(BIN)/pip install -q -c constraints.txt -e ".[dev,text,serve,retrieval]" 2>&1 | $(QUIET_PIP)
 	touch $@
 
 $(VENV)/.installed-docs: pyproject.toml constraints.txt | $(BIN)/python
-	$(BIN)/pip install -q -c constraints.txt -e ".[dev,text,docs]" 2>&1 | $(QUIET_PIP)
+	$(BIN)/pip install -q -c constraints.txt -e ".[dev,text,serve,retrieval,docs]" 2>&1 | $(QUIET_PIP)
 	touch $@
 
 demo: $(VENV)/.installed-dev

@@ -76,6 +76,9 @@ def build_parser():
     from ._tune_cli import add_tune_parser
 
     add_tune_parser(sub)
+    from .serving._cli import add_serving_parsers
+
+    add_serving_parsers(sub)
     return parser
 
 
