@@ -29,23 +29,45 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from tqdm.auto import tqdm
 
-from .datasets import label_loved, load_movielens, make_interactions
-from .features import InteractionFeaturizer
+from .datasets import (
+    label_conversion,
+    label_loved,
+    load_movielens,
+    load_taobao,
+    make_interactions,
+)
+from .features import BehaviorHistoryFeaturizer, InteractionFeaturizer, check_label_leakage
 from .metrics import ranking_report
-from .model_selection import user_temporal_split
+from .model_selection import RollingOriginSplit, user_temporal_split
 from .recommend import PopularityRecommender
 
-__all__ = ["BenchmarkData", "STRATEGIES", "load_benchmark_data", "register_strategy",
-           "run_benchmark"]
+__all__ = ["BenchmarkData", "NotApplicable", "STRATEGIES", "featurizer", "featurizer_steps",
+           "load_benchmark_data", "load_benchmark_folds", "oversampling_ratio",
+           "register_strategy", "run_benchmark", "run_benchmark_folds"]
 
 logger = logging.getLogger(__name__)
 
-DATASETS = ("synthetic", "ml-100k")
+DATASETS = ("synthetic", "ml-100k", "taobao", "synthetic-events")
+
+#: LightGBM settings of the ``lightgbm`` baseline: the general one, and for the conversion
+#: logs (about a thousand training positives after the purge) shallower, more regularised
+#: trees, chosen on the rolling-origin folds (docs/taobao.md)
+LGBM_PARAMS = dict(n_estimators=300, learning_rate=0.05, num_leaves=31, subsample=0.8,
+                   subsample_freq=1, colsample_bytree=0.8, n_jobs=1, verbose=-1)
+LGBM_PARAMS_EVENTS = dict(n_estimators=300, learning_rate=0.03, num_leaves=7,
+                          min_child_samples=200, reg_lambda=30.0, subsample=0.8,
+                          subsample_freq=1, colsample_bytree=0.5, n_jobs=1, verbose=-1)
 
 
 @dataclasses.dataclass
 class BenchmarkData:
-    """One split of one data set, as every strategy factory receives it."""
+    """One split of one data set, as every strategy factory receives it.
+
+    ``events`` is the whole event log of a conversion data set (``taobao``,
+    ``synthetic-events``): the point-in-time behaviour features are computed from it, and its
+    featurizer drops the counts that are not point-in-time. ``n_purged`` counts the training
+    rows dropped because their label matures after the split time.
+    """
 
     name: str
     X_train: pd.DataFrame
@@ -55,6 +77,16 @@ class BenchmarkData:
     item_info: pd.DataFrame | None = None
     user_info: pd.DataFrame | None = None
     random_state: int | None = 0
+    events: pd.DataFrame | None = None
+    n_purged: int = 0
+    protocol: str = "per-user temporal split"
+    fold: int | None = None
+
+    @property
+    def lgbm_params(self):
+        """Settings of the LightGBM baseline on this data set."""
+        return dict(LGBM_PARAMS if self.events is None else LGBM_PARAMS_EVENTS,
+                    random_state=self.random_state)
 
 
 @dataclasses.dataclass
@@ -63,6 +95,11 @@ class Strategy:
     description: str
     factory: Callable[[BenchmarkData], object]
     default: bool = False
+
+
+class NotApplicable(ValueError):
+    """Raised by a strategy factory whose strategy cannot run on the data set (e.g. the text
+    strategies on a log without item text); the benchmark reports it instead of failing."""
 
 
 #: name -> Strategy; filled by :func:`register_strategy`.
@@ -84,22 +121,43 @@ def register_strategy(name, description, *, default=False):
     return decorate
 
 
-def featurizer(data, **params):
-    """The shared featurizer of the benchmark pipelines (ids dropped unless asked)."""
+def featurizer_steps(data, **params):
+    """The shared featurizer of the benchmark pipelines, as a list of steps.
+
+    ``params`` go to the :class:`InteractionFeaturizer` (ids dropped unless asked). On a
+    conversion log (``data.events`` set) a :class:`BehaviorHistoryFeaturizer` comes first and
+    the interaction featurizer keeps only what is point-in-time: no training-set counts, no
+    target rates or latent factors of the training rows (they see each user's later rows and
+    labels; docs/taobao.md measures what they cost), so it passes the history columns through
+    and keeps the ids when asked.
+    """
     params.setdefault("random_state", data.random_state)
     params.setdefault("keep_id_columns", False)
-    return InteractionFeaturizer(item_info=data.item_info, user_info=data.user_info, **params)
+    if data.events is None:
+        return [InteractionFeaturizer(item_info=data.item_info, user_info=data.user_info,
+                                      **params)]
+    for key, value in dict(popularity=False, target_rates=False, n_factors=0,
+                           categorical_cols=[c for c in ("category_id", "behavior_type")
+                                             if c in data.X_train.columns]).items():
+        params.setdefault(key, value)
+    return [BehaviorHistoryFeaturizer(data.events),
+            InteractionFeaturizer(item_info=data.item_info, user_info=data.user_info, **params)]
 
 
-@register_strategy("lightgbm", "InteractionFeaturizer + LightGBM (the baseline)", default=True)
+def featurizer(data, **params):
+    """The shared featurizer of the benchmark pipelines as one estimator (see
+    :func:`featurizer_steps`)."""
+    steps = featurizer_steps(data, **params)
+    return steps[0] if len(steps) == 1 else make_pipeline(*steps)
+
+
+@register_strategy("lightgbm", "InteractionFeaturizer + LightGBM (the baseline; on conversion "
+                   "logs the behaviour history first)", default=True)
 def _lightgbm(data):
     from lightgbm import LGBMClassifier
 
     return make_pipeline(
-        featurizer(data),
-        LGBMClassifier(n_estimators=300, learning_rate=0.05, num_leaves=31, subsample=0.8,
-                       subsample_freq=1, colsample_bytree=0.8, n_jobs=1, verbose=-1,
-                       random_state=data.random_state),
+        *featurizer_steps(data), LGBMClassifier(**data.lgbm_params),
     ).set_output(transform="pandas")
 
 
@@ -107,7 +165,7 @@ def _lightgbm(data):
                    default=True)
 def _logistic(data):
     return make_pipeline(
-        featurizer(data), StandardScaler(), LogisticRegression(max_iter=1000)
+        *featurizer_steps(data), StandardScaler(), LogisticRegression(max_iter=1000)
     ).set_output(transform="pandas")
 
 
@@ -121,7 +179,7 @@ def _neural(data, architecture, **params):
     from .neural import NeuralRanker
 
     return make_pipeline(
-        featurizer(data, keep_id_columns=True),  # ids become embeddings
+        *featurizer_steps(data, keep_id_columns=True),  # ids become embeddings
         NeuralRanker(architecture, embedding_dim=16, hidden_units=(128, 64), batch_size=1024,
                      lr=2e-3, max_epochs=8, n_iter_no_change=2, verbose=0,
                      random_state=data.random_state, **params),
@@ -148,7 +206,7 @@ def _neural_focal(data):
 
 
 def _on_features(data, model, **featurizer_params):
-    return make_pipeline(featurizer(data, **featurizer_params), model).set_output(
+    return make_pipeline(*featurizer_steps(data, **featurizer_params), model).set_output(
         transform="pandas")
 
 
@@ -222,7 +280,11 @@ def _text(data, **featurizer_params):
     """MiniLM item vectors + content affinity in front of the LightGBM baseline."""
     from .features import ContentAffinity, PretrainedTextEncoder
 
-    text_cols = [c for c in ("title", "genres", "description") if c in data.item_info.columns]
+    info = data.item_info if data.item_info is not None else pd.DataFrame()
+    text_cols = [c for c in ("title", "genres", "description") if c in info.columns]
+    if not text_cols:
+        raise NotApplicable(f"data set {data.name!r} has no item text (title, genres or "
+                            "description in item_info)")
     baseline = STRATEGIES["lightgbm"].factory(data)
     baseline.set_params(**{f"interactionfeaturizer__{k}": v
                            for k, v in featurizer_params.items()})
@@ -253,22 +315,43 @@ def _resampled(data, sampler, *, before_features=False):
     from imblearn.pipeline import make_pipeline as imb_pipeline
 
     lgbm = STRATEGIES["lightgbm"].factory(data).steps[-1][1]
-    steps = [sampler, featurizer(data)] if before_features else [featurizer(data), sampler]
+    features = featurizer_steps(data)
+    steps = [*features[:-1], sampler, features[-1]] if before_features \
+        else [*features, sampler]
     return imb_pipeline(*steps, lgbm).set_output(transform="pandas")
+
+
+def oversampling_ratio(y, target=0.2):
+    """Minority / majority ratio an over-sampler aims at: ``target``, or, when the training
+    data already have at least that ratio, twice their ratio (at most 1, balanced).
+
+    A fixed ``sampling_strategy=0.2`` fails on data whose positives already exceed a fifth of
+    the negatives (imbalanced-learn refuses to remove samples when over-sampling).
+
+    Examples
+    --------
+    >>> from sklearn_recsys._benchmark import oversampling_ratio
+    >>> oversampling_ratio([0] * 98 + [1] * 2), oversampling_ratio([0] * 60 + [1] * 40)
+    (0.2, 1.0)
+    """
+    counts = np.bincount(np.asarray(y, dtype=np.int64), minlength=2)
+    current = counts.min() / max(counts.max(), 1)
+    return float(target if current < target else min(1.0, 2 * current))
 
 
 @register_strategy("smote", "SMOTE on the features, then LightGBM")
 def _smote(data):
     from imblearn.over_sampling import SMOTE
 
-    return _resampled(data, SMOTE(sampling_strategy=0.2, random_state=data.random_state))
+    return _resampled(data, SMOTE(sampling_strategy=oversampling_ratio(data.y_train),
+                                  random_state=data.random_state))
 
 
 @register_strategy("random-over", "random over-sampling, then LightGBM")
 def _random_over(data):
     from imblearn.over_sampling import RandomOverSampler
 
-    return _resampled(data, RandomOverSampler(sampling_strategy=0.2,
+    return _resampled(data, RandomOverSampler(sampling_strategy=oversampling_ratio(data.y_train),
                                               random_state=data.random_state))
 
 
@@ -276,8 +359,8 @@ def _random_over(data):
 def _gan(data):
     from .sampling import GANOverSampler
 
-    return _resampled(data, GANOverSampler(sampling_strategy=0.2, epochs=50,
-                                           random_state=data.random_state))
+    return _resampled(data, GANOverSampler(sampling_strategy=oversampling_ratio(data.y_train),
+                                           epochs=50, random_state=data.random_state))
 
 
 @register_strategy("popularity-under", "popularity-aware under-sampling of head items, then "
@@ -289,28 +372,87 @@ def _popularity_under(data):
                       before_features=True)
 
 
-def load_benchmark_data(dataset="synthetic", *, data_home=None, n_interactions=100_000,
-                        test_size=0.2, random_state=0):
-    """Load a data set and split it per user in time (the benchmarks' protocol).
-
-    ``"synthetic"``: :func:`~sklearn_recsys.datasets.make_interactions` (label ``purchase``);
-    ``"ml-100k"``: MovieLens-100k with the "loved" label (rating == 5).
-    """
+def _load_dataset(dataset, *, data_home, n_interactions, random_state):
+    """X, y, item_info, user_info, events (None unless a conversion log) of a data set."""
     if dataset == "synthetic":
         d = make_interactions(n_interactions=n_interactions, random_state=random_state)
         X = d.interactions.drop(columns=d.target_name)
         y = d.interactions[d.target_name]
         item_info = d.item_info.drop(columns=["quality", "category", "price"])
-        user_info = None
-    elif dataset == "ml-100k":
+        return X, y, item_info, None, None
+    if dataset == "ml-100k":
         d = load_movielens("100k", data_home=data_home)
-        X = d.interactions.drop(columns="rating")
-        y = label_loved(d.interactions)
-        item_info, user_info = d.item_info, d.user_info
-    else:
-        raise ValueError(f"dataset must be one of {list(DATASETS)}; got {dataset!r}.")
-    X_tr, X_te, y_tr, y_te = user_temporal_split(X, y, test_size=test_size)
-    return BenchmarkData(dataset, X_tr, X_te, y_tr, y_te, item_info, user_info, random_state)
+        return (d.interactions.drop(columns="rating"), label_loved(d.interactions),
+                d.item_info, d.user_info, None)
+    if dataset in ("taobao", "synthetic-events"):
+        if dataset == "taobao":
+            events = load_taobao(data_home=data_home).interactions
+        else:
+            events = make_interactions(n_interactions=n_interactions, multi_behavior=True,
+                                       random_state=random_state).interactions
+        X, y = label_conversion(events, target="buy", window="72h")
+        return X, y, None, None, events
+    raise ValueError(f"dataset must be one of {list(DATASETS)}; got {dataset!r}.")
+
+
+def load_benchmark_data(dataset="synthetic", *, data_home=None, n_interactions=100_000,
+                        test_size=0.2, random_state=0):
+    """Load a data set and split it per user in time (the benchmarks' protocol).
+
+    ``"synthetic"``: :func:`~sklearn_recsys.datasets.make_interactions` (label ``purchase``);
+    ``"ml-100k"``: MovieLens-100k with the "loved" label (rating == 5); ``"taobao"``: the Taobao
+    behaviour log (:func:`~sklearn_recsys.datasets.load_taobao`) with the 72 h purchase
+    conversion label (:func:`~sklearn_recsys.datasets.label_conversion`: one row per non-buy
+    event); ``"synthetic-events"``: the multi-behaviour synthetic log with the same label. On the
+    conversion logs the training rows whose label is known only after their user's split time
+    are purged (``label_time_col``), and the point-in-time behaviour features are computed from
+    the whole log.
+    """
+    X, y, item_info, user_info, events = _load_dataset(
+        dataset, data_home=data_home, n_interactions=n_interactions, random_state=random_state)
+    if events is None:
+        X_tr, X_te, y_tr, y_te = user_temporal_split(X, y, test_size=test_size)
+        return BenchmarkData(dataset, X_tr, X_te, y_tr, y_te, item_info, user_info,
+                             random_state)
+    X_tr, X_te, y_tr, y_te = user_temporal_split(X, y, test_size=test_size,
+                                                 label_time_col="label_time")
+    n_purged = len(X) - len(X_tr) - len(X_te)
+    return BenchmarkData(dataset, X_tr.drop(columns="label_time"),
+                         X_te.drop(columns="label_time"), y_tr, y_te, item_info, user_info,
+                         random_state, events=events, n_purged=n_purged,
+                         protocol="per-user temporal split, purged (72 h label)")
+
+
+def load_benchmark_folds(dataset="synthetic", *, n_splits=3, test_size="1D", data_home=None,
+                         n_interactions=100_000, random_state=0):
+    """Rolling-origin folds of a data set (for the spread of each strategy's scores).
+
+    Fold ``k`` trains on every row before its origin (the conversion logs: whose label is known
+    by then) and tests on the ``test_size`` that follows; the origins are the last
+    ``n_splits`` spans of the log (:class:`~sklearn_recsys.model_selection.RollingOriginSplit`).
+    Test users absent from a fold's training rows are kept (cold users).
+
+    Returns
+    -------
+    folds : list of BenchmarkData
+    """
+    X, y, item_info, user_info, events = _load_dataset(
+        dataset, data_home=data_home, n_interactions=n_interactions, random_state=random_state)
+    label_time = "label_time" if events is not None else None
+    cv = RollingOriginSplit(n_splits=n_splits, test_size=test_size, time_col="timestamp",
+                            label_time_col=label_time)
+    folds = []
+    drop = [label_time] if label_time else []
+    purged = cv.split_summary(X)["n_purged"].to_numpy()
+    for k, (train, test) in enumerate(cv.split(X)):
+        folds.append(BenchmarkData(
+            dataset, X.iloc[train].drop(columns=drop), X.iloc[test].drop(columns=drop),
+            y.iloc[train], y.iloc[test], item_info, user_info, random_state, events=events,
+            n_purged=int(purged[k]),
+            protocol=f"rolling origin, fold {k + 1} of {n_splits} ({test_size} test span"
+                     + (", purged)" if label_time else ")"),
+            fold=k))
+    return folds
 
 
 #: ranking and long-tail columns of the table (re-ranking of each user's test rows, k = 10)
@@ -356,16 +498,7 @@ def ranking_table(data, y_score):
     return {col: r[key] for col, key in RANKING_COLUMNS.items()}
 
 
-def run_benchmark(data, strategies=None, *, verbose=1):
-    """Fit each strategy on the training split and score it on the test split.
-
-    Returns
-    -------
-    table : DataFrame
-        One row per strategy: the metrics, fit and predict seconds.
-    scores : dict
-        Strategy name -> test scores (for plots).
-    """
+def _strategy_names(strategies):
     if strategies is None:
         names = [n for n, s in STRATEGIES.items() if s.default]
     elif list(strategies) == ["all"]:
@@ -375,9 +508,34 @@ def run_benchmark(data, strategies=None, *, verbose=1):
     unknown = [n for n in names if n not in STRATEGIES]
     if unknown:
         raise ValueError(f"unknown strategies {unknown}; available: {sorted(STRATEGIES)}")
+    return names
+
+
+def run_benchmark(data, strategies=None, *, verbose=1):
+    """Fit each strategy on the training split and score it on the test split.
+
+    A strategy that does not apply to the data set (:class:`NotApplicable`, e.g. the text
+    strategies without item text) gets a row of NaN metrics and the reason in ``note``. The
+    training frame is checked once for columns that reproduce the label
+    (:func:`~sklearn_recsys.features.check_label_leakage` warns, naming them).
+
+    Returns
+    -------
+    table : DataFrame
+        One row per strategy: the metrics, fit and predict seconds, and ``note``.
+    scores : dict
+        Strategy name -> test scores (for plots).
+    """
+    names = _strategy_names(strategies)
+    check_label_leakage(data.X_train, data.y_train, stacklevel=3)
     rows, scores = [], {}
     for name in tqdm(names, desc=f"benchmark {data.name}", disable=not verbose):
-        est = STRATEGIES[name].factory(data)
+        try:
+            est = STRATEGIES[name].factory(data)
+        except NotApplicable as exc:
+            logger.info("strategy %s skipped: %s", name, exc)
+            rows.append({"strategy": name, "note": f"not applicable: {exc}"})
+            continue
         t0 = time.perf_counter()
         est.fit(data.X_train, data.y_train)
         fit_s = time.perf_counter() - t0
@@ -386,5 +544,32 @@ def run_benchmark(data, strategies=None, *, verbose=1):
         pred_s = time.perf_counter() - t0
         scores[name] = s
         rows.append({"strategy": name, **classification_table(data.y_test, s, pred),
-                     **ranking_table(data, s), "fit_s": fit_s, "predict_s": pred_s})
-    return pd.DataFrame(rows).set_index("strategy"), scores
+                     **ranking_table(data, s), "fit_s": fit_s, "predict_s": pred_s,
+                     "note": ""})
+    table = pd.DataFrame(rows).set_index("strategy")
+    return table[[c for c in table.columns if c != "note"] + ["note"]], scores
+
+
+def run_benchmark_folds(folds, strategies=None, *, verbose=1):
+    """Run :func:`run_benchmark` on each fold and summarise each strategy's spread.
+
+    Returns
+    -------
+    summary : DataFrame
+        One row per strategy: mean and standard deviation over the folds of ROC-AUC, PR-AUC,
+        F1 and recall of the positive class (``<metric>_mean`` / ``<metric>_std``), and the
+        number of folds.
+    per_fold : DataFrame
+        Every fold's table, with a ``fold`` column.
+    """
+    tables = []
+    for k, data in enumerate(folds):
+        table, _ = run_benchmark(data, strategies, verbose=verbose)
+        tables.append(table.assign(fold=k))
+    per_fold = pd.concat(tables)
+    metrics = ["roc_auc", "pr_auc", "f1_pos", "recall_pos"]
+    grouped = per_fold.groupby(level="strategy", sort=False)[metrics]
+    summary = grouped.mean().add_suffix("_mean").join(grouped.std(ddof=1).add_suffix("_std"))
+    summary = summary[[f"{m}_{a}" for m in metrics for a in ("mean", "std")]]
+    summary["n_folds"] = grouped.count()["roc_auc"]
+    return summary, per_fold

@@ -18,6 +18,7 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from .._contract import IdIndexer, check_columns, check_id_column, column_list
+from ._leakage import check_label_leakage
 
 __all__ = ["InteractionFeaturizer"]
 
@@ -130,6 +131,12 @@ class InteractionFeaturizer(TransformerMixin, BaseEstimator):
         Share of training interactions that defines the head items.
     max_side_categories : int, default=30
         Largest number of levels a side-table column may have to be one-hot encoded.
+    popularity : bool, default=True
+        Output the popularity and activity counts of the training rows (``item_count`` ...
+        ``user_log_count``). They count every training row, later ones included, so on an event
+        log whose rows are ordered in time they are not point-in-time: a training row's count
+        includes the user's later events on the item, a test row's does not. Turn them off there
+        and use :class:`BehaviorHistoryFeaturizer`, whose counts are point-in-time.
     keep_id_columns : bool, default=True
         Keep ``user_col`` and ``item_col`` (unchanged) as the first output columns so that later
         steps and ranking scorers can use them.
@@ -202,6 +209,7 @@ class InteractionFeaturizer(TransformerMixin, BaseEstimator):
         "n_factors": [Interval(numbers.Integral, 0, None, closed="left")],
         "head_share": [Interval(numbers.Real, 0, 1, closed="right")],
         "max_side_categories": [Interval(numbers.Integral, 1, None, closed="left")],
+        "popularity": ["boolean"],
         "keep_id_columns": ["boolean", Hidden(StrOptions({"_never"}))],
         "cold_item_fraction": [Interval(numbers.Real, 0, 1, closed="left")],
         "random_state": ["random_state"],
@@ -222,6 +230,7 @@ class InteractionFeaturizer(TransformerMixin, BaseEstimator):
         n_factors=8,
         head_share=0.8,
         max_side_categories=30,
+        popularity=True,
         keep_id_columns=True,
         cold_item_fraction=0.0,
         random_state=None,
@@ -238,6 +247,7 @@ class InteractionFeaturizer(TransformerMixin, BaseEstimator):
         self.n_factors = n_factors
         self.head_share = head_share
         self.max_side_categories = max_side_categories
+        self.popularity = popularity
         self.keep_id_columns = keep_id_columns
         self.cold_item_fraction = cold_item_fraction
         self.random_state = random_state
@@ -360,6 +370,9 @@ class InteractionFeaturizer(TransformerMixin, BaseEstimator):
         user, item = self._ids(X)
         self.categorical_cols_, self.passthrough_cols_ = self._resolve_columns(X)
         self._passthrough(X)  # validates NaN / inf
+        if y is not None and self.passthrough_cols_:
+            # a passed-through column that reproduces the label is leakage: say so (name it)
+            check_label_leakage(X, y, columns=self.passthrough_cols_, stacklevel=4)
 
         self.user_indexer_ = IdIndexer(name=f"user_col={self.user_col!r}").fit(user)
         self.item_indexer_ = IdIndexer(name=f"item_col={self.item_col!r}").fit(item)
@@ -437,8 +450,9 @@ class InteractionFeaturizer(TransformerMixin, BaseEstimator):
     def _names(self):
         names = [self.user_col, self.item_col] if self.keep_id_columns else []
         names += [str(c) for c in self.passthrough_cols_]
-        names += ["item_count", "item_log_count", "item_pop_pct", "item_is_head",
-                  "user_count", "user_log_count"]
+        if self.popularity:
+            names += ["item_count", "item_log_count", "item_pop_pct", "item_is_head",
+                      "user_count", "user_log_count"]
         if self.target_encoder_ is not None:
             enc = self.target_encoder_
             bases = ["user_rate", "item_rate", *(f"{c}_rate" for c in self.categorical_cols_)]
@@ -479,11 +493,11 @@ class InteractionFeaturizer(TransformerMixin, BaseEstimator):
         return self._output(X, u, i, rates)
 
     def _output(self, X, u, i, rates):
-        ic, uc = self.item_counts_[i], self.user_counts_[u]
-        blocks = [
-            self._passthrough(X),
-            ic, np.log1p(ic), self.item_pop_pct_[i], self.item_is_head_[i], uc, np.log1p(uc),
-        ]
+        blocks = [self._passthrough(X)]
+        if self.popularity:
+            ic, uc = self.item_counts_[i], self.user_counts_[u]
+            blocks += [ic, np.log1p(ic), self.item_pop_pct_[i], self.item_is_head_[i], uc,
+                       np.log1p(uc)]
         if rates is not None:
             blocks.append(rates)
         if self.svd_ is not None:

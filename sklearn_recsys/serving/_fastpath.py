@@ -118,8 +118,10 @@ class PipelineScorer:
                 j = int(np.flatnonzero(~np.isfinite(pt).all(axis=0))[0])
                 raise ValueError(f"column {f.passthrough_cols_[j]!r} holds NaN or inf.")
             blocks.append(pt)
-        ic, uc = f.item_counts_[i], f.user_counts_[u]
-        blocks += [ic, np.log1p(ic), f.item_pop_pct_[i], f.item_is_head_[i], uc, np.log1p(uc)]
+        if getattr(f, "popularity", True):
+            ic, uc = f.item_counts_[i], f.user_counts_[u]
+            blocks += [ic, np.log1p(ic), f.item_pop_pct_[i], f.item_is_head_[i], uc,
+                       np.log1p(uc)]
         if self._tables is not None:
             codes = [u, i] + [
                 lv.get_indexer(np.asarray(cols[c], dtype=object)) + 1

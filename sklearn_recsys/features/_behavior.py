@@ -1,0 +1,485 @@
+"""BehaviorHistoryFeaturizer: point-in-time behaviour history of each row, from an event log."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .._contract import check_columns, check_id_column, check_interactions, check_time_column
+
+__all__ = ["BehaviorHistoryFeaturizer"]
+
+#: distinct counts: (key, name) -> the user x item pairs first seen before the row
+_DISTINCT = [("user", "items"), ("user_cat", "items"), ("item", "users"), ("cat", "users")]
+#: shares: name, numerator key, denominator key (events so far)
+_SHARES = [("user_item_share", "user_item", "user_cat"), ("user_cat_share", "user_cat", "user")]
+
+#: the history keys: name -> which of (user, item, category) identify the key
+_KEYS = {
+    "user_item": ("user", "item"),
+    "user_cat": ("user", "category"),
+    "user": ("user",),
+    "item": ("item",),
+    "cat": ("category",),
+}
+
+
+def _seconds(value, name):
+    """A time span in seconds: a number, or anything :class:`pandas.Timedelta` parses."""
+    if isinstance(value, bool):
+        raise TypeError(f"{name} must be a time span; got {value!r}.")
+    if isinstance(value, numbers.Real):
+        seconds = float(value)
+    else:
+        try:
+            seconds = pd.Timedelta(value).total_seconds()
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"{name}={value!r} is not a time span (e.g. '1h', '24h', 3600)."
+                             ) from exc
+    if not np.isfinite(seconds) or seconds <= 0:
+        raise ValueError(f"{name} must be a positive time span; got {value!r}.")
+    return seconds
+
+
+def _window_label(value):
+    if isinstance(value, str):
+        return value.replace(" ", "")
+    return f"{_seconds(value, 'windows'):g}s"
+
+
+def _as_seconds(times):
+    """Times as float64 seconds: Unix seconds stay, datetimes become seconds since the epoch."""
+    if pd.api.types.is_datetime64_any_dtype(times.dtype):
+        values = times.dt.tz_convert(None) if getattr(times.dt, "tz", None) else times
+        return values.to_numpy("datetime64[ns]").astype(np.int64) / 1e9
+    return times.to_numpy(dtype=np.float64)
+
+
+class _KeyIndex:
+    """Events of one history key sorted by (key, time), with cumulative behaviour counts.
+
+    ``composite = code * (n_times + 1) + time_rank`` orders the events by key, then time, so that
+    every "events of this key strictly before ``t``" question is one :func:`numpy.searchsorted`.
+    """
+
+    def __init__(self, codes, rank, seconds, behavior, first, n_times, n_behaviors):
+        self.stride = np.int64(n_times + 1)
+        composite = codes.astype(np.int64) * self.stride + rank
+        order = np.argsort(composite, kind="stable")
+        self.composite = composite[order]
+        self.seconds = seconds[order]
+        # one column per behaviour, then "first event of its user x item pair" (distinct counts)
+        onehot = np.zeros((len(order) + 1, n_behaviors + 1), dtype=np.int32)
+        onehot[np.arange(1, len(order) + 1), behavior[order]] = 1
+        onehot[1:, n_behaviors] = first[order]
+        self.cum = np.cumsum(onehot, axis=0, dtype=np.int32)
+        self.codes = codes[order]
+
+    def positions(self, codes, rank_before):
+        """Start of each key's events and the end of those strictly before the query time."""
+        base = codes.astype(np.int64) * self.stride
+        start = np.searchsorted(self.composite, base, side="left")
+        end = np.searchsorted(self.composite, base + rank_before, side="left")
+        return base, start, end
+
+    def sessions(self, gap):
+        """Position of the first event of each event's session (a new session after ``gap``)."""
+        new = np.ones(len(self.seconds), dtype=bool)
+        new[1:] = (self.codes[1:] != self.codes[:-1]) | (np.diff(self.seconds) > gap)
+        first = np.flatnonzero(new)
+        self.session_start = first[np.cumsum(new) - 1]
+
+
+class BehaviorHistoryFeaturizer(TransformerMixin, BaseEstimator):
+    """Point-in-time behaviour history of each row, computed from the whole event log.
+
+    For a row of user ``u``, item ``i`` and category ``c`` at time ``t``, every feature uses only
+    the events of ``events`` strictly earlier than ``t`` (``time < t``): appending or changing
+    later events never changes it, so the features are leakage-free whatever the split, and a
+    served model computes them the same way from the log it has so far. Per row:
+
+    - **counts per behaviour type** (``pv``, ``cart``, ``fav``, ``buy`` on Taobao) of the keys
+      user x item, user x category, user, item and category, over the whole past
+      (``<key>_<behavior>``) and over each recent window (``<key>_<behavior>_<window>``), and
+      the total over all behaviours (``<key>_events``);
+    - **recency**: seconds since the first and the last user x item and user x category event
+      (``<key>_since_first`` / ``<key>_since_last``) and since the user's and the item's last
+      event (``-1`` when there is none);
+    - **session**: sessions split at gaps longer than ``session_gap``; the number of the user's
+      events earlier in the current session (``session_events``, 0 for the first), the seconds
+      since the session started (``session_elapsed``) and the session's counts per behaviour
+      (``session_<behavior>``);
+    - **conversion rates so far** of the user, the item and the category: ``target`` events over
+      all events, smoothed towards the log's overall share with ``smooth`` pseudo-events
+      (``<key>_conversion``).
+
+    Everything is vectorised: the events of each key are sorted once by (key, time) with
+    cumulative counts, and each row is a few :func:`numpy.searchsorted` lookups (no Python loop
+    over rows); 10 M events featurize in well under a minute.
+
+    The output is ``X`` with the history columns appended (a DataFrame with the index of ``X``,
+    whatever the output configuration), so an :class:`InteractionFeaturizer` or another step
+    that reads the id columns can follow in a pipeline.
+
+    Parameters
+    ----------
+    events : DataFrame or None, default=None
+        The whole event log (every behaviour, the ``target`` ones included, before and after the
+        rows to featurize), with ``user_col``, ``item_col``, ``behavior_col``, ``time_col`` and,
+        when set, ``category_col``. ``None``: the ``X`` given to :meth:`fit` is the log.
+    user_col, item_col : str, default="user_id", "item_id"
+        Id columns (of ``events`` and of ``X``).
+    category_col : str or None, default="category_id"
+        Category column; ``None`` drops the user x category and category features.
+    behavior_col : str, default="behavior_type"
+        Behaviour type column of ``events`` (category, string or integer codes).
+    time_col : str, default="timestamp"
+        Event time: Unix seconds (numbers are taken as seconds) or datetimes.
+    target : str or None, default="buy"
+        Behaviour whose share gives the conversion rates; ``None`` skips them.
+    windows : sequence of time spans, default=("1h", "24h")
+        Recent windows for the counts (anything :class:`pandas.Timedelta` parses, or seconds).
+    session_gap : time span, default="30min"
+        Inactivity that ends a session.
+    smooth : float, default=20.0
+        Pseudo-events of the conversion rates' prior.
+
+    Attributes
+    ----------
+    behaviors_ : ndarray of str
+        The behaviour types, in the order of the count columns.
+    n_events_ : int
+        Events in the log.
+    feature_names_in_ : ndarray of str
+        Columns of the ``X`` seen in :meth:`fit`.
+    n_features_in_ : int
+    history_names_ : list of str
+        Names of the appended history columns.
+
+    See Also
+    --------
+    sklearn_recsys.datasets.label_conversion : the conversion label these features predict.
+    InteractionFeaturizer : popularity, target rates and latent factors of the training rows.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn_recsys.features import BehaviorHistoryFeaturizer
+    >>> events = pd.DataFrame({
+    ...     "user_id": [1, 1, 1, 1, 2],
+    ...     "item_id": [7, 7, 8, 7, 7],
+    ...     "category_id": [3, 3, 3, 3, 3],
+    ...     "behavior_type": ["pv", "cart", "pv", "buy", "pv"],
+    ...     "timestamp": [0, 60, 120, 7200, 30],
+    ... })
+    >>> rows = events[events.behavior_type != "buy"]
+    >>> out = BehaviorHistoryFeaturizer(events).fit_transform(rows)
+    >>> out[["user_item_pv", "user_item_cart", "user_cat_events", "item_events"]].to_numpy().tolist()
+    [[0, 0, 0, 0], [1, 0, 1, 2], [0, 0, 2, 0], [0, 0, 0, 1]]
+    >>> out["session_events"].tolist()
+    [0, 1, 2, 0]
+    """
+
+    _parameter_constraints = {
+        "events": [pd.DataFrame, None],
+        "user_col": [str],
+        "item_col": [str],
+        "category_col": [str, None],
+        "behavior_col": [str],
+        "time_col": [str],
+        "target": [str, None],
+        "windows": ["array-like", list, tuple],
+        "session_gap": [str, Interval(numbers.Real, 0, None, closed="neither"), pd.Timedelta],
+        "smooth": [Interval(numbers.Real, 0, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        events=None,
+        *,
+        user_col="user_id",
+        item_col="item_id",
+        category_col="category_id",
+        behavior_col="behavior_type",
+        time_col="timestamp",
+        target="buy",
+        windows=("1h", "24h"),
+        session_gap="30min",
+        smooth=20.0,
+    ):
+        self.events = events
+        self.user_col = user_col
+        self.item_col = item_col
+        self.category_col = category_col
+        self.behavior_col = behavior_col
+        self.time_col = time_col
+        self.target = target
+        self.windows = windows
+        self.session_gap = session_gap
+        self.smooth = smooth
+
+    # ------------------------------------------------------------------ helpers
+    def _id_cols(self):
+        cols = {"user": self.user_col, "item": self.item_col}
+        if self.category_col is not None:
+            cols["category"] = self.category_col
+        return cols
+
+    def _check_frame(self, X, param, *, behavior):
+        check_interactions(X, param=param)
+        cols = {f"{k}_col": v for k, v in self._id_cols().items()}
+        if behavior:
+            cols["behavior_col"] = self.behavior_col
+        cols["time_col"] = self.time_col
+        for p, c in cols.items():
+            if c not in X.columns:
+                raise ValueError(f"{p}={c!r} is not a column of {param}; columns are "
+                                 f"{list(map(str, X.columns))[:12]}.")
+        ids = {k: check_id_column(X[c], name=f"{k}_col={c!r} of {param}")
+               for k, c in self._id_cols().items()}
+        times = check_time_column(X[self.time_col], name=f"time_col={self.time_col!r} of {param}")
+        seconds = _as_seconds(times)
+        if not np.isfinite(seconds).all():
+            raise ValueError(f"time_col={self.time_col!r} of {param} holds inf values.")
+        return ids, seconds
+
+    # ------------------------------------------------------------------ fit
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Index the event log (sorted per key with cumulative behaviour counts).
+
+        Parameters
+        ----------
+        X : DataFrame of shape (n_samples, n_features)
+            Rows of the kind :meth:`transform` will see (their columns are recorded); also the
+            event log when ``events`` is None.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : BehaviorHistoryFeaturizer
+        """
+        check_interactions(X)
+        validate_data(self, X, reset=True, skip_check_array=True)
+        events = X if self.events is None else self.events
+        ids, seconds = self._check_frame(events, "events", behavior=True)
+        self.windows_ = [_seconds(w, "windows") for w in self.windows]
+        self.window_labels_ = [_window_label(w) for w in self.windows]
+        if len(set(self.window_labels_)) != len(self.window_labels_):
+            raise ValueError(f"windows must be distinct; got {list(self.windows)!r}.")
+        self.session_gap_ = _seconds(self.session_gap, "session_gap")
+
+        behavior = events[self.behavior_col]
+        if behavior.isna().any():
+            raise ValueError(f"behavior_col={self.behavior_col!r} of events has "
+                             f"{int(behavior.isna().sum())} missing values.")
+        if isinstance(behavior.dtype, pd.CategoricalDtype):
+            levels = [str(c) for c in behavior.cat.categories]
+            b_codes = behavior.cat.codes.to_numpy().astype(np.int64)
+        else:
+            b_codes, uniques = pd.factorize(behavior, sort=True)
+            levels = [str(c) for c in uniques]
+        self.behaviors_ = np.array(levels, dtype=object)
+        if self.target is not None and self.target not in levels:
+            raise ValueError(f"target={self.target!r} is not a behaviour of events; "
+                             f"behaviours are {levels}.")
+
+        self.id_index_ = {k: pd.Index(pd.unique(v.to_numpy())) for k, v in ids.items()}
+        codes = {k: self.id_index_[k].get_indexer(v.to_numpy()) for k, v in ids.items()}
+        self.times_ = np.unique(seconds)
+        rank = np.searchsorted(self.times_, seconds)
+        n_b = len(levels)
+        self.keys_ = [k for k, parts in _KEYS.items() if all(p in codes for p in parts)]
+        self.pairs_ = {}
+        key_codes = {}
+        for key in self.keys_:
+            parts = _KEYS[key]
+            key_codes[key] = codes[parts[0]]
+            if len(parts) == 2:
+                pair = codes[parts[0]].astype(np.int64) * len(self.id_index_[parts[1]]) \
+                    + codes[parts[1]]
+                self.pairs_[key], key_codes[key] = np.unique(pair, return_inverse=True)
+        # the first event of each user x item pair, for the distinct-item / distinct-user counts
+        order = np.lexsort((rank, key_codes["user_item"]))
+        first = np.zeros(len(rank), dtype=np.int32)
+        sorted_pairs = key_codes["user_item"][order]
+        first[order[np.r_[True, sorted_pairs[1:] != sorted_pairs[:-1]]]] = 1
+        self.index_ = {
+            key: _KeyIndex(key_codes[key], rank, seconds, b_codes, first, len(self.times_), n_b)
+            for key in self.keys_
+        }
+        self.index_["user"].sessions(self.session_gap_)
+        totals = np.bincount(b_codes, minlength=n_b)
+        self.prior_ = (totals[levels.index(self.target)] / len(b_codes)
+                       if self.target is not None else None)
+        self.n_events_ = len(b_codes)
+        self.current_behaviors_ = list(levels) if self.behavior_col in X.columns else []
+        self.history_names_ = self._history_names()
+        return self
+
+    def _history_names(self):
+        names = []
+        for key in self.keys_:
+            names += [f"{key}_{b}" for b in self.behaviors_]
+            for label in self.window_labels_:
+                names += [f"{key}_{b}_{label}" for b in self.behaviors_]
+            names.append(f"{key}_events")
+        for key in ("user_item", "user_cat"):
+            if key in self.keys_:
+                names += [f"{key}_since_first", f"{key}_since_last"]
+        names += ["user_since_last", "item_since_last"]
+        names += [f"{key}_{what}" for key, what in _DISTINCT if key in self.keys_]
+        names += [name for name, num, den in _SHARES if num in self.keys_ and den in self.keys_]
+        names += ["session_events", "session_elapsed", "session_user_item"]
+        names += [f"session_{b}" for b in self.behaviors_]
+        names += [f"current_{b}" for b in self.current_behaviors_]
+        if self.target is not None:
+            names += [f"{k}_conversion" for k in ("user", "item", "cat") if k in self.keys_]
+        return names
+
+    # ------------------------------------------------------------------ transform
+    def _query_codes(self, ids):
+        codes = {}
+        for k, v in ids.items():
+            c = self.id_index_[k].get_indexer(v.to_numpy())
+            codes[k] = c
+        out = {}
+        for key in self.keys_:
+            parts = _KEYS[key]
+            known = np.ones(len(codes[parts[0]]), dtype=bool)
+            for p in parts:
+                known &= codes[p] >= 0
+            if len(parts) == 1:
+                c = codes[parts[0]].astype(np.int64)
+            else:
+                pair = codes[parts[0]].astype(np.int64) * len(self.id_index_[parts[1]]) \
+                    + codes[parts[1]]
+                uniq = self.pairs_[key]
+                pos = np.minimum(np.searchsorted(uniq, pair), len(uniq) - 1)
+                known &= uniq[pos] == pair
+                c = pos.astype(np.int64)
+            # unknown keys get a code past every event: no history
+            out[key] = np.where(known, c, len(self.index_[key].composite) + 1)
+        return out
+
+    def transform(self, X):
+        """Append the point-in-time history features to ``X``.
+
+        Parameters
+        ----------
+        X : DataFrame of shape (n_samples, n_features)
+            Rows with the id columns and ``time_col`` (``behavior_col`` is not needed).
+
+        Returns
+        -------
+        X_out : DataFrame of shape (n_samples, n_features + len(history_names_))
+            ``X`` (same index) with the history columns appended.
+        """
+        check_is_fitted(self)
+        check_interactions(X)
+        validate_data(self, X, reset=False, skip_check_array=True)
+        ids, t = self._check_frame(X, "X", behavior=False)
+        codes = self._query_codes(ids)
+        rank_now = np.searchsorted(self.times_, t, side="left")
+        rank_windows = [np.searchsorted(self.times_, t - w, side="left") for w in self.windows_]
+        cols = {}
+        found = {}
+        for key in self.keys_:
+            idx = self.index_[key]
+            base, start, end = idx.positions(codes[key], rank_now)
+            past = (idx.cum[end] - idx.cum[start])[:, :-1]
+            for j, b in enumerate(self.behaviors_):
+                cols[f"{key}_{b}"] = past[:, j]
+            for label, rank_w in zip(self.window_labels_, rank_windows):
+                begin = np.searchsorted(idx.composite, base + rank_w, side="left")
+                recent = (idx.cum[end] - idx.cum[begin])[:, :-1]
+                for j, b in enumerate(self.behaviors_):
+                    cols[f"{key}_{b}_{label}"] = recent[:, j]
+            cols[f"{key}_events"] = (end - start).astype(np.int32)
+            found[key] = (start, end, past)
+        seconds = {key: self.index_[key].seconds for key in self.keys_}
+
+        def since(key, first):
+            start, end, _ = found[key]
+            has = end > start
+            pos = np.where(has, start if first else end - 1, 0)
+            return np.where(has, t - seconds[key][pos], -1.0)
+
+        for key in ("user_item", "user_cat"):
+            if key in self.keys_:
+                cols[f"{key}_since_first"] = since(key, True)
+                cols[f"{key}_since_last"] = since(key, False)
+        cols["user_since_last"] = since("user", False)
+        cols["item_since_last"] = since("item", False)
+
+        n_b = len(self.behaviors_)
+        for key, what in _DISTINCT:
+            if key in self.keys_:
+                start, end, _ = found[key]
+                idx = self.index_[key]
+                cols[f"{key}_{what}"] = idx.cum[end, n_b] - idx.cum[start, n_b]
+        for name, num, den in _SHARES:
+            if num in self.keys_ and den in self.keys_:
+                cols[name] = cols[f"{num}_events"] / np.maximum(cols[f"{den}_events"], 1)
+
+        user = self.index_["user"]
+        start, end, _ = found["user"]
+        prev = np.maximum(end - 1, 0)
+        in_session = (end > start) & (t - user.seconds[prev] <= self.session_gap_)
+        s_start = np.where(in_session, user.session_start[prev], end)
+        cols["session_events"] = (end - s_start).astype(np.int32)
+        cols["session_elapsed"] = np.where(in_session, t - user.seconds[s_start.clip(max=len(
+            user.seconds) - 1)], 0.0)
+        session = (user.cum[end] - user.cum[s_start])[:, :-1]
+        for j, b in enumerate(self.behaviors_):
+            cols[f"session_{b}"] = session[:, j]
+        # the same item's events earlier in the session: user x item events since its start
+        pair = self.index_["user_item"]
+        session_t0 = np.where(in_session, user.seconds[s_start.clip(max=len(user.seconds) - 1)],
+                              t)
+        rank_t0 = np.searchsorted(self.times_, session_t0, side="left")
+        p_base = codes["user_item"].astype(np.int64) * pair.stride
+        p_begin = np.searchsorted(pair.composite, p_base + rank_t0, side="left")
+        p_end = found["user_item"][1]
+        cols["session_user_item"] = (p_end - p_begin).astype(np.int32)
+        if self.current_behaviors_:
+            current = pd.Categorical(X[self.behavior_col].astype(str),
+                                     categories=self.current_behaviors_).codes
+            for j, b in enumerate(self.current_behaviors_):
+                cols[f"current_{b}"] = (current == j).astype(np.int8)
+
+        if self.target is not None:
+            j = list(self.behaviors_).index(self.target)
+            for key in ("user", "item", "cat"):
+                if key in self.keys_:
+                    _, _, past = found[key]
+                    total = past.sum(axis=1)
+                    cols[f"{key}_conversion"] = (past[:, j] + self.smooth * self.prior_) / (
+                        total + self.smooth)
+        history = pd.DataFrame({name: cols[name] for name in self.history_names_},
+                               index=X.index)
+        return pd.concat([X, history], axis=1)
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the output columns: those of ``X``, then the history columns.
+
+        Returns
+        -------
+        names : ndarray of str
+        """
+        check_is_fitted(self, "history_names_")
+        return np.asarray([*map(str, self.feature_names_in_), *self.history_names_],
+                          dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        tags.input_tags.categorical = True
+        tags.requires_fit = True
+        return tags
