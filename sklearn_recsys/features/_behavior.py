@@ -15,7 +15,8 @@ from .._contract import check_columns, check_id_column, check_interactions, chec
 __all__ = ["BehaviorHistoryFeaturizer"]
 
 #: distinct counts: (key, name) -> the user x item pairs first seen before the row
-_DISTINCT = [("user", "items"), ("user_cat", "items"), ("item", "users"), ("cat", "users")]
+_DISTINCT = [("user", "items"), ("user_cat", "items"), ("item", "users"),
+             ("cat", "user_items")]
 #: shares: name, numerator key, denominator key (events so far)
 _SHARES = [("user_item_share", "user_item", "user_cat"), ("user_cat_share", "user_cat", "user")]
 
@@ -112,11 +113,19 @@ class BehaviorHistoryFeaturizer(TransformerMixin, BaseEstimator):
       event (``-1`` when there is none);
     - **session**: sessions split at gaps longer than ``session_gap``; the number of the user's
       events earlier in the current session (``session_events``, 0 for the first), the seconds
-      since the session started (``session_elapsed``) and the session's counts per behaviour
-      (``session_<behavior>``);
+      since the session started (``session_elapsed``), the session's counts per behaviour
+      (``session_<behavior>``) and those on the row's item (``session_user_item``);
+    - **distinct counts**: the items the user has touched (``user_items``), in the category
+      (``user_cat_items``), the users who touched the item (``item_users``) and the user x item
+      pairs of the category (``cat_user_items``); the item's share of the user's events in the
+      category (``user_item_share``) and the category's share of the user's events
+      (``user_cat_share``);
     - **conversion rates so far** of the user, the item and the category: ``target`` events over
-      all events, smoothed towards the log's overall share with ``smooth`` pseudo-events
-      (``<key>_conversion``).
+      all events, smoothed with ``smooth`` pseudo-events towards the share of ``target`` among
+      all the log's events before ``t``, ``(n_target + 1) / (n_events + 2)``
+      (``<key>_conversion``);
+    - the row's own behaviour type one-hot (``current_<behavior>``) when ``X`` has
+      ``behavior_col``.
 
     Everything is vectorised: the events of each key are sorted once by (key, time) with
     cumulative counts, and each row is a few :func:`numpy.searchsorted` lookups (no Python loop
@@ -160,6 +169,9 @@ class BehaviorHistoryFeaturizer(TransformerMixin, BaseEstimator):
     n_features_in_ : int
     history_names_ : list of str
         Names of the appended history columns.
+    current_behaviors_ : list of str
+        Behaviours one-hot encoded from the rows' own ``behavior_col`` (empty when the ``X`` of
+        :meth:`fit` has no such column).
 
     See Also
     --------
@@ -271,7 +283,7 @@ class BehaviorHistoryFeaturizer(TransformerMixin, BaseEstimator):
         ids, seconds = self._check_frame(events, "events", behavior=True)
         self.windows_ = [_seconds(w, "windows") for w in self.windows]
         self.window_labels_ = [_window_label(w) for w in self.windows]
-        if len(set(self.window_labels_)) != len(self.window_labels_):
+        if len(set(self.windows_)) != len(self.windows_):
             raise ValueError(f"windows must be distinct; got {list(self.windows)!r}.")
         self.session_gap_ = _seconds(self.session_gap, "session_gap")
 
@@ -315,9 +327,13 @@ class BehaviorHistoryFeaturizer(TransformerMixin, BaseEstimator):
             for key in self.keys_
         }
         self.index_["user"].sessions(self.session_gap_)
-        totals = np.bincount(b_codes, minlength=n_b)
-        self.prior_ = (totals[levels.index(self.target)] / len(b_codes)
-                       if self.target is not None else None)
+        if self.target is not None:
+            # the log's target share so far, by time rank: the rates' prior is point-in-time too
+            is_target = (b_codes == levels.index(self.target)).astype(np.int64)
+            self.target_so_far_ = np.r_[0, np.cumsum(np.bincount(rank, weights=is_target,
+                                                                  minlength=len(self.times_)))]
+            self.events_so_far_ = np.r_[0, np.cumsum(np.bincount(rank,
+                                                                  minlength=len(self.times_)))]
         self.n_events_ = len(b_codes)
         self.current_behaviors_ = list(levels) if self.behavior_col in X.columns else []
         self.history_names_ = self._history_names()
@@ -456,11 +472,13 @@ class BehaviorHistoryFeaturizer(TransformerMixin, BaseEstimator):
 
         if self.target is not None:
             j = list(self.behaviors_).index(self.target)
+            # Laplace-smoothed share of the target among all events before t
+            prior = (self.target_so_far_[rank_now] + 1.0) / (self.events_so_far_[rank_now] + 2.0)
             for key in ("user", "item", "cat"):
                 if key in self.keys_:
                     _, _, past = found[key]
                     total = past.sum(axis=1)
-                    cols[f"{key}_conversion"] = (past[:, j] + self.smooth * self.prior_) / (
+                    cols[f"{key}_conversion"] = (past[:, j] + self.smooth * prior) / (
                         total + self.smooth)
         history = pd.DataFrame({name: cols[name] for name in self.history_names_},
                                index=X.index)
