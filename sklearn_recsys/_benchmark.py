@@ -273,7 +273,9 @@ def _self_paced(data):
 def _stacking(data):
     from .ensemble import make_stacking
 
-    return _on_features(data, make_stacking(cv=3, random_state=data.random_state))
+    # the stack's NeuralRanker embeds the ids and its logistic regression one-hot encodes them
+    return _on_features(data, make_stacking(cv=3, random_state=data.random_state),
+                        keep_id_columns=True)
 
 
 def _text(data, **featurizer_params):

@@ -10,7 +10,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._contract import check_columns, check_id_column, check_interactions, check_time_column
+from .._contract import check_id_column, check_interactions, check_time_column
 
 __all__ = ["BehaviorHistoryFeaturizer"]
 
@@ -191,7 +191,8 @@ class BehaviorHistoryFeaturizer(TransformerMixin, BaseEstimator):
     ... })
     >>> rows = events[events.behavior_type != "buy"]
     >>> out = BehaviorHistoryFeaturizer(events).fit_transform(rows)
-    >>> out[["user_item_pv", "user_item_cart", "user_cat_events", "item_events"]].to_numpy().tolist()
+    >>> cols = ["user_item_pv", "user_item_cart", "user_cat_events", "item_events"]
+    >>> out[cols].to_numpy().tolist()
     [[0, 0, 0, 0], [1, 0, 1, 2], [0, 0, 2, 0], [0, 0, 0, 1]]
     >>> out["session_events"].tolist()
     [0, 1, 2, 0]
