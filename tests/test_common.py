@@ -4,8 +4,9 @@ estimator of the package, in one place.
 Estimators that need the interaction frame are instantiated with positional id columns
 (``user_col=0, item_col=1``) or without id columns, so that the checks' plain numeric arrays are
 valid input: every distinct value of those columns is an id. Estimators that only work on a
-DataFrame with named id and text columns (``PretrainedTextEncoder``, ``ContentAffinity``) are
-tested on such frames in ``tests/features`` instead, as their modules say.
+DataFrame with named id and text columns (``PretrainedTextEncoder``, ``ContentAffinity``) or an
+event log given at construction (``BehaviorHistoryFeaturizer``) are tested on such frames in
+``tests/features`` instead, as their modules say (the parameter-level checks run there).
 
 Settings are small and fast but still learn the checks' toy problems.
 """
@@ -32,6 +33,20 @@ from sklearn_recsys.features import InteractionFeaturizer
 from sklearn_recsys.model_selection import OptunaSearch
 from sklearn_recsys.neural import MultiTaskRanker, NeuralRanker
 from sklearn_recsys.recommend import PopularityRecommender
+from sklearn_recsys.rerank import (
+    CalibratedReranker,
+    MMRReranker,
+    PopularityPenaltyReranker,
+    XQuADReranker,
+)
+from sklearn_recsys.retrieval import (
+    ALSRecommender,
+    BPRRecommender,
+    EASERecommender,
+    ItemKNNRecommender,
+    TwoStageRecommender,
+    TwoTowerRetriever,
+)
 from sklearn_recsys.sampling import (
     GANOverSampler,
     IdPreservingSampler,
@@ -56,6 +71,17 @@ ESTIMATORS = [
     NeuralRanker(**_NEURAL),
     MultiTaskRanker(**_NEURAL),
     PopularityRecommender(item_col=0),
+    EASERecommender(l2=1.0, user_col=0, item_col=1),
+    ItemKNNRecommender(user_col=0, item_col=1),
+    ALSRecommender(factors=4, iterations=2, user_col=0, item_col=1, random_state=0),
+    BPRRecommender(factors=4, iterations=2, user_col=0, item_col=1, random_state=0),
+    TwoTowerRetriever(embedding_dim=4, max_epochs=1, user_col=0, item_col=1, random_state=0),
+    TwoStageRecommender(EASERecommender(l2=1.0, user_col=0, item_col=1), n_candidates=5,
+                        user_col=0, item_col=1, time_col=None, random_state=0),
+    PopularityPenaltyReranker(user_col=0, item_col=1),
+    XQuADReranker(user_col=0, item_col=1),
+    CalibratedReranker(user_col=0, item_col=1),
+    MMRReranker(user_col=0, item_col=1, random_state=0),
     OptunaSearch(DecisionTreeClassifier(random_state=0), {"max_depth": IntDistribution(2, 4)},
                  n_trials=2, cv=2, random_state=0),
 ]
@@ -85,6 +111,11 @@ EXPECTED_FAILED_CHECKS = {
         "PopularityRecommender": {
             "check_n_features_in_after_fitting": "predict reads only item_col, by design",
         },
+        # the retrievers score candidate rows that carry ids only (see PopularityRecommender)
+        **{name: {"check_n_features_in_after_fitting": "predict reads only the id columns, "
+                  "by design"}
+           for name in ("EASERecommender", "ItemKNNRecommender", "ALSRecommender",
+                        "BPRRecommender", "TwoTowerRetriever", "TwoStageRecommender")},
     },
     "imblearn": {
         "PopularityUnderSampler": dict.fromkeys(_PANDAS, _NAMED),

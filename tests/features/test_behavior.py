@@ -212,3 +212,17 @@ def test_missing_ids_and_times_rejected():
         feat.transform(rows)
     with pytest.raises(TypeError, match="DataFrame"):
         feat.transform(events.to_numpy())
+
+
+@pytest.mark.parametrize("check", [
+    "check_no_attributes_set_in_init", "check_parameters_default_constructible",
+    "check_get_params_invariance", "check_set_params", "check_estimator_repr",
+    "check_estimator_cloneable",
+])
+def test_parameter_level_estimator_checks(check):
+    """The checks that need no numeric-array input; the data-level checks are the tests above
+    (the featurizer reads named id, behaviour and time columns and an event log)."""
+    from sklearn.utils import estimator_checks
+
+    getattr(estimator_checks, check)("BehaviorHistoryFeaturizer",
+                                     BehaviorHistoryFeaturizer(_random_log(30, 0)))
