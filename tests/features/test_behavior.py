@@ -129,7 +129,7 @@ def test_matches_slow_reference(seed):
     assert sorted(ref.columns) == sorted(c for c in feat.history_names_
                                          if not c.startswith("current_"))
     for col in ref.columns:
-        np.testing.assert_allclose(out[col].to_numpy(float), ref[col].to_numpy(float),
+        np.testing.assert_allclose(out[col].to_numpy(float), ref[col].to_numpy(float), rtol=1e-6,
                                    err_msg=col)
 
 
@@ -226,3 +226,13 @@ def test_parameter_level_estimator_checks(check):
 
     getattr(estimator_checks, check)("BehaviorHistoryFeaturizer",
                                      BehaviorHistoryFeaturizer(_random_log(30, 0)))
+
+
+def test_chunked_transform_equals_one_chunk(monkeypatch):
+    from sklearn_recsys.features import _behavior
+
+    events = _random_log(500, 8)
+    feat = BehaviorHistoryFeaturizer(events).fit(events)
+    whole = feat.transform(events)
+    monkeypatch.setattr(_behavior, "_CHUNK", 37)
+    pd.testing.assert_frame_equal(feat.transform(events), whole)
