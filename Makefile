@@ -47,7 +47,18 @@ bench: $(VENV)/.installed-dev $(BENCH_VENV)/.installed
 		echo "== $$script"; $(BIN)/python $$script; \
 	done
 
-docs: $(VENV)/.installed-docs
+# formulas render offline: MathJax (script + fonts) from its npm package, served by the site
+MATHJAX_VERSION := 3.2.2
+MATHJAX := docs/assets/mathjax
+$(MATHJAX)/tex-mml-chtml.js:
+	tmp=$$(mktemp -d) && cd $$tmp && npm pack -q mathjax@$(MATHJAX_VERSION) >/dev/null \
+		&& tar -xzf mathjax-$(MATHJAX_VERSION).tgz && cd - >/dev/null \
+		&& rm -rf $(MATHJAX) && mkdir -p $(MATHJAX)/output/chtml/fonts \
+		&& cp $$tmp/package/es5/tex-mml-chtml.js $$tmp/package/LICENSE $(MATHJAX)/ \
+		&& cp -r $$tmp/package/es5/output/chtml/fonts/woff-v2 $(MATHJAX)/output/chtml/fonts/ \
+		&& rm -rf $$tmp
+
+docs: $(VENV)/.installed-docs $(MATHJAX)/tex-mml-chtml.js
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 clean:

@@ -1,6 +1,6 @@
 """LightGBM boosters and imbalance ensembles on MovieLens-100k ("loved") and synthetic purchases.
 
-Protocol (the package's benchmark protocol, ``sklearn_recsys._benchmark.load_benchmark_data``):
+Protocol (the package's benchmark protocol, ``sklearn_recsys.benchmark.load_benchmark_data``):
 per-user temporal split (last 20 % of each user's rows are the test set), features from one
 :class:`~sklearn_recsys.features.InteractionFeaturizer` fitted on the training rows (out-of-fold
 target rates, popularity, activity, SVD factors, side tables) with the id columns kept, so
@@ -36,7 +36,7 @@ import pandas as pd
 from imblearn.metrics import geometric_mean_score
 from sklearn.metrics import average_precision_score, f1_score
 
-from sklearn_recsys._benchmark import featurizer, load_benchmark_data
+from sklearn_recsys.benchmark import featurizer, load_benchmark_data
 from sklearn_recsys.boosting import (
     FocalLGBMClassifier,
     GroupedLGBMRanker,

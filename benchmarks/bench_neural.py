@@ -1,6 +1,6 @@
 """Neural rankers: skorch overhead, architectures vs LightGBM and DeepCTR-Torch, and losses.
 
-Protocol (the package's, ``sklearn_recsys._benchmark.load_benchmark_data``): per-user temporal
+Protocol (the package's, ``sklearn_recsys.benchmark.load_benchmark_data``): per-user temporal
 split (the last 20 % of each user's rows are the test set); features from one
 :class:`~sklearn_recsys.features.InteractionFeaturizer` fitted on the training rows, with the id
 columns kept so that the neural nets embed them (LightGBM gets the same features without ids).
@@ -38,8 +38,8 @@ import pandas as pd
 import torch
 from sklearn.metrics import average_precision_score, f1_score, recall_score, roc_auc_score
 
-from sklearn_recsys._benchmark import featurizer, load_benchmark_data
 from sklearn_recsys._contract import IdIndexer
+from sklearn_recsys.benchmark import featurizer, load_benchmark_data
 from sklearn_recsys.losses import WeightedBCELoss
 from sklearn_recsys.neural import NeuralRanker
 from sklearn_recsys.neural._net import torch_threads

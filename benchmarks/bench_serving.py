@@ -127,7 +127,7 @@ def main(argv=None):
     parser.add_argument("--n-batch", type=int, default=500)
     args = parser.parse_args(argv)
 
-    from sklearn_recsys._benchmark import STRATEGIES, load_benchmark_data
+    from sklearn_recsys.benchmark import STRATEGIES, load_benchmark_data
     from sklearn_recsys.model_selection import user_temporal_split
     from sklearn_recsys.serving import PipelineScorer, load_pipeline, save_pipeline
 

@@ -43,7 +43,7 @@ import pandas as pd
 from sklearn.metrics import average_precision_score, roc_auc_score
 from sklearn.pipeline import make_pipeline
 
-from sklearn_recsys._benchmark import (
+from sklearn_recsys.benchmark import (
     LGBM_PARAMS,
     STRATEGIES,
     featurizer_steps,

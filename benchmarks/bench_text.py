@@ -43,7 +43,7 @@ from sklearn.base import clone
 from sklearn.metrics import average_precision_score, roc_auc_score
 from sklearn.pipeline import make_pipeline
 
-from sklearn_recsys._benchmark import STRATEGIES, BenchmarkData
+from sklearn_recsys.benchmark import STRATEGIES, BenchmarkData
 from sklearn_recsys.datasets import label_loved, load_movielens, make_interactions
 from sklearn_recsys.features._affinity import ContentAffinity
 from sklearn_recsys.features._text import PretrainedTextEncoder

@@ -43,7 +43,7 @@ LOSSES = ("logloss", "weighted", "focal")
 
 
 def load(args):
-    from sklearn_recsys._benchmark import load_benchmark_data
+    from sklearn_recsys.benchmark import load_benchmark_data
 
     if args.quick:
         return load_benchmark_data("synthetic", n_interactions=20_000, random_state=0)

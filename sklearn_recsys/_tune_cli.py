@@ -1,13 +1,14 @@
 """``sklearn-recsys tune``: an Optuna study over a pipeline recipe on a benchmark data set.
 
 Wired into :mod:`sklearn_recsys.cli` through :func:`add_tune_parser`; :func:`tune_main` runs it.
-Several workers share one study when they get the same ``--storage`` and ``--study-name``
-(give each its own ``--worker-seed``; ``--no-refit`` for pure workers).
+The trials are kept in a journal file in the output folder (``study.log``): a killed run loses
+only its running trials and ``--resume`` continues it. Several workers share one study when
+they get the same ``--storage`` and ``--study-name`` (give each its own ``--worker-seed``;
+``--no-refit`` for pure workers).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import tempfile
 import time
@@ -22,6 +23,11 @@ __all__ = ["RECIPES", "add_tune_parser", "make_recipe", "tune_main"]
 logger = logging.getLogger(__name__)
 
 #: recipe name -> description
+#: trials of a default run, and its time limit in seconds (no new trial starts after it): 20
+#: trials take about 3 CPU-minutes on the 100 k-row demo data (docs/cli.md)
+DEFAULT_TRIALS = 20
+DEFAULT_TIMEOUT = 600.0
+
 RECIPES = {
     "lightgbm": "InteractionFeaturizer + LightGBM; LightGBM's default space",
     "strategies": "InteractionFeaturizer + sampler choice (none / SMOTE / ADASYN / GAN / "
@@ -30,6 +36,12 @@ RECIPES = {
 }
 SAMPLERS = ("none", "smote", "adasyn", "gan", "under")
 LOSSES = ("logloss", "weighted", "focal")
+#: the samplers tried by default: GAN and ADASYN cost minutes per trial on 100 k rows
+DEFAULT_SAMPLERS = ("none", "smote", "under")
+#: the journal file of a run's trials, in its output folder
+JOURNAL = "study.log"
+#: the study name of the journal in the output folder
+STUDY_NAME = "sklearn-recsys-tune"
 
 
 def _fit_transform(transformer, X, y):
@@ -73,7 +85,7 @@ def make_recipe(name, data, *, samplers=SAMPLERS, losses=LOSSES, memory=None, n_
     Parameters
     ----------
     name : {"lightgbm", "strategies", "logistic"}
-    data : sklearn_recsys._benchmark.BenchmarkData
+    data : sklearn_recsys.benchmark.BenchmarkData
         Gives the side tables and the seed.
     samplers, losses : sequence of str
         Options of the ``"strategies"`` recipe's sampler and loss choices.
@@ -93,7 +105,7 @@ def make_recipe(name, data, *, samplers=SAMPLERS, losses=LOSSES, memory=None, n_
 
     Examples
     --------
-    >>> from sklearn_recsys._benchmark import load_benchmark_data
+    >>> from sklearn_recsys.benchmark import load_benchmark_data
     >>> from sklearn_recsys._tune_cli import make_recipe
     >>> data = load_benchmark_data("synthetic", n_interactions=2000)
     >>> pipe, space = make_recipe("strategies", data, samplers=("none", "smote"))
@@ -105,7 +117,7 @@ def make_recipe(name, data, *, samplers=SAMPLERS, losses=LOSSES, memory=None, n_
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
-    from ._benchmark import featurizer
+    from .benchmark import featurizer
     from .model_selection._spaces import loss_choice, sampler_choice
 
     rs = data.random_state
@@ -144,41 +156,50 @@ def add_tune_parser(subparsers):
     >>> args.recipe, args.n_trials, args.scoring
     ('lightgbm', 5, 'average_precision')
     """
+    from .cli import add_data_arguments
+
     t = subparsers.add_parser(
         "tune", help="tune a pipeline recipe with Optuna under stratified, user-grouped CV",
-        description="Run (or join, with --storage and --study-name) an Optuna study over a "
-                    "pipeline recipe; writes the study summary, the trials, the best pipeline "
-                    "(joblib) and plots to --output-dir.")
-    t.add_argument("--dataset", default="synthetic", choices=["synthetic", "ml-100k"])
-    t.add_argument("--recipe", default="strategies", choices=list(RECIPES))
-    t.add_argument("--samplers", default=",".join(SAMPLERS),
-                   help="sampler options of the 'strategies' recipe (comma-separated)")
+        description="Run (or resume with --resume, or join with --storage and --study-name) "
+                    "an Optuna study over a pipeline recipe on a data set or your own log "
+                    "(--data); writes the trials' journal, the study summary, the trials, the "
+                    "best pipeline (joblib) and plots to --output-dir.")
+    t.add_argument("--recipe", default="strategies", choices=list(RECIPES),
+                   help="pipeline and search space: " + "; ".join(
+                       f"{k}: {v}" for k, v in RECIPES.items()))
+    t.add_argument("--samplers", default=",".join(DEFAULT_SAMPLERS),
+                   help="sampler options of the 'strategies' recipe (comma-separated; of "
+                        f"{','.join(SAMPLERS)})")
     t.add_argument("--losses", default=",".join(LOSSES),
                    help="loss options of the 'strategies' recipe (comma-separated)")
-    t.add_argument("--n-trials", type=int, default=50, help="trials this process runs")
-    t.add_argument("--timeout", type=float, default=None, help="seconds; stop starting trials")
+    t.add_argument("--n-trials", type=int, default=DEFAULT_TRIALS,
+                   help="trials this process runs (with --resume: until the study has this "
+                        "many finished trials)")
+    t.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
+                   help="seconds; stop starting trials after this (0: no limit)")
     t.add_argument("--cv", type=int, default=3, help="folds (stratified, grouped by user)")
-    t.add_argument("--scoring", default="average_precision")
+    t.add_argument("--scoring", default="average_precision", help="scikit-learn scorer")
     t.add_argument("--pruner", default="median", choices=["median", "halving", "hyperband",
-                                                          "none"])
+                                                          "none"],
+                   help="stops unpromising trials after their first folds")
     t.add_argument("--storage", default=None,
-                   help="Optuna storage: sqlite:///tune.db, journal:///abs/tune.log, "
-                        "postgresql://user:pw@host/db (default: in memory)")
-    t.add_argument("--study-name", default=None, help="join / resume this study")
+                   help="Optuna storage shared by several workers: sqlite:///tune.db, "
+                        "journal:///abs/tune.log, postgresql://user:pw@host/db (default: the "
+                        f"journal file {JOURNAL} in --output-dir)")
+    t.add_argument("--study-name", default=None,
+                   help=f"join / resume this study (default with the journal: {STUDY_NAME})")
+    t.add_argument("--resume", action="store_true",
+                   help=f"continue the study of --output-dir/{JOURNAL} (e.g. after a killed "
+                        "run) instead of refusing to overwrite it")
     t.add_argument("--no-refit", action="store_true",
                    help="worker mode: run trials only, write no pipeline")
-    t.add_argument("--data-home", default=None)
-    t.add_argument("--n-interactions", type=int, default=100_000,
-                   help="rows of the synthetic data set")
-    t.add_argument("--test-size", type=float, default=0.2)
-    t.add_argument("--random-state", type=int, default=0,
-                   help="seed of the data and the pipeline (the same in every worker)")
+    add_data_arguments(t)
     t.add_argument("--worker-seed", type=int, default=None,
                    help="seed of this worker's Optuna sampler (default: --random-state); give "
                         "each worker of a shared study its own")
     t.add_argument("--n-jobs", type=int, default=1, help="folds fitted in parallel")
-    t.add_argument("--output-dir", default="tune-output")
-    t.add_argument("--verbose", type=int, default=1)
+    t.add_argument("--output-dir", default="tune-output", help="folder of the results")
+    t.add_argument("--verbose", type=int, default=1, help="progress bar when > 0")
     t.set_defaults(func=tune_main)
     return t
 
@@ -209,38 +230,86 @@ def _plots(study, out):
     return written
 
 
+def _journal_storage(args, out):
+    """Storage URL, study name and trials to run: the output folder's journal by default."""
+    if args.storage is not None:
+        return args.storage, args.study_name, args.n_trials
+    from optuna.storages import JournalStorage
+    from optuna.storages.journal import JournalFileBackend
+    from optuna.trial import TrialState
+
+    from .cli import UsageError
+
+    journal = (out / JOURNAL).resolve()
+    name = args.study_name or STUDY_NAME
+    if not journal.exists():
+        if args.resume:
+            raise UsageError(f"--resume: there is no study to continue in {journal}")
+        return f"journal://{journal}", name, args.n_trials
+    if not args.resume:
+        raise UsageError(f"{journal} already holds a study; --resume continues it, or give "
+                         "another --output-dir")
+    import optuna
+
+    storage = JournalStorage(JournalFileBackend(str(journal)))
+    try:
+        study = optuna.load_study(study_name=name, storage=storage)
+    except KeyError as exc:
+        raise UsageError(f"--resume: {journal} has no study named {name!r}") from exc
+    trials = study.get_trials(deepcopy=False)
+    for t in trials:  # left running by the killed run: they will never finish
+        if t.state == TrialState.RUNNING:
+            storage.set_trial_state_values(t._trial_id, TrialState.FAIL)
+    done = sum(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in trials)
+    logger.info("resuming %s: %d finished trials", name, done)
+    return f"journal://{journal}", name, max(args.n_trials - done, 0)
+
+
 def tune_main(args):
     """Run the ``tune`` sub-command; returns the exit status."""
     import joblib
 
-    from ._benchmark import classification_table, load_benchmark_data
-    from .model_selection._optuna import OptunaSearch
+    from .benchmark import classification_table
+    from .cli import UsageError, load_data, write_json
+    from .model_selection import OptunaSearch
 
-    data = load_benchmark_data(args.dataset, data_home=args.data_home,
-                               n_interactions=args.n_interactions, test_size=args.test_size,
-                               random_state=args.random_state)
+    data = load_data(args)
     out = Path(args.output_dir)
     out.mkdir(parents=True, exist_ok=True)
+    storage, study_name, n_trials = _journal_storage(args, out)
+    bad = [s for s in args.samplers.split(",") if s not in SAMPLERS] + [
+        loss for loss in args.losses.split(",") if loss not in LOSSES]
+    if bad:
+        raise UsageError(f"unknown --samplers / --losses options {bad}; samplers are "
+                         f"{list(SAMPLERS)}, losses {list(LOSSES)}")
     with tempfile.TemporaryDirectory(prefix="recsys-tune-cache-") as cache:
         pipe, space = make_recipe(args.recipe, data, samplers=args.samplers.split(","),
                                   losses=args.losses.split(","), memory=cache)
-        search = OptunaSearch(pipe, space, n_trials=args.n_trials, timeout=args.timeout,
-                              scoring=args.scoring, cv=args.cv, storage=args.storage,
-                              study_name=args.study_name, pruner=args.pruner,
+        search = OptunaSearch(pipe, space, n_trials=max(n_trials, 1),
+                              timeout=args.timeout or None, scoring=args.scoring, cv=args.cv,
+                              storage=storage, study_name=study_name, pruner=args.pruner,
                               n_jobs=args.n_jobs, refit=not args.no_refit,
                               random_state=(args.random_state if args.worker_seed is None
                                             else args.worker_seed),
                               verbose=args.verbose)
+        if n_trials == 0:  # a finished study: refit its best trial, run nothing new
+            search.set_params(timeout=1e-9)
         t0 = time.perf_counter()
-        search.fit(data.X_train, data.y_train)
+        try:
+            search.fit(data.X_train, data.y_train)
+        except ValueError as exc:
+            if "was run on other data" in str(exc):
+                raise UsageError(" ".join(str(exc).split())) from exc
+            raise
         wall = time.perf_counter() - t0
         if not args.no_refit:
             search.best_estimator_.set_params(features__memory=None)
     res = search.cv_results_
     summary = {
         "dataset": data.name, "recipe": args.recipe, "scoring": args.scoring, "cv": args.cv,
-        "study_name": search.study_.study_name, "n_trials_this_run": search.n_trials_,
-        "n_trials_in_study": len(res), "states": res["state"].value_counts().to_dict(),
+        "storage": storage, "study_name": search.study_.study_name,
+        "n_trials_this_run": search.n_trials_, "n_trials_in_study": len(res),
+        "states": res["state"].value_counts().to_dict(),
         "best_trial": int(search.best_trial_.number), "best_cv_score": search.best_score_,
         "best_params": search.best_trial_.params, "wall_s": wall,
     }
@@ -258,7 +327,7 @@ def tune_main(args):
         print("test split: " + ", ".join(f"{k} {v:.4f}" for k, v in summary["test"].items()))
         joblib.dump(est, out / "best_pipeline.joblib")
         summary["plots"] = _plots(search.study_, out)
-    (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
+    write_json(out / "summary.json", summary)
     print(f"wrote {out}/summary.json, cv_results.csv"
           + ("" if args.no_refit else ", best_pipeline.joblib and plots"))
     return 0

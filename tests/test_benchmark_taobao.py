@@ -10,7 +10,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.metrics import roc_auc_score
 
-from sklearn_recsys import _benchmark
+from sklearn_recsys import benchmark as _benchmark
 from sklearn_recsys.cli import main
 from sklearn_recsys.datasets import label_conversion, load_taobao
 from sklearn_recsys.features import LabelLeakageWarning
