@@ -16,8 +16,9 @@ import numbers
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions, validate_params
+from sklearn.base import BaseEstimator, _fit_context, clone
+from sklearn.exceptions import NotFittedError
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions, validate_params
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_array,
@@ -194,20 +195,45 @@ def _side_block(table, ids, name):
     return table.reindex(ids).reset_index(drop=True)
 
 
+def _uses_score_matrix(estimator, item_features, user_features, make_rows, response_method):
+    """Whether the estimator scores a users x items grid itself (the retrievers, two-stage)."""
+    return (callable(getattr(estimator, "score_matrix", None)) and item_features is None
+            and user_features is None and make_rows is None and response_method == "auto")
+
+
 def _score_batches(estimator, users, items, *, excluded, user_col, item_col, item_features,
                    user_features, make_rows, batch_size, response_method):
-    """Yield (first user position, scores of shape (n_batch_users, n_items)); -inf = excluded."""
+    """Yield (first user position, scores of shape (n_batch_users, n_items)); -inf = excluded.
+
+    An estimator with ``score_matrix(users, items, exclude=...)`` (the models of
+    :mod:`sklearn_recsys.retrieval`) scores the grid itself, without a frame per candidate,
+    unless side tables or ``make_rows`` ask for candidate rows.
+    """
     n_items = len(items)
     per_batch = max(1, batch_size // n_items)
     item_block = _side_block(item_features, items, "item_features")
     user_block = _side_block(user_features, users, "user_features")
     item_arr = items.to_numpy()
+    grid = _uses_score_matrix(estimator, item_features, user_features, make_rows,
+                              response_method)
     for u0 in range(0, len(users), per_batch):
         u1 = min(u0 + per_batch, len(users))
         nb = u1 - u0
         keep = np.ones(nb * n_items, dtype=bool)
         lo, hi = np.searchsorted(excluded, [u0 * n_items, u1 * n_items])
         keep[excluded[lo:hi] - u0 * n_items] = False
+        if grid:
+            mask = ~keep.reshape(nb, n_items)
+            scores = np.array(estimator.score_matrix(users.to_numpy()[u0:u1], item_arr,
+                                                     exclude=mask), dtype=float)
+            if scores.shape != (nb, n_items):
+                raise ValueError(f"score_matrix returned shape {scores.shape}; expected "
+                                 f"{(nb, n_items)}.")
+            if np.isnan(scores).any():
+                raise ValueError("The estimator returned NaN scores for some candidate rows.")
+            scores[mask] = -np.inf
+            yield u0, scores
+            continue
         flat = np.flatnonzero(keep)
         upos, ipos = u0 + flat // n_items, flat % n_items
         scores = np.full(nb * n_items, -np.inf)
@@ -251,6 +277,29 @@ def _top_k(scores, k):
     return rows[keep], cols[keep], rank[keep]
 
 
+def _check_reranker(reranker, X_train=None):
+    """A fitted re-ranker: as given when fitted, else a clone fitted on ``X_train``."""
+    if reranker is None:
+        return None
+    if not callable(getattr(reranker, "rerank_scores", None)):
+        raise TypeError(f"reranker must be a re-ranker of sklearn_recsys.rerank (with "
+                        f"rerank_scores); got {type(reranker).__name__}.")
+    try:
+        check_is_fitted(reranker)
+    except NotFittedError:
+        if X_train is None:
+            raise
+        reranker = clone(reranker).fit(X_train)
+    return reranker
+
+
+def _reranked(reranker, users, items, scores, k):
+    """Scores that order the re-ranked top ``k`` of each user first (None: unchanged)."""
+    if reranker is None:
+        return scores
+    return reranker.rerank_scores(users, items, scores, k=k)
+
+
 _COMMON = {
     "estimator": "no_validation",
     "k": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -261,6 +310,7 @@ _COMMON = {
     "make_rows": [callable, None],
     "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
     "response_method": [StrOptions({"auto", "predict_proba", "decision_function", "predict"})],
+    "reranker": [HasMethods(["rerank_scores"]), None],
 }
 
 
@@ -271,7 +321,7 @@ _COMMON = {
 )
 def recommend(estimator, users, items, k=10, *, exclude=None, user_col="user_id",
               item_col="item_id", item_features=None, user_features=None, make_rows=None,
-              batch_size=1_000_000, response_method="auto"):
+              batch_size=1_000_000, response_method="auto", reranker=None):
     """Top-``k`` items per user from a fitted estimator of (user, item) rows.
 
     For each user, every item of ``items`` (minus the pairs in ``exclude``) becomes a candidate
@@ -304,13 +354,17 @@ def recommend(estimator, users, items, k=10, *, exclude=None, user_col="user_id"
         Largest number of candidate rows scored at once.
     response_method : str, default="auto"
         See :func:`sklearn_recsys.metrics.predict_scores`.
+    reranker : fitted re-ranker or None, default=None
+        A re-ranker of :mod:`sklearn_recsys.rerank`, fitted on the training interactions:
+        each user's list is its re-ranking of the user's best-scored candidates.
 
     Returns
     -------
     recommendations : DataFrame
         ``user_col``, ``item_col``, ``score`` and ``rank`` (1 = best), sorted by user (in the
         order of ``users``) then rank. Equal scores are ordered as in ``items``. A user has
-        fewer than ``k`` rows only when fewer candidates are left after ``exclude``.
+        fewer than ``k`` rows only when fewer candidates are left after ``exclude``. With a
+        ``reranker``, ``rank`` is the re-ranked order and ``score`` the estimator's score.
 
     Examples
     --------
@@ -327,6 +381,7 @@ def recommend(estimator, users, items, k=10, *, exclude=None, user_col="user_id"
     """
     users = _unique_ids(users, "users")
     items = _unique_ids(items, "items")
+    reranker = _check_reranker(reranker)
     excluded = np.empty(0, dtype=np.int64)
     if exclude is not None:
         excluded = _pair_codes(exclude, users, items, user_col, item_col, "exclude")[0]
@@ -335,7 +390,9 @@ def recommend(estimator, users, items, k=10, *, exclude=None, user_col="user_id"
             estimator, users, items, excluded=excluded, user_col=user_col, item_col=item_col,
             item_features=item_features, user_features=user_features, make_rows=make_rows,
             batch_size=batch_size, response_method=response_method):
-        rows, cols, rank = _top_k(scores, k)
+        order = _reranked(reranker, users.to_numpy()[u0:u0 + len(scores)], items.to_numpy(),
+                          scores, k)
+        rows, cols, rank = _top_k(order, k)
         out.append(pd.DataFrame({
             user_col: users.to_numpy()[u0 + rows],
             item_col: items.to_numpy()[cols],
@@ -360,7 +417,8 @@ def evaluate_topk(estimator, X_train, X_test, y_test=None, *, k=10, items=None,
                   exclude_train=True, user_col="user_id", item_col="item_id",
                   item_features=None, user_features=None, make_rows=None,
                   batch_size=1_000_000, response_method="auto", head_share=0.8,
-                  gain="linear", ties="pessimistic", return_recommendations=False):
+                  gain="linear", ties="pessimistic", return_recommendations=False,
+                  reranker=None):
     """Full-ranking top-k evaluation on a held-out split, with ranking and long-tail metrics.
 
     The protocol of RecBole's full ranking: for each test user, every catalog item the user did
@@ -404,6 +462,10 @@ def evaluate_topk(estimator, X_train, X_test, y_test=None, *, k=10, items=None,
         Tie handling of the ranking metrics.
     return_recommendations : bool, default=False
         Also return the top-``max(k)`` lists.
+    reranker : re-ranker or None, default=None
+        A re-ranker of :mod:`sklearn_recsys.rerank` (fitted; an unfitted one is cloned and
+        fitted on ``X_train``). It re-orders the top ``max(k)`` of each user's candidates;
+        every metric is computed on that order (items it did not pick keep their order below).
 
     Returns
     -------
@@ -431,6 +493,7 @@ def evaluate_topk(estimator, X_train, X_test, y_test=None, *, k=10, items=None,
         if len(frame) == 0:
             raise ValueError(f"{name} is empty: 0 rows.")
         check_columns(frame, user_col=user_col, item_col=item_col)
+    reranker = _check_reranker(reranker, X_train)
     if y_test is None:
         rel = np.ones(len(X_test))
     else:
@@ -478,6 +541,9 @@ def evaluate_topk(estimator, X_train, X_test, y_test=None, *, k=10, items=None,
             item_col=item_col, item_features=item_features, user_features=user_features,
             make_rows=make_rows, batch_size=batch_size, response_method=response_method):
         nb = scores.shape[0]
+        raw = scores
+        scores = _reranked(reranker, users.to_numpy()[u0:u0 + nb], catalog.to_numpy(), scores,
+                           ks[-1])
         lo, hi = np.searchsorted(rel_u, [u0, u0 + nb])
         ru, ri, rv = rel_u[lo:hi] - u0, rel_i[lo:hi], rel_v[lo:hi]
         cand, tail = candidate[lo:hi], is_tail_rel[lo:hi]
@@ -504,7 +570,7 @@ def evaluate_topk(estimator, X_train, X_test, y_test=None, *, k=10, items=None,
         rows, cols, rank = _top_k(scores, kmax)
         recs.append(pd.DataFrame({
             user_col: users.to_numpy()[u0 + rows], item_col: catalog.to_numpy()[cols],
-            "score": scores[rows, cols], "rank": rank + 1,
+            "score": raw[rows, cols], "rank": rank + 1,
         }))
     recommendations = pd.concat(recs, ignore_index=True)
 

@@ -182,3 +182,25 @@ def test_popularity_floor_on_movielens(movielens):
     # the popularity floor on MovieLens-100k full ranking: clearly above chance, far below 1
     assert 0.1 < v["ndcg"] < 0.4 and 0.05 < v["recall"] < 0.3
     assert v["coverage"] < 0.1 and v["aplt"] == 0.0
+
+
+class GridScorer(HashScorer):
+    """HashScorer with a score_matrix: recommend must use it, with the excluded pairs."""
+
+    def score_matrix(self, users, items, exclude=None):
+        self.grids_.append((len(users), len(items), int(exclude.sum())))
+        u = np.asarray(users, dtype=np.int64)[:, None]
+        i = np.asarray(items, dtype=np.int64)[None, :]
+        return ((u * 7919 + i * 104729) % 1000) / 1000.0
+
+
+def test_recommend_uses_score_matrix_and_matches_rows():
+    users, items = [3, 1, 2], list(range(20))
+    train = pd.DataFrame({"user_id": [3, 3, 1], "item_id": [5, 7, 0]})
+    est = GridScorer().fit(None)
+    est.grids_ = []
+    grid = recommend(est, users, items, k=4, exclude=train, batch_size=40)
+    assert est.grids_ == [(2, 20, 3), (1, 20, 0)] and est.batches_ == []
+    rows = recommend(est, users, items, k=4, exclude=train, make_rows=lambda f: f)
+    assert est.batches_  # make_rows asks for candidate rows: predict is used
+    pd.testing.assert_frame_equal(grid, rows)

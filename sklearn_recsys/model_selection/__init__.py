@@ -1,5 +1,7 @@
-"""Splitters for interaction logs and Optuna tuning under stratified, user-grouped CV."""
+"""Splitters for interaction logs (temporal, with label-maturity purging) and Optuna tuning
+under stratified, user-grouped CV."""
 
+from ._multiobjective import TopKParetoSearch
 from ._optuna import OptunaSearch
 from ._spaces import (
     SEARCH_SPACES,
@@ -11,6 +13,7 @@ from ._spaces import (
 )
 from ._split import (
     LeaveLastOut,
+    RollingOriginSplit,
     StratifiedUserKFold,
     TemporalSplit,
     UserTemporalSplit,
@@ -24,9 +27,11 @@ __all__ = [
     "SEARCH_SPACES",
     "LeaveLastOut",
     "OptunaSearch",
+    "RollingOriginSplit",
     "StepChoice",
     "StratifiedUserKFold",
     "TemporalSplit",
+    "TopKParetoSearch",
     "UserTemporalSplit",
     "get_search_space",
     "leave_last_out_split",

@@ -1,0 +1,208 @@
+"""What the implicit-feedback retrievers share: the interaction matrix, scoring of any rows.
+
+A retriever is fitted on the interaction frame (DESIGN.md section 2): every row with
+``y > 0`` (every row when ``y`` is None) is a positive (user, item) interaction, weighted by
+``sample_weight``. Subclasses implement ``_fit_matrix(R)`` on the sparse user x item matrix and
+``_user_scores(codes, R)``, the dense scores of known users over the known items. The base turns
+that into ``predict`` on any (user, item) rows and into :meth:`BaseRetriever.score_matrix`, the
+users x catalogue matrix that :func:`sklearn_recsys.recommend.recommend` and
+:func:`~sklearn_recsys.recommend.evaluate_topk` use instead of building a frame per candidate.
+
+Cold start: a user unseen in ``fit`` gets the items' training popularity as scores (the
+popularity ranking); an item unseen in ``fit`` cannot be retrieved and scores ``-inf`` (in
+:func:`~sklearn_recsys.recommend.recommend` that means "not a candidate").
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_array,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
+
+from .._contract import check_columns, check_id_column
+
+__all__ = ["BaseRetriever"]
+
+#: largest dense block (rows x items) scored at once in predict / score_matrix
+_BLOCK = 1 << 22
+
+
+def _plain(ids):
+    return ids.astype(object) if isinstance(ids.dtype, pd.CategoricalDtype) else ids
+
+
+def _sorted_index(values):
+    index = pd.Index(pd.unique(values))
+    try:
+        return index.sort_values()
+    except TypeError:  # mixed, unsortable ids keep their order of appearance
+        return index
+
+
+def _check_mask(exclude, shape):
+    mask = np.asarray(exclude, dtype=bool)
+    if mask.shape != shape:
+        raise ValueError(f"exclude must be a boolean array of shape {shape} (users x items); "
+                         f"got shape {mask.shape}.")
+    return mask
+
+
+class BaseRetriever(BaseEstimator):
+    """Base of the implicit-feedback retrievers (not public: subclass it).
+
+    Subclasses declare ``user_col``, ``item_col`` and ``positive_only`` parameters and implement
+    ``_fit_matrix(self, R)`` and ``_user_scores(self, codes)``.
+    """
+
+    _common_constraints = {
+        "user_col": [str, numbers.Integral],
+        "item_col": [str, numbers.Integral],
+        "positive_only": ["boolean"],
+    }
+
+    # ------------------------------------------------------------------ input
+    def _ids(self, X, reset):
+        if not isinstance(X, pd.DataFrame):
+            X = pd.DataFrame(check_array(X, dtype=None))
+        if reset:
+            validate_data(self, X, reset=True, skip_check_array=True)
+        if X.shape[0] == 0:
+            raise ValueError("X is empty: 0 rows (expected at least 1 interaction).")
+        if X.shape[1] < 2:
+            raise ValueError(f"X has n_features = {X.shape[1]}; it needs a user and an item "
+                             f"column (user_col={self.user_col!r}, item_col={self.item_col!r}).")
+        check_columns(X, user_col=self.user_col, item_col=self.item_col)
+        users = check_id_column(X[self.user_col], name=f"user_col={self.user_col!r}")
+        items = check_id_column(X[self.item_col], name=f"item_col={self.item_col!r}")
+        return _plain(users).to_numpy(), _plain(items).to_numpy()
+
+    def _interactions(self, X, y, sample_weight):
+        """Set the id indices and return the (n_users, n_items) CSR matrix of weights."""
+        users, items = self._ids(X, reset=True)
+        w = _check_sample_weight(sample_weight, users, dtype=float)
+        if y is not None and self.positive_only:
+            y = column_or_1d(y)
+            if len(y) != len(users):
+                raise ValueError(f"y has {len(y)} rows but X has {len(users)}.")
+            w = w * (np.asarray(y, dtype=float) > 0)
+        keep = w > 0
+        if not keep.any():
+            raise ValueError(
+                "No positive interaction to learn from: y has one class (every y <= 0) or all "
+                "the weights are 0. Pass positive_only=False to count every row."
+            )
+        users, items, w = users[keep], items[keep], w[keep]
+        self.user_index_ = _sorted_index(users)
+        self.item_index_ = _sorted_index(items)
+        R = sp.csr_matrix(
+            (w, (self.user_index_.get_indexer(users), self.item_index_.get_indexer(items))),
+            shape=(len(self.user_index_), len(self.item_index_)))
+        R.sum_duplicates()
+        counts = np.asarray(R.sum(axis=0)).ravel()
+        self.item_popularity_ = counts / counts.sum()
+        return R
+
+    def _fit_from(self, X, y, sample_weight):
+        R = self._interactions(X, y, sample_weight)
+        self.interactions_ = R
+        self._fit_matrix(R)
+        return self
+
+    # ------------------------------------------------------------------ scoring
+    def _user_scores(self, codes):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _known_scores(self, codes):
+        """(len(codes), n_known_items) scores; code -1 (cold user) gets the popularity."""
+        out = np.empty((len(codes), len(self.item_index_)))
+        warm = codes >= 0
+        if warm.any():
+            out[warm] = self._user_scores(codes[warm])
+        out[~warm] = self.item_popularity_
+        return out
+
+    def score_matrix(self, users, items=None, *, exclude=None):
+        """Scores of every (user, item) pair, as a dense matrix.
+
+        Parameters
+        ----------
+        users : array-like of shape (n_users,)
+            User ids (cold users get the training popularity of the items).
+        items : array-like of shape (n_items,) or None, default=None
+            Item ids; None means the items seen in ``fit``. Items unseen in ``fit`` score
+            ``-inf``.
+        exclude : ndarray of bool of shape (n_users, n_items) or None, default=None
+            Pairs that are not candidates: they score ``-inf``.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_users, n_items)
+        """
+        check_is_fitted(self)
+        users = _plain(check_id_column(np.asarray(users), name="users")).to_numpy()
+        ucodes = self.user_index_.get_indexer(users)
+        if items is None:
+            out = self._known_scores(ucodes)
+        else:
+            out = self._catalog_scores(ucodes, items)
+        if exclude is not None:
+            out[_check_mask(exclude, out.shape)] = -np.inf
+        return out
+
+    def _catalog_scores(self, ucodes, items):
+        items = _plain(check_id_column(np.asarray(items), name="items")).to_numpy()
+        icodes = self.item_index_.get_indexer(items)
+        out = np.full((len(ucodes), len(items)), -np.inf)
+        known = icodes >= 0
+        step = max(1, _BLOCK // max(1, len(self.item_index_)))
+        for s in range(0, len(ucodes), step):
+            block = self._known_scores(ucodes[s:s + step])
+            out[s:s + step, known] = block[:, icodes[known]]
+        return out
+
+    def predict(self, X):
+        """Score of each (user, item) row (``-inf`` for items unseen in ``fit``).
+
+        Parameters
+        ----------
+        X : DataFrame of shape (n_samples, n_features)
+            Rows with ``user_col`` and ``item_col`` (other columns are ignored).
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self)
+        users, items = self._ids(X, reset=False)
+        ucodes_all = self.user_index_.get_indexer(users)
+        icodes = self.item_index_.get_indexer(items)
+        # one dense row per distinct user (cold users share one row)
+        uniq, row_of = np.unique(ucodes_all, return_inverse=True)
+        out = np.full(len(users), -np.inf)
+        step = max(1, _BLOCK // max(1, len(self.item_index_)))
+        order = np.argsort(row_of, kind="stable")
+        bounds = np.searchsorted(row_of[order], np.arange(0, len(uniq) + step, step))
+        for b, s in enumerate(range(0, len(uniq), step)):
+            block = self._known_scores(uniq[s:s + step])
+            rows = order[bounds[b]:bounds[b + 1]]
+            ok = icodes[rows] >= 0
+            rows = rows[ok]
+            out[rows] = block[row_of[rows] - s, icodes[rows]]
+        return out
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = False
+        tags.input_tags.string = True
+        tags.input_tags.categorical = True
+        return tags
