@@ -6,7 +6,8 @@ Estimators that need the interaction frame are instantiated with positional id c
 valid input: every distinct value of those columns is an id. Estimators that only work on a
 DataFrame with named id and text columns (``PretrainedTextEncoder``, ``ContentAffinity``) or an
 event log given at construction (``BehaviorHistoryFeaturizer``) are tested on such frames in
-``tests/features`` instead, as their modules say (the parameter-level checks run there).
+``tests/features`` instead, as their modules say (the parameter-level checks run there);
+likewise ``LMTwoTowerRanker`` (an item side table with text) in ``tests/neural/test_lm.py``.
 
 Settings are small and fast but still learn the checks' toy problems.
 """

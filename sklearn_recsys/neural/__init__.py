@@ -1,6 +1,7 @@
 """Neural rankers on skorch, with imbalance-aware losses and callbacks.
 
 - :class:`NeuralRanker`: MLP, Wide & Deep, DeepFM and two-tower scorers for interaction tables.
+- :class:`LMTwoTowerRanker`: two towers whose item tower is a fine-tuned pretrained language model.
 - :class:`MultiTaskRanker`: one shared bottom, a main and an auxiliary head.
 - :class:`DynamicClassWeight`: re-weights classes each epoch from the validation recall.
 - :func:`epoch_scoring_callbacks`, :func:`valid_roc_auc`, :func:`valid_pr_auc`,
@@ -16,11 +17,13 @@ from ._callbacks import (
     valid_pr_auc,
     valid_roc_auc,
 )
+from ._lm import LMTwoTowerRanker
 from ._multitask import MultiTaskRanker
 from ._ranker import NeuralRanker
 
 __all__ = [
     "DynamicClassWeight",
+    "LMTwoTowerRanker",
     "MultiTaskRanker",
     "NeuralRanker",
     "epoch_scoring_callbacks",
