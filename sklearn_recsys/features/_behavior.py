@@ -81,7 +81,7 @@ class _KeyIndex:
         onehot = np.zeros((len(order) + 1, n_behaviors + 1), dtype=np.int32)
         onehot[np.arange(1, len(order) + 1), behavior[order]] = 1
         onehot[1:, n_behaviors] = first[order]
-        self.cum = np.cumsum(onehot, axis=0, dtype=np.int32)
+        self.cum = np.cumsum(onehot, axis=0, out=onehot)  # in place: one array, not two
         # position of each key's first event (one past the last key: no events)
         n_keys = int(codes.max()) + 1 if len(codes) else 0
         self.group_start = np.searchsorted(
