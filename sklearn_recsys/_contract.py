@@ -31,7 +31,10 @@ __all__ = [
     "check_time_column",
     "column_list",
     "group_codes",
+    "plain_ids",
+    "positive_weights",
     "resolve_id_columns",
+    "sorted_id_index",
 ]
 
 #: Index reserved for ids not seen in ``fit`` (cold users and items).
@@ -71,13 +74,15 @@ def check_interactions(X, *, param="X"):
     return X
 
 
-def check_columns(X, **columns):
+def check_columns(X, *, frame="X", **columns):
     """Check that each named column parameter is a column of ``X``.
 
     Parameters
     ----------
     X : pandas.DataFrame
         Interaction table.
+    frame : str, default="X"
+        Name of the frame in error messages (e.g. ``"events"``).
     **columns : str or None
         Parameter name -> column name, e.g. ``user_col="user_id"``. ``None`` values are skipped.
 
@@ -91,7 +96,7 @@ def check_columns(X, **columns):
             continue
         if col not in X.columns:
             raise ValueError(
-                f"{param}={col!r} is not a column of X; columns are {column_list(X)}."
+                f"{param}={col!r} is not a column of {frame}; columns are {column_list(X)}."
             )
 
 
@@ -176,6 +181,48 @@ def group_codes(groups, *, name="groups"):
     return codes.astype(np.int64, copy=False), len(uniques)
 
 
+def plain_ids(ids):
+    """Categorical ids as their values (object dtype), other ids unchanged."""
+    return ids.astype(object) if isinstance(ids.dtype, pd.CategoricalDtype) else ids
+
+
+def sorted_id_index(values):
+    """The distinct ids of ``values`` as a :class:`pandas.Index`, sorted when they are sortable
+    (mixed, unsortable ids keep their order of appearance)."""
+    index = pd.Index(pd.unique(values))
+    try:
+        return index.sort_values()
+    except TypeError:
+        return index
+
+
+def positive_weights(X, y, sample_weight, *, positive_only):
+    """Weight of each interaction row: ``sample_weight`` (1 by default), times ``y > 0`` when
+    ``positive_only`` and a label is given.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, ...)
+        Rows (only their number is used).
+    y : array-like of shape (n_samples,) or None
+    sample_weight : array-like of shape (n_samples,) or None
+    positive_only : bool
+
+    Returns
+    -------
+    w : ndarray of shape (n_samples,), float
+    """
+    from sklearn.utils.validation import _check_sample_weight, column_or_1d
+
+    w = _check_sample_weight(sample_weight, X, dtype=float)
+    if y is not None and positive_only:
+        y = column_or_1d(y)
+        if len(y) != len(w):
+            raise ValueError(f"y has {len(y)} rows but X has {len(w)}.")
+        w = w * (np.asarray(y, dtype=float) > 0)
+    return w
+
+
 class IdIndexer:
     """Map ids to contiguous indices with a reserved unknown index.
 
@@ -209,15 +256,8 @@ class IdIndexer:
 
     def fit(self, ids):
         ids = check_id_column(ids, name=self.name)
-        uniques = pd.unique(ids.to_numpy() if not isinstance(ids.dtype, pd.CategoricalDtype)
-                            else ids.astype(object).to_numpy())
-        index = pd.Index(uniques)
-        try:
-            index = index.sort_values()
-        except TypeError:  # mixed, unsortable ids keep their order of appearance
-            pass
-        self.ids_ = index
-        self.n_indices_ = len(index) + 1
+        self.ids_ = sorted_id_index(plain_ids(ids).to_numpy())
+        self.n_indices_ = len(self.ids_) + 1
         return self
 
     def transform(self, ids, *, check=True):

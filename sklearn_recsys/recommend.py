@@ -20,14 +20,13 @@ from sklearn.base import BaseEstimator, _fit_context, clone
 from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions, validate_params
 from sklearn.utils.validation import (
-    _check_sample_weight,
     check_array,
     check_is_fitted,
     column_or_1d,
     validate_data,
 )
 
-from ._contract import check_columns, check_id_column
+from ._contract import check_columns, check_id_column, plain_ids, positive_weights
 from .metrics._longtail import _tail_set, long_tail_report
 from .metrics._ranking import _from_ranking, _ranked
 from .metrics._scorers import predict_scores
@@ -111,12 +110,7 @@ class PopularityRecommender(BaseEstimator):
         self : PopularityRecommender
         """
         items = self._frame(X, reset=True)
-        w = _check_sample_weight(sample_weight, items.to_numpy(), dtype=float)
-        if y is not None and self.positive_only:
-            y = column_or_1d(y)
-            if len(y) != len(items):
-                raise ValueError(f"y has {len(y)} rows but X has {len(items)}.")
-            w = w * (np.asarray(y, dtype=float) > 0)
+        w = positive_weights(items.to_numpy(), y, sample_weight, positive_only=self.positive_only)
         total = w.sum()
         if total <= 0:
             raise ValueError(
@@ -153,11 +147,6 @@ class PopularityRecommender(BaseEstimator):
 
 
 # ----------------------------------------------------------------------------- candidates
-def _plain(ids):
-    """Categorical ids as their values (object), other ids unchanged."""
-    return ids.astype(object) if isinstance(ids.dtype, pd.CategoricalDtype) else ids
-
-
 def _unique_ids(values, name):
     ids = check_id_column(values if isinstance(values, pd.Series) else np.asarray(values),
                           name=name)
@@ -502,8 +491,8 @@ def evaluate_topk(estimator, X_train, X_test, y_test=None, *, k=10, items=None,
             raise ValueError(f"y_test has {len(rel)} rows but X_test has {len(X_test)}.")
         if not np.isfinite(rel).all() or (rel < 0).any():
             raise ValueError("y_test must be finite and >= 0 (0 = not relevant).")
-    test_users = _plain(check_id_column(X_test[user_col], name=f"user_col={user_col!r}"))
-    test_items = _plain(check_id_column(X_test[item_col], name=f"item_col={item_col!r}"))
+    test_users = plain_ids(check_id_column(X_test[user_col], name=f"user_col={user_col!r}"))
+    test_items = plain_ids(check_id_column(X_test[item_col], name=f"item_col={item_col!r}"))
     relevant = pd.DataFrame({"u": test_users.to_numpy(), "i": test_items.to_numpy(), "rel": rel})
     relevant = relevant[relevant["rel"] > 0].groupby(["u", "i"], sort=False)["rel"].max()
     relevant = relevant.reset_index()
@@ -511,7 +500,7 @@ def evaluate_topk(estimator, X_train, X_test, y_test=None, *, k=10, items=None,
         raise ValueError("X_test has no relevant row (y_test > 0); nothing to evaluate.")
     users = pd.Index(pd.unique(relevant["u"].to_numpy()))
     if items is None:
-        train_items = _plain(check_id_column(X_train[item_col], name=f"item_col={item_col!r}"))
+        train_items = plain_ids(check_id_column(X_train[item_col], name=f"item_col={item_col!r}"))
         catalog = pd.Index(pd.unique(np.concatenate([train_items.to_numpy(),
                                                      test_items.to_numpy()])))
     else:

@@ -10,7 +10,12 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._contract import check_id_column, check_interactions, check_time_column
+from .._contract import (
+    check_columns,
+    check_id_column,
+    check_interactions,
+    check_time_column,
+)
 
 __all__ = ["BehaviorHistoryFeaturizer"]
 
@@ -258,10 +263,7 @@ class BehaviorHistoryFeaturizer(TransformerMixin, BaseEstimator):
         if behavior:
             cols["behavior_col"] = self.behavior_col
         cols["time_col"] = self.time_col
-        for p, c in cols.items():
-            if c not in X.columns:
-                raise ValueError(f"{p}={c!r} is not a column of {param}; columns are "
-                                 f"{list(map(str, X.columns))[:12]}.")
+        check_columns(X, frame=param, **cols)
         ids = {k: check_id_column(X[c], name=f"{k}_col={c!r} of {param}")
                for k, c in self._id_cols().items()}
         times = check_time_column(X[self.time_col], name=f"time_col={self.time_col!r} of {param}")

@@ -22,14 +22,18 @@ import pandas as pd
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import (
-    _check_sample_weight,
     check_array,
     check_is_fitted,
-    column_or_1d,
     validate_data,
 )
 
-from .._contract import check_columns, check_id_column
+from .._contract import (
+    check_columns,
+    check_id_column,
+    plain_ids,
+    positive_weights,
+    sorted_id_index,
+)
 
 __all__ = ["BaseRetriever"]
 
@@ -37,16 +41,22 @@ __all__ = ["BaseRetriever"]
 _BLOCK = 1 << 22
 
 
-def _plain(ids):
-    return ids.astype(object) if isinstance(ids.dtype, pd.CategoricalDtype) else ids
-
-
-def _sorted_index(values):
-    index = pd.Index(pd.unique(values))
-    try:
-        return index.sort_values()
-    except TypeError:  # mixed, unsortable ids keep their order of appearance
-        return index
+def _id_frame(est, X, reset):
+    """``X`` as a frame and its validated user and item ids (categoricals as their values), for
+    an estimator with ``user_col`` / ``item_col``; ``reset`` records the input features."""
+    if not isinstance(X, pd.DataFrame):
+        X = pd.DataFrame(check_array(X, dtype=None))
+    if reset:
+        validate_data(est, X, reset=True, skip_check_array=True)
+    if X.shape[0] == 0:
+        raise ValueError("X is empty: 0 rows (expected at least 1 interaction).")
+    if X.shape[1] < 2:
+        raise ValueError(f"X has n_features = {X.shape[1]}; it needs a user and an item "
+                         f"column (user_col={est.user_col!r}, item_col={est.item_col!r}).")
+    check_columns(X, user_col=est.user_col, item_col=est.item_col)
+    users = check_id_column(X[est.user_col], name=f"user_col={est.user_col!r}")
+    items = check_id_column(X[est.item_col], name=f"item_col={est.item_col!r}")
+    return X, plain_ids(users).to_numpy(), plain_ids(items).to_numpy()
 
 
 def _check_mask(exclude, shape):
@@ -72,29 +82,13 @@ class BaseRetriever(BaseEstimator):
 
     # ------------------------------------------------------------------ input
     def _ids(self, X, reset):
-        if not isinstance(X, pd.DataFrame):
-            X = pd.DataFrame(check_array(X, dtype=None))
-        if reset:
-            validate_data(self, X, reset=True, skip_check_array=True)
-        if X.shape[0] == 0:
-            raise ValueError("X is empty: 0 rows (expected at least 1 interaction).")
-        if X.shape[1] < 2:
-            raise ValueError(f"X has n_features = {X.shape[1]}; it needs a user and an item "
-                             f"column (user_col={self.user_col!r}, item_col={self.item_col!r}).")
-        check_columns(X, user_col=self.user_col, item_col=self.item_col)
-        users = check_id_column(X[self.user_col], name=f"user_col={self.user_col!r}")
-        items = check_id_column(X[self.item_col], name=f"item_col={self.item_col!r}")
-        return _plain(users).to_numpy(), _plain(items).to_numpy()
+        _, users, items = _id_frame(self, X, reset)
+        return users, items
 
     def _interactions(self, X, y, sample_weight):
         """Set the id indices and return the (n_users, n_items) CSR matrix of weights."""
         users, items = self._ids(X, reset=True)
-        w = _check_sample_weight(sample_weight, users, dtype=float)
-        if y is not None and self.positive_only:
-            y = column_or_1d(y)
-            if len(y) != len(users):
-                raise ValueError(f"y has {len(y)} rows but X has {len(users)}.")
-            w = w * (np.asarray(y, dtype=float) > 0)
+        w = positive_weights(users, y, sample_weight, positive_only=self.positive_only)
         keep = w > 0
         if not keep.any():
             raise ValueError(
@@ -102,8 +96,8 @@ class BaseRetriever(BaseEstimator):
                 "the weights are 0. Pass positive_only=False to count every row."
             )
         users, items, w = users[keep], items[keep], w[keep]
-        self.user_index_ = _sorted_index(users)
-        self.item_index_ = _sorted_index(items)
+        self.user_index_ = sorted_id_index(users)
+        self.item_index_ = sorted_id_index(items)
         R = sp.csr_matrix(
             (w, (self.user_index_.get_indexer(users), self.item_index_.get_indexer(items))),
             shape=(len(self.user_index_), len(self.item_index_)))
@@ -149,7 +143,7 @@ class BaseRetriever(BaseEstimator):
         scores : ndarray of shape (n_users, n_items)
         """
         check_is_fitted(self)
-        users = _plain(check_id_column(np.asarray(users), name="users")).to_numpy()
+        users = plain_ids(check_id_column(np.asarray(users), name="users")).to_numpy()
         ucodes = self.user_index_.get_indexer(users)
         if items is None:
             out = self._known_scores(ucodes)
@@ -160,7 +154,7 @@ class BaseRetriever(BaseEstimator):
         return out
 
     def _catalog_scores(self, ucodes, items):
-        items = _plain(check_id_column(np.asarray(items), name="items")).to_numpy()
+        items = plain_ids(check_id_column(np.asarray(items), name="items")).to_numpy()
         icodes = self.item_index_.get_indexer(items)
         out = np.full((len(ucodes), len(items)), -np.inf)
         known = icodes >= 0

@@ -11,11 +11,11 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, _fit_context, clone
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval
-from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import check_is_fitted, column_or_1d
 
-from .._contract import check_columns, check_id_column, check_time_column
+from .._contract import check_id_column, check_time_column, plain_ids, sorted_id_index
 from ..metrics._scorers import predict_scores
-from ._base import _BLOCK, _check_mask, _plain, _sorted_index
+from ._base import _BLOCK, _check_mask, _id_frame
 from ._ease import EASERecommender
 
 __all__ = ["TwoStageRecommender"]
@@ -25,8 +25,8 @@ class _History:
     """Id indices, the seen matrix and count features of one interaction log."""
 
     def __init__(self, users, items, times, recent_share):
-        self.users = _sorted_index(users)
-        self.items = _sorted_index(items)
+        self.users = sorted_id_index(users)
+        self.items = sorted_id_index(items)
         u = self.users.get_indexer(users)
         i = self.items.get_indexer(items)
         nu, ni = len(self.users), len(self.items)
@@ -168,19 +168,7 @@ class TwoStageRecommender(BaseEstimator):
 
     # ------------------------------------------------------------------ helpers
     def _frame(self, X, reset):
-        if not isinstance(X, pd.DataFrame):
-            X = pd.DataFrame(check_array(X, dtype=None))
-        if reset:
-            validate_data(self, X, reset=True, skip_check_array=True)
-        if X.shape[0] == 0:
-            raise ValueError("X is empty: 0 rows (expected at least 1 interaction).")
-        if X.shape[1] < 2:
-            raise ValueError(f"X has n_features = {X.shape[1]}; it needs a user and an item "
-                             f"column (user_col={self.user_col!r}, item_col={self.item_col!r}).")
-        check_columns(X, user_col=self.user_col, item_col=self.item_col)
-        users = _plain(check_id_column(X[self.user_col], name=f"user_col={self.user_col!r}"))
-        items = _plain(check_id_column(X[self.item_col], name=f"item_col={self.item_col!r}"))
-        return X, users.to_numpy(), items.to_numpy()
+        return _id_frame(self, X, reset)
 
     def _times(self, X):
         if self.time_col is None or self.time_col not in X.columns:
@@ -366,11 +354,11 @@ class TwoStageRecommender(BaseEstimator):
         scores : ndarray of shape (n_users, n_items)
         """
         check_is_fitted(self)
-        users = _plain(check_id_column(np.asarray(users), name="users")).to_numpy()
+        users = plain_ids(check_id_column(np.asarray(users), name="users")).to_numpy()
         known = self.item_index_
         if items is None:
             items = known.to_numpy()
-        items = _plain(check_id_column(np.asarray(items), name="items")).to_numpy()
+        items = plain_ids(check_id_column(np.asarray(items), name="items")).to_numpy()
         icodes = known.get_indexer(items)
         # a known item outside the catalogue, or excluded, is no candidate
         block = np.ones((len(users), len(known)), dtype=bool)
