@@ -25,7 +25,15 @@ True
 """
 
 from . import _strategies  # noqa: F401  (registers the built-in strategies)
-from ._data import DATASETS, BenchmarkData, load_benchmark_data, load_benchmark_folds, read_table
+from ._data import (
+    DATASETS,
+    LGBM_PARAMS,
+    LGBM_PARAMS_EVENTS,
+    BenchmarkData,
+    load_benchmark_data,
+    load_benchmark_folds,
+    read_table,
+)
 from ._registry import (
     STRATEGIES,
     NotApplicable,
@@ -47,6 +55,8 @@ from ._strategies import featurizer, featurizer_steps, oversampling_ratio
 
 __all__ = [
     "DATASETS",
+    "LGBM_PARAMS",
+    "LGBM_PARAMS_EVENTS",
     "STRATEGIES",
     "BenchmarkData",
     "FewTestRowsWarning",
