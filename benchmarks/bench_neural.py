@@ -42,7 +42,7 @@ from sklearn_recsys._contract import IdIndexer
 from sklearn_recsys.benchmark import featurizer, load_benchmark_data
 from sklearn_recsys.losses import WeightedBCELoss
 from sklearn_recsys.neural import NeuralRanker
-from sklearn_recsys.neural._net import torch_threads
+from sklearn_recsys.utils import torch_threads
 
 RESULTS = Path(__file__).parent / "results"
 SEED = 0

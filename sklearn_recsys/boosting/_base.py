@@ -9,11 +9,12 @@ import lightgbm
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
-from sklearn.utils import check_array, check_random_state
+from sklearn.utils import check_array
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import validate_data
 
 from .._contract import check_interactions
+from ..utils import derive_seed
 from ._frame import FrameEncoder
 
 #: Parameters every wrapper passes on to LightGBM under the same name.
@@ -61,7 +62,7 @@ class BaseLGBM(BaseEstimator):
 
     # ------------------------------------------------------------------ LightGBM parameters
     def _seed(self):
-        return int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        return derive_seed(self.random_state)
 
     def _lgbm_kwargs(self, seed):
         kwargs = {name: getattr(self, name) for name in _LGBM_PARAMS}

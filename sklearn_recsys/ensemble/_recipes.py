@@ -31,6 +31,7 @@ from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils import check_random_state
 
 from ..boosting import ImbalancedLGBMClassifier
+from ..utils import derive_seed
 
 _ID_COLS = ("user_id", "item_id")
 
@@ -103,7 +104,7 @@ def _pipeline(model, sampler, id_cols):
 
 
 def _seed(random_state):
-    return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+    return derive_seed(random_state)
 
 
 def _lgbm_base(n_estimators=100, seed=None, **params):
@@ -393,7 +394,7 @@ def make_stacking(estimators=None, *, include_neural="auto", cv=5, calibration="
     (2, 2)
     """
     rng = check_random_state(random_state)
-    seeds = rng.randint(np.iinfo(np.int32).max, size=5)
+    seeds = derive_seed(rng, size=5)
     if estimators is None:
         estimators = []
         neural_cls = _neural_ranker_class() if include_neural else None

@@ -14,6 +14,7 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_consistent_length, check_is_fitted, validate_data
 
 from .._contract import check_interactions
+from ..utils import derive_seed
 
 _HARDNESS = {
     # hardness of a majority row from the ensemble's probability p of the minority class
@@ -226,7 +227,7 @@ class SelfPacedEnsembleClassifier(ClassifierMixin, BaseEstimator):
             pop_h.append(float(hardness.mean()))
             rows = np.concatenate([maj_idx[pick], min_idx])
             est = clone(base)
-            _set_random_states(est, rng.randint(np.iinfo(np.int32).max))
+            _set_random_states(est, derive_seed(rng))
             est.fit(_safe_indexing(X, rows), y[rows])
             self.estimators_.append(est)
             p_maj += (self._minority_proba(est, X_maj) - p_maj) / (i + 1)  # running mean

@@ -14,10 +14,10 @@ from optuna.samplers import BaseSampler
 from optuna.storages import BaseStorage
 from optuna.trial import FixedTrial
 from sklearn.base import BaseEstimator, _fit_context, clone
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from ..utils import derive_seed
 from ._optuna import _optuna_verbosity, _pareto_mask
 from ._spaces import resolve_space, suggest_params
 from ._split import user_temporal_split
@@ -156,7 +156,7 @@ class TopKParetoSearch(BaseEstimator):
     def _make_sampler(self):
         if self.sampler is not None:
             return copy.deepcopy(self.sampler)
-        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        seed = derive_seed(self.random_state)
         return optuna.samplers.NSGAIISampler(seed=seed)
 
     def _evaluate(self, pair, X_tr, X_te, y_tr, y_te, cache):

@@ -30,13 +30,14 @@ from sklearn.base import BaseEstimator, MetaEstimatorMixin, _fit_context, clone,
 from sklearn.exceptions import FitFailedWarning
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import GroupKFold, StratifiedGroupKFold, check_cv
-from sklearn.utils import _safe_indexing, check_random_state, get_tags, indexable
+from sklearn.utils import _safe_indexing, get_tags, indexable
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import _num_samples, check_is_fitted
 
 from .._contract import check_id_column
+from ..utils import derive_seed
 from ._spaces import resolve_space, suggest_params
 from ._split import StratifiedUserKFold
 from ._storage import make_storage, open_study
@@ -449,7 +450,7 @@ class OptunaSearch(MetaEstimatorMixin, BaseEstimator):
             return copy.deepcopy(self.sampler)
         seed = None
         if self.random_state is not None:
-            seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+            seed = derive_seed(self.random_state)
         return optuna.samplers.TPESampler(seed=seed)
 
     def _make_pruner(self, n_splits):

@@ -12,7 +12,6 @@ import torch
 from scipy.special import expit, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import train_test_split
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
@@ -28,9 +27,10 @@ from skorch.helper import predefined_split
 from torch.optim.lr_scheduler import CosineAnnealingLR, ExponentialLR, ReduceLROnPlateau
 
 from .._contract import check_interactions
+from ..utils import derive_seed, seeded_torch, torch_threads
 from ._callbacks import DynamicClassWeight, epoch_scoring_callbacks, make_balanced_sampler
 from ._data import ArrayDictDataset, batch_loader
-from ._net import LOSSES, OPTIMIZERS, seeded_torch, torch_threads
+from ._net import LOSSES, OPTIMIZERS
 
 LR_SCHEDULES = ("constant", "cosine", "exponential", "plateau")
 MONITORS = ("valid_loss", "valid_roc_auc", "valid_pr_auc", "valid_gmean")
@@ -253,7 +253,7 @@ class NeuralBase(ClassifierMixin, BaseEstimator):
 
     def _prepare(self, X, y_enc, sample_weight):
         """Seed, sample weights and split: (seed, sample_weight, train_idx, valid_idx)."""
-        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        seed = derive_seed(self.random_state)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64,
                                                  ensure_non_negative=True)

@@ -16,6 +16,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._contract import IdIndexer, check_columns, check_id_column, check_interactions
 from ..features._text import build_item_texts
+from ..utils import seeded_torch, torch_threads
 from ._base import COMMON_CONSTRAINTS, NeuralBase
 from ._lm_module import (
     FINE_TUNE_MODES,
@@ -25,7 +26,7 @@ from ._lm_module import (
     item_batch_loader,
     load_language_model,
 )
-from ._net import make_loss, seeded_torch, sigmoid_proba, torch_threads
+from ._net import make_loss, sigmoid_proba
 
 __all__ = ["LMTwoTowerRanker"]
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
-from contextlib import contextmanager
 
 import torch
 from skorch import NeuralNet, NeuralNetBinaryClassifier, NeuralNetClassifier
@@ -138,44 +136,3 @@ class MultiTaskLoss(nn.Module):
         return loss + self.aux_weight * aux_loss
 
 
-@contextmanager
-def torch_threads(n_jobs):
-    """Run torch with ``n_jobs`` intra-op threads (sklearn meaning: None is 1, -1 all cores).
-
-    Small embedding / MLP models train several times faster on one thread than on a
-    contended pool; the caller's setting is restored on exit.
-    """
-    if n_jobs == 0:
-        raise ValueError("n_jobs=0 is not a number of threads; use None (1), k > 0 or -1 (all).")
-    if n_jobs is None:
-        n_threads = 1
-    elif n_jobs < 0:
-        n_threads = max(1, (os.cpu_count() or 1) + 1 + n_jobs)
-    else:
-        n_threads = n_jobs
-    previous = torch.get_num_threads()
-    torch.set_num_threads(n_threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
-
-
-@contextmanager
-def seeded_torch(seed, device="cpu"):
-    """Seed torch's default generator(s) inside a fork of the RNG state.
-
-    The caller's global RNG state is restored on exit, so training is reproducible under
-    ``random_state`` without seeding anything globally (module initialisation, dropout,
-    shuffling and the balanced sampler all draw from the forked generator).
-    """
-    device = torch.device(device)
-    cuda = device.type == "cuda"
-    devices = [device.index if device.index is not None else torch.cuda.current_device()] if (
-        cuda) else []
-    with torch.random.fork_rng(devices=devices, device_type="cuda"):
-        torch.random.default_generator.manual_seed(seed)
-        if cuda:
-            with torch.cuda.device(devices[0]):
-                torch.cuda.manual_seed(seed)
-        yield

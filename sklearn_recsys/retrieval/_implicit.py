@@ -10,9 +10,9 @@ import numbers
 
 import numpy as np
 from sklearn.base import _fit_context
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 
+from ..utils import derive_seed
 from ._base import BaseRetriever
 
 __all__ = ["ALSRecommender", "BPRRecommender"]
@@ -45,7 +45,7 @@ class _ImplicitMF(BaseRetriever):
         self.item_factors_ = np.asarray(model.item_factors)
 
     def _seed(self):
-        return int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        return derive_seed(self.random_state)
 
     def _user_scores(self, codes):
         return self.user_factors_[codes].astype(float) @ self.item_factors_.T.astype(float)

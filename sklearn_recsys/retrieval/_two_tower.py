@@ -7,14 +7,13 @@ import numbers
 import numpy as np
 import torch
 from sklearn.base import _fit_context
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from skorch import NeuralNet
 from skorch.dataset import Dataset
 from torch import nn
 
 from ..losses import MulticlassFocalLoss
-from ..neural._net import seeded_torch, torch_threads
+from ..utils import derive_seed, seeded_torch, torch_threads
 from ._base import BaseRetriever
 
 __all__ = ["TwoTowerRetriever"]
@@ -190,7 +189,7 @@ class TwoTowerRetriever(BaseRetriever):
                 "item": torch.as_tensor(coo.col, dtype=torch.long),
                 "logq": torch.as_tensor(logq[coo.col], dtype=torch.float32),
                 "weight": torch.as_tensor(weight, dtype=torch.float32)}
-        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        seed = derive_seed(self.random_state)
         net = _InBatchSoftmaxNet(
             _Towers, module__n_users=R.shape[0], module__n_items=R.shape[1],
             module__dim=self.embedding_dim,

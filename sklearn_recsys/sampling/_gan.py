@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
-from contextlib import contextmanager
 from numbers import Integral, Real
 
 import numpy as np
@@ -20,6 +18,7 @@ from torch import nn
 from torch.nn import functional as F
 from tqdm.auto import tqdm
 
+from ..utils import derive_seed, torch_threads
 from ._columns import _TableCodec, check_frame_X_y, concat_rows, nearest_rows
 
 __all__ = ["GANOverSampler"]
@@ -87,21 +86,6 @@ class _Critic(nn.Module):
         """``x``: (n_packs * pac, width) rows; ``cond``: (n_packs, n_classes), one per pack."""
         packed = x.reshape(cond.shape[0], -1)
         return self.net(torch.cat([packed, cond], dim=1)).squeeze(1)
-
-
-@contextmanager
-def _torch_threads(n_jobs):
-    """Use ``n_jobs`` torch CPU threads inside the block (sklearn's n_jobs rules), then restore."""
-    if n_jobs is None:
-        yield
-        return
-    previous = torch.get_num_threads()
-    n = n_jobs if n_jobs > 0 else max(1, (os.cpu_count() or 1) + 1 + n_jobs)
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 def _check_dims(value, name):
@@ -188,9 +172,11 @@ class GANOverSampler(BaseOverSampler):
     device : str, default="cpu"
         Torch device for training and sampling (e.g. ``"cuda"``).
     n_jobs : int or None, default=1
-        Torch CPU threads while fitting (restored afterwards; -1 means all cores, None keeps
-        torch's setting). One thread is the fastest for the default network sizes and does not
-        fight other processes for the cores; raise it for large networks and batches.
+        Torch CPU threads while fitting, restored afterwards, with scikit-learn's meaning as
+        everywhere in the package (None is 1, -1 all cores; see
+        :func:`sklearn_recsys.utils.effective_n_threads`). One thread is the fastest for the
+        default network sizes and does not fight other processes for the cores; raise it for
+        large networks and batches.
     verbose : int, default=0
         If > 0, a tqdm progress bar over the epochs with the current losses.
 
@@ -338,7 +324,7 @@ class GANOverSampler(BaseOverSampler):
         critic_dims = _check_dims(self.critic_dims, "critic_dims")
         device = torch.device(self.device)
         rng = check_random_state(self.random_state)
-        seed = int(rng.randint(np.iinfo(np.int32).max))
+        seed = derive_seed(rng)
 
         codec = _TableCodec(
             neighbor_columns=self.neighbor_columns,
@@ -359,7 +345,7 @@ class GANOverSampler(BaseOverSampler):
         else:
             index = device.index if device.index is not None else 0
             fork = torch.random.fork_rng(devices=[index], device_type=device.type)
-        with fork, _torch_threads(self.n_jobs):
+        with fork, torch_threads(self.n_jobs):
             torch.manual_seed(seed)
             generator, critic = self._train(Z, y_codes, len(classes), codec, generator_dims,
                                             critic_dims, device, np.random.default_rng(seed))

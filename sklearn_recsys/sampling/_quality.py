@@ -11,6 +11,7 @@ from sklearn.utils import Bunch, check_random_state
 from threadpoolctl import threadpool_limits
 
 from .._contract import column_list
+from ..utils import derive_seed
 
 __all__ = ["synthetic_quality"]
 
@@ -130,7 +131,7 @@ def synthetic_quality(real, synthetic, *, columns=None, cv=5, max_rows=5000,
         else:
             both[c] = both[c].astype(float)
     label = np.r_[np.zeros(m), np.ones(m)]
-    seed = int(rng.randint(np.iinfo(np.int32).max))
+    seed = derive_seed(rng)
     detector = HistGradientBoostingClassifier(max_iter=100, categorical_features="from_dtype",
                                               random_state=seed)
     folds = StratifiedKFold(n_splits=cv, shuffle=True, random_state=seed)
