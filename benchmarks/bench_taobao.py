@@ -30,8 +30,6 @@ import argparse
 import json
 import os
 import platform
-import subprocess
-import sys
 import time
 import warnings
 from pathlib import Path
@@ -40,6 +38,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import numpy as np
 import pandas as pd
+from bench_behavior import speed
 from sklearn.metrics import average_precision_score, roc_auc_score
 from sklearn.pipeline import make_pipeline
 
@@ -114,40 +113,6 @@ def settings_on_folds(folds, summary):
     return pd.DataFrame([general, summary.loc["lightgbm", cols].to_numpy(dtype=float)],
                         index=["general (LGBM_PARAMS)", "conversion logs (LGBM_PARAMS_EVENTS)"],
                         columns=cols)
-
-
-SPEED_CHILD = """
-import json, resource, sys, time
-from sklearn_recsys.datasets import make_interactions
-from sklearn_recsys.features import BehaviorHistoryFeaturizer
-n = int(sys.argv[1])
-log = make_interactions(n_users=max(1000, n // 100), n_items=max(5000, n // 20),
-                        n_categories=max(50, n // 2000), n_days=9, n_interactions=n,
-                        multi_behavior=True, random_state=0).interactions
-rows = log[log.behavior_type != "buy"]
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-t0, c0 = time.perf_counter(), time.process_time()
-feat = BehaviorHistoryFeaturizer(log).fit(rows)
-t1 = time.perf_counter()
-out = feat.transform(rows)
-t2, c2 = time.perf_counter(), time.process_time()
-print(json.dumps({"n_events": n, "n_rows": len(rows), "n_features": len(feat.history_names_),
-                  "fit_s": t1 - t0, "transform_s": t2 - t1, "total_s": t2 - t0,
-                  "cpu_s": c2 - c0,
-                  "peak_rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
-                  "rss_before_gib": base / 2**20}))
-"""
-
-
-def speed(sizes):
-    rows = []
-    for n in sizes:
-        out = subprocess.run([sys.executable, "-c", SPEED_CHILD, str(n)], check=True,
-                             capture_output=True, text=True)
-        rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
-        print(f"  {n:>11,} events: {rows[-1]['total_s']:.1f} s, "
-              f"peak {rows[-1]['peak_rss_gib']:.2f} GiB", flush=True)
-    return pd.DataFrame(rows)
 
 
 def plot(summary, path):

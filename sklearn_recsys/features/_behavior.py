@@ -16,11 +16,18 @@ from .._contract import (
     check_interactions,
     check_time_column,
 )
+from ..utils import frame_input_tags
+from ._history_kernel import (
+    N_SLOTS,
+    SLOT_CONVERSION,
+    SLOT_DISTINCT,
+    SLOT_EVENTS,
+    SLOT_SINCE_FIRST,
+    SLOT_SINCE_LAST,
+    sweep,
+)
 
 __all__ = ["BehaviorHistoryFeaturizer"]
-
-#: rows featurized at a time (bounded temporaries)
-_CHUNK = 1 << 18
 
 #: distinct counts: (key, name) -> the user x item pairs first seen before the row
 _DISTINCT = [("user", "items"), ("user_cat", "items"), ("item", "users"),
@@ -69,46 +76,6 @@ def _as_seconds(times):
     return times.to_numpy(dtype=np.float64)
 
 
-class _KeyIndex:
-    """Events of one history key sorted by (key, time), with cumulative behaviour counts.
-
-    ``composite = code * (n_times + 1) + time_rank`` orders the events by key, then time, so that
-    every "events of this key strictly before ``t``" question is one :func:`numpy.searchsorted`.
-    """
-
-    def __init__(self, codes, rank, behavior, first, n_times, n_behaviors):
-        self.stride = np.int64(n_times + 1)
-        composite = codes.astype(np.int64) * self.stride + rank
-        order = np.argsort(composite, kind="stable")
-        self.composite = composite[order]
-        self.rank = rank[order].astype(np.int32)
-        # one column per behaviour, then "first event of its user x item pair" (distinct counts)
-        onehot = np.zeros((len(order) + 1, n_behaviors + 1), dtype=np.int32)
-        onehot[np.arange(1, len(order) + 1), behavior[order]] = 1
-        onehot[1:, n_behaviors] = first[order]
-        self.cum = np.cumsum(onehot, axis=0, out=onehot)  # in place: one array, not two
-        # position of each key's first event (one past the last key: no events)
-        n_keys = int(codes.max()) + 1 if len(codes) else 0
-        self.group_start = np.searchsorted(
-            self.composite, np.arange(n_keys + 2, dtype=np.int64) * self.stride, side="left")
-
-    def search(self, needles, order):
-        """``searchsorted`` of ``needles`` visited in ``order`` (sorted needles are cache-friendly:
-        several times faster on large logs), returned in the needles' own order."""
-        out = np.empty(len(needles), dtype=np.int64)
-        out[order] = np.searchsorted(self.composite, needles[order], side="left")
-        return out
-
-    def sessions(self, gap, times):
-        """Position of the first event of each event's session (a new session after ``gap``)."""
-        codes = self.composite // self.stride
-        seconds = times[self.rank]
-        new = np.ones(len(seconds), dtype=bool)
-        new[1:] = (codes[1:] != codes[:-1]) | (np.diff(seconds) > gap)
-        first = np.flatnonzero(new)
-        self.session_start = first[np.cumsum(new) - 1]
-
-
 class BehaviorHistoryFeaturizer(TransformerMixin, BaseEstimator):
     """Point-in-time behaviour history of each row, computed from the whole event log.
 
@@ -140,14 +107,13 @@ class BehaviorHistoryFeaturizer(TransformerMixin, BaseEstimator):
     - the row's own behaviour type one-hot (``current_<behavior>``) when ``X`` has
       ``behavior_col``.
 
-    Everything is vectorised: the events of each key are sorted once by (key, time) with
-    cumulative counts, and each row is a few :func:`numpy.searchsorted` lookups (no Python loop
-    over rows); 10 M events featurize in well under a minute.
+    The events of each key are sorted once by (key, time) in :meth:`fit`; :meth:`transform`
+    sorts the rows the same way and walks both together in one compiled pass per key (running
+    counts, one trailing pointer per window): linear in the events and the rows, no Python loop.
 
     The output is ``X`` with the history columns appended (float32, a DataFrame with the index
     of ``X``, whatever the output configuration), so an :class:`InteractionFeaturizer` or
-    another step that reads the id columns can follow in a pipeline. Rows are processed in
-    chunks, so memory beyond the output stays small.
+    another step that reads the id columns can follow in a pipeline.
 
     Parameters
     ----------
@@ -314,38 +280,33 @@ class BehaviorHistoryFeaturizer(TransformerMixin, BaseEstimator):
             raise ValueError(f"target={self.target!r} is not a behaviour of events; "
                              f"behaviours are {levels}.")
 
-        self.id_index_ = {k: pd.Index(pd.unique(v.to_numpy())) for k, v in ids.items()}
-        codes = {k: self.id_index_[k].get_indexer(v.to_numpy()) for k, v in ids.items()}
-        self.times_ = np.unique(seconds)
-        rank = np.searchsorted(self.times_, seconds)
-        n_b = len(levels)
+        codes, self.id_index_ = {}, {}
+        for k, v in ids.items():
+            codes[k], uniques = pd.factorize(v.to_numpy())
+            self.id_index_[k] = pd.Index(uniques)
         self.keys_ = [k for k, parts in _KEYS.items() if all(p in codes for p in parts)]
         self.pairs_ = {}
-        key_codes = {}
+        key_codes = []
         for key in self.keys_:
             parts = _KEYS[key]
-            key_codes[key] = codes[parts[0]]
             if len(parts) == 2:
                 pair = codes[parts[0]].astype(np.int64) * len(self.id_index_[parts[1]]) \
                     + codes[parts[1]]
-                self.pairs_[key], key_codes[key] = np.unique(pair, return_inverse=True)
-        # the first event of each user x item pair, for the distinct-item / distinct-user counts
-        order = np.lexsort((rank, key_codes["user_item"]))
-        first = np.zeros(len(rank), dtype=np.int32)
-        sorted_pairs = key_codes["user_item"][order]
-        first[order[np.r_[True, sorted_pairs[1:] != sorted_pairs[:-1]]]] = 1
-        self.index_ = {
-            key: _KeyIndex(key_codes[key], rank, b_codes, first, len(self.times_), n_b)
-            for key in self.keys_
-        }
-        self.index_["user"].sessions(self.session_gap_, self.times_)
-        if self.target is not None:
-            # the log's target share so far, by time rank: the rates' prior is point-in-time too
-            is_target = (b_codes == levels.index(self.target)).astype(np.int64)
-            self.target_so_far_ = np.r_[0, np.cumsum(np.bincount(rank, weights=is_target,
-                                                                  minlength=len(self.times_)))]
-            self.events_so_far_ = np.r_[0, np.cumsum(np.bincount(rank,
-                                                                  minlength=len(self.times_)))]
+                inverse, self.pairs_[key] = pd.factorize(pair)
+                key_codes.append(inverse.astype(np.int32))
+            else:
+                key_codes.append(codes[parts[0]].astype(np.int32))
+        self.n_codes_ = np.array([len(self.pairs_[k]) if k in self.pairs_
+                                  else len(self.id_index_[_KEYS[k][0]]) for k in self.keys_],
+                                 dtype=np.int64)
+        # the log by time, one row per event: its time, behaviour and code under every key
+        order = (np.arange(len(seconds)) if (np.diff(seconds) >= 0).all()
+                 else np.argsort(seconds, kind="stable"))
+        self.event_times_ = seconds[order]
+        self.event_behaviors_ = b_codes[order].astype(np.int8 if len(levels) < 128 else np.int32)
+        self.event_codes_ = np.empty((len(order), len(self.keys_)), dtype=np.int32)
+        for j, key_code in enumerate(key_codes):
+            self.event_codes_[:, j] = key_code[order]
         self.n_events_ = len(b_codes)
         self.current_behaviors_ = list(levels) if self.behavior_col in X.columns else []
         self.history_names_ = self._history_names()
@@ -373,27 +334,17 @@ class BehaviorHistoryFeaturizer(TransformerMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ transform
     def _query_codes(self, ids):
-        codes = {}
-        for k, v in ids.items():
-            c = self.id_index_[k].get_indexer(v.to_numpy())
-            codes[k] = c
-        out = {}
-        for key in self.keys_:
+        """Each row's code under every key (unknown ids and pairs: the key's last, empty slot)."""
+        codes = {k: self.id_index_[k].get_indexer(v.to_numpy()) for k, v in ids.items()}
+        out = np.empty((len(codes["user"]), len(self.keys_)), dtype=np.int32)
+        for j, key in enumerate(self.keys_):
             parts = _KEYS[key]
-            known = np.ones(len(codes[parts[0]]), dtype=bool)
-            for p in parts:
-                known &= codes[p] >= 0
-            if len(parts) == 1:
-                c = codes[parts[0]].astype(np.int64)
-            else:
-                pair = codes[parts[0]].astype(np.int64) * len(self.id_index_[parts[1]]) \
-                    + codes[parts[1]]
-                uniq = self.pairs_[key]
-                pos = np.minimum(np.searchsorted(uniq, pair), len(uniq) - 1)
-                known &= uniq[pos] == pair
-                c = pos.astype(np.int64)
-            # unknown keys get the code past every key: no history
-            out[key] = np.where(known, c, len(self.index_[key].group_start) - 1).astype(np.int64)
+            c = codes[parts[0]]
+            if len(parts) == 2:
+                pair = c.astype(np.int64) * len(self.id_index_[parts[1]]) + codes[parts[1]]
+                c = np.where(codes[parts[1]] >= 0,
+                             pd.Index(self.pairs_[key]).get_indexer(pair), -1)
+            out[:, j] = np.where(c >= 0, c, self.n_codes_[j])
         return out
 
     def transform(self, X):
@@ -414,97 +365,44 @@ class BehaviorHistoryFeaturizer(TransformerMixin, BaseEstimator):
         validate_data(self, X, reset=False, skip_check_array=True)
         ids, t = self._check_frame(X, "X", behavior=False)
         names = self.history_names_
-        # one allocation for all, column-major: each column is written (and read) contiguously
-        out = np.empty((len(X), len(names)), dtype=np.float32, order="F")
-        current = None
+        column = {name: j for j, name in enumerate(names)}
+        # row-major: the kernel writes each row's columns together
+        out = np.zeros((len(X), len(names)), dtype=np.float32)
+        row_code = self._query_codes(ids)
+        row_order = (np.arange(len(t)) if (np.diff(t) >= 0).all()
+                     else np.argsort(t, kind="stable"))
+        behaviors = list(self.behaviors_)
+        n_b = len(behaviors)
+        windows = np.asarray(self.windows_, dtype=np.float64)
+        colmap = np.full((len(self.keys_), n_b * (1 + len(windows)) + N_SLOTS), -1, np.int64)
+        slots = {SLOT_EVENTS: "events", SLOT_SINCE_FIRST: "since_first",
+                 SLOT_SINCE_LAST: "since_last", SLOT_CONVERSION: "conversion"}
+        for j, key in enumerate(self.keys_):
+            per_key = [f"{key}_{b}" for b in behaviors] + [
+                f"{key}_{b}_{label}" for label in self.window_labels_ for b in behaviors]
+            per_key += [f"{key}_{slots.get(s, '')}" for s in range(N_SLOTS)]
+            per_key[n_b * (1 + len(windows)) + SLOT_DISTINCT] = next(
+                (f"{k}_{what}" for k, what in _DISTINCT if k == key), "")
+            colmap[j] = [column.get(name, -1) for name in per_key]
+        offsets = np.r_[0, np.cumsum(self.n_codes_ + 1)[:-1]].astype(np.int64)
+        session = np.array([column["session_events"], column["session_elapsed"]]
+                           + [column[f"session_{b}"] for b in behaviors], dtype=np.int64)
+        sweep(self.event_times_, self.event_codes_, self.event_behaviors_, offsets,
+              int((self.n_codes_ + 1).sum()), row_order, t, row_code, windows, n_b,
+              -1 if self.target is None else behaviors.index(self.target), float(self.smooth),
+              self.session_gap_, self.keys_.index("user"), self.keys_.index("user_item"),
+              colmap, session, column["session_user_item"], out)
+        for name, num, den in _SHARES:
+            if num in self.keys_ and den in self.keys_:
+                out[:, column[name]] = out[:, column[f"{num}_events"]] / np.maximum(
+                    out[:, column[f"{den}_events"]], 1)
         if self.current_behaviors_:
             current = pd.Categorical(X[self.behavior_col].astype(str),
                                      categories=self.current_behaviors_).codes
-        # row chunks keep every temporary small: bounded memory, and no fresh pages to fault in
-        # for each of the many intermediate arrays of a large log
-        for s in range(0, len(X), _CHUNK):
-            e = min(s + _CHUNK, len(X))
-            self._transform_chunk({k: v.iloc[s:e] for k, v in ids.items()}, t[s:e],
-                                  None if current is None else current[s:e], out[s:e])
+            for j, b in enumerate(self.current_behaviors_):
+                out[:, column[f"current_{b}"]] = current == j
         history = pd.DataFrame(out, columns=names, index=X.index, copy=False)
         return pd.concat([X, history], axis=1)
-
-    def _transform_chunk(self, ids, t, current, out):
-        """Fill ``out`` (rows x history columns) for one chunk of rows."""
-        codes = self._query_codes(ids)
-        rank_now = np.searchsorted(self.times_, t, side="left")
-        rank_windows = [np.searchsorted(self.times_, t - w, side="left") for w in self.windows_]
-        column = {name: j for j, name in enumerate(self.history_names_)}
-
-        def put(name, values):
-            out[:, column[name]] = values
-        n_b = len(self.behaviors_)
-        times = self.times_
-        target = list(self.behaviors_).index(self.target) if self.target is not None else None
-        if target is not None:
-            # Laplace-smoothed share of the target among all the log's events before t
-            prior = (self.target_so_far_[rank_now] + 1.0) / (self.events_so_far_[rank_now] + 2.0)
-        kept = {}
-        for key in self.keys_:
-            idx = self.index_[key]
-            base = codes[key] * idx.stride
-            needles = base + rank_now
-            order = np.argsort(needles, kind="stable")
-            start = idx.group_start[np.minimum(codes[key], len(idx.group_start) - 1)]
-            end = idx.search(needles, order)
-            past = idx.cum[end] - idx.cum[start]
-            for j, b in enumerate(self.behaviors_):
-                put(f"{key}_{b}", past[:, j])
-            for label, rank_w in zip(self.window_labels_, rank_windows):
-                # the window's needles keep the order: within a key, time order is the same
-                recent = idx.cum[end] - idx.cum[idx.search(base + rank_w, order)]
-                for j, b in enumerate(self.behaviors_):
-                    put(f"{key}_{b}_{label}", recent[:, j])
-            n_events = end - start
-            put(f"{key}_events", n_events)
-            has = n_events > 0
-            if key in ("user_item", "user_cat"):
-                put(f"{key}_since_first", np.where(has, t - times[idx.rank[np.where(
-                    has, start, 0)]], -1.0))
-            if key in ("user_item", "user_cat", "user", "item"):
-                last = times[idx.rank[np.where(has, end - 1, 0)]]
-                put(f"{key}_since_last", np.where(has, t - last, -1.0))
-            for k, what in _DISTINCT:
-                if k == key:
-                    put(f"{key}_{what}", past[:, n_b])
-            if target is not None and key in ("user", "item", "cat"):
-                put(f"{key}_conversion", (past[:, target] + self.smooth * prior)
-                    / (n_events + self.smooth))
-            if key in ("user", "user_item"):
-                kept[key] = (start, end, order)
-            del past
-        for name, num, den in _SHARES:
-            if num in self.keys_ and den in self.keys_:
-                put(name, out[:, column[f"{num}_events"]]
-                    / np.maximum(out[:, column[f"{den}_events"]], 1))
-
-        user = self.index_["user"]
-        start, end, _ = kept["user"]
-        prev = np.maximum(end - 1, 0)
-        in_session = (end > start) & (t - times[user.rank[prev]] <= self.session_gap_)
-        s_start = np.where(in_session, user.session_start[prev], end)
-        session_t0 = np.where(in_session, times[user.rank[np.minimum(s_start, len(user.rank)
-                                                                      - 1)]], t)
-        put("session_events", end - s_start)
-        put("session_elapsed", t - session_t0)
-        session = user.cum[end] - user.cum[s_start]
-        for j, b in enumerate(self.behaviors_):
-            put(f"session_{b}", session[:, j])
-        del session
-        # the same item's events earlier in the session: user x item events since its start
-        pair = self.index_["user_item"]
-        _, p_end, p_order = kept["user_item"]
-        rank_t0 = np.searchsorted(times, session_t0, side="left")
-        p_begin = pair.search(codes["user_item"] * pair.stride + rank_t0, p_order)
-        put("session_user_item", p_end - p_begin)
-        if current is not None:
-            for j, b in enumerate(self.current_behaviors_):
-                put(f"current_{b}", current == j)
 
     def get_feature_names_out(self, input_features=None):
         """Names of the output columns: those of ``X``, then the history columns.
@@ -518,8 +416,6 @@ class BehaviorHistoryFeaturizer(TransformerMixin, BaseEstimator):
                           dtype=object)
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.string = True
-        tags.input_tags.categorical = True
+        tags = frame_input_tags(super().__sklearn_tags__())
         tags.requires_fit = True
         return tags

@@ -228,11 +228,22 @@ def test_parameter_level_estimator_checks(check):
                                      BehaviorHistoryFeaturizer(_random_log(30, 0)))
 
 
-def test_chunked_transform_equals_one_chunk(monkeypatch):
-    from sklearn_recsys.features import _behavior
-
+def test_row_order_and_subsets_do_not_change_values():
+    # the kernel sorts the rows per key: a row's values depend on the row and the log only
     events = _random_log(500, 8)
     feat = BehaviorHistoryFeaturizer(events).fit(events)
     whole = feat.transform(events)
-    monkeypatch.setattr(_behavior, "_CHUNK", 37)
-    pd.testing.assert_frame_equal(feat.transform(events), whole)
+    shuffled = events.sample(frac=1.0, random_state=0)
+    pd.testing.assert_frame_equal(feat.transform(shuffled), whole.loc[shuffled.index])
+    subset = events.iloc[::7]
+    pd.testing.assert_frame_equal(feat.transform(subset), whole.loc[subset.index])
+    # rows between two event times, and rows repeated, too
+    between = events.iloc[::5].assign(timestamp=lambda f: f.timestamp + 0.5)
+    twice = pd.concat([between, between])
+    got = feat.transform(twice)
+    assert len(got) == 2 * len(between)
+    np.testing.assert_array_equal(got.iloc[:len(between)].to_numpy(),
+                                  got.iloc[len(between):].to_numpy())
+    ref = _reference(events, between, {"1h": 3600, "24h": 86400})
+    np.testing.assert_allclose(got.iloc[:len(between)][ref.columns].to_numpy(float),
+                               ref.to_numpy(float), rtol=1e-5)
