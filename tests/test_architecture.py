@@ -99,3 +99,12 @@ def test_the_checker_sees_an_upward_import(tmp_path):
     (bad / "metrics" / "_bad.py").write_text(
         "def f():\n    from ..boosting import X\n    return X\n")
     assert _violations(bad) == ["metrics/_bad.py:2 metrics (layer 1) imports boosting (layer 3)"]
+
+
+def test_one_version_source():
+    # pyproject.toml reads the version from the package: the installed metadata agrees
+    from importlib.metadata import version
+
+    assert version("sklearn-recsys") == sklearn_recsys.__version__
+    assert 'version = "' not in (ROOT.parent / "pyproject.toml").read_text().split("[project]")[1] \
+        .split("[")[0]
