@@ -142,7 +142,7 @@ def make_sampler(method, y_train, epochs):
         "adasyn": lambda: ADASYN(n_neighbors=k, random_state=0),
         "borderline_smote": lambda: BorderlineSMOTE(k_neighbors=k, m_neighbors=max(k, 5),
                                                     random_state=0),
-        "gan": lambda: GANOverSampler(epochs=epochs, batch_size=BATCH, random_state=0),
+        "gan": lambda: GANOverSampler(max_epochs=epochs, batch_size=BATCH, random_state=0),
     }[method]()
 
 
@@ -263,7 +263,7 @@ def bench_speed(use_ctgan, epochs=10):
     X, y = make_classification(n_samples=20_000, n_features=19, weights=[0.95], random_state=0)
     need = int(np.bincount(y).max() - np.bincount(y).min())
     t0 = time.perf_counter()
-    GANOverSampler(epochs=epochs, batch_size=BATCH, random_state=0).fit_resample(X, y)
+    GANOverSampler(max_epochs=epochs, batch_size=BATCH, random_state=0).fit_resample(X, y)
     ours = time.perf_counter() - t0
     result = {"table": "make_classification 20,000 x 20 (19 features + label), 5 % minority",
               "epochs": epochs, "rows_generated": need, "gan_seconds": ours,

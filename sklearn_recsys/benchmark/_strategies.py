@@ -263,8 +263,10 @@ def _random_over(data):
 def _gan(data):
     from ..sampling import GANOverSampler
 
+    # the featurizer's output has no id columns: nothing for the GAN to copy
     return _resampled(data, GANOverSampler(sampling_strategy=oversampling_ratio(data.y_train),
-                                           epochs=50, random_state=data.random_state))
+                                           max_epochs=50, user_col=None, item_col=None,
+                                           random_state=data.random_state))
 
 
 @register_strategy("popularity-under", "popularity-aware under-sampling of head items, then "

@@ -12,7 +12,7 @@ imbalanced-learn directly (wrap them in :class:`IdPreservingSampler` on an inter
 """
 
 from ._gan import GANOverSampler
-from ._glue import IdPreservingSampler
+from ._id_preserving import IdPreservingSampler
 from ._negative import NegativeSampler
 from ._popularity import PopularityUnderSampler
 from ._quality import synthetic_quality

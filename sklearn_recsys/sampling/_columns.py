@@ -1,41 +1,133 @@
-"""Column handling shared by the samplers: which columns are generated, which are copied.
+"""Column handling shared by the samplers: id columns, and which columns are generated or copied.
 
 A synthetic row of the interaction frame needs three kinds of values (DESIGN.md section 2):
 
 - *continuous* columns (numeric): generated, through a reversible numeric transform;
 - *discrete* columns (few levels: category / object / bool columns, 0/1 flags): generated as
   one-hot blocks (Gumbel-softmax in the GAN);
-- *neighbour* columns (user / item ids and any column marked categorical): copied from the
+- *copied* columns (the ``user_col`` / ``item_col`` ids and the ``copy_cols``): copied from the
   nearest real row of the same class in the generated numeric space, so that they stay valid.
 
-:class:`_TableCodec` splits a table into these kinds, encodes it to one float32 matrix and decodes
-generated rows back to the caller's dtypes. Everything is vectorised (one pass per column).
+:func:`resolve_ids` turns the samplers' ``user_col`` / ``item_col`` into columns of ``X`` through
+the data contract; :class:`_TableCodec` splits a table into the three kinds, encodes it to one
+float32 matrix and decodes generated rows back to the caller's dtypes. Everything is vectorised
+(one pass per column).
 """
 
 from __future__ import annotations
 
+from numbers import Integral
+
 import numpy as np
 import pandas as pd
+from imblearn.utils import check_target_type
+from scipy import sparse
 from sklearn.neighbors import NearestNeighbors
 from sklearn.preprocessing import QuantileTransformer, StandardScaler
 from sklearn.utils.validation import check_consistent_length, validate_data
 
-from .._contract import check_columns, check_id_column, check_interactions, column_list
-
-#: id columns of the data contract; ``"auto"`` copies them from the nearest real row.
-DEFAULT_ID_COLUMNS = ("user_id", "item_id")
+from .._contract import check_id_column, check_interactions, column_list, resolve_id_columns
 
 
-def check_frame_X_y(sampler, X, y, **columns):
-    """The DataFrame branch of a sampler's ``_check_X_y``: the interaction frame is validated
-    (``columns``: parameter name -> column that must exist) and kept as it is, not converted to
-    a numeric array as imbalanced-learn's default does."""
-    check_interactions(X)
-    if columns:
-        check_columns(X, **columns)
-    validate_data(sampler, X=X, y=y, reset=True, skip_check_array=True)
-    check_consistent_length(X, y)
-    return X
+def check_sampler_X_y(sampler, X, y, **array_options):
+    """imbalanced-learn's ``_check_X_y`` that keeps an interaction frame as it is.
+
+    A DataFrame is validated (non-empty, same length as ``y``, ``n_features_in_`` and
+    ``feature_names_in_`` set) and kept with its dtypes instead of being converted to one numeric
+    array; anything else goes through ``validate_data(sampler, X, y, **array_options)``.
+
+    Returns
+    -------
+    X, y, binarize_y
+        As ``imblearn.base.BaseSampler._check_X_y``.
+    """
+    y, binarize_y = check_target_type(y, indicate_one_vs_all=True)
+    if isinstance(X, pd.DataFrame):
+        check_interactions(X)
+        validate_data(sampler, X=X, y=y, reset=True, skip_check_array=True)
+        check_consistent_length(X, y)
+    else:
+        X, y = validate_data(sampler, X=X, y=y, reset=True, **array_options)
+    return X, y, binarize_y
+
+
+def _is_position(col):
+    return isinstance(col, Integral) and not isinstance(col, bool)
+
+
+def resolve_ids(X, *, required=False, **cols):
+    """Resolve id column parameters to columns of ``X`` and validate the ids.
+
+    Parameters
+    ----------
+    X : DataFrame, ndarray or sparse matrix
+    required : bool, default=False
+        Whether a name must address a column of an array too (it never can: an error). When
+        ``False``, a name on an array means no such id (an array's ids are given by position).
+    **cols : str, int or None
+        Parameter -> value, e.g. ``user_col="user_id"``: a name is a column of a DataFrame, an int
+        a column position (of a DataFrame too), ``None`` no such column.
+
+    Returns
+    -------
+    dict
+        Parameter -> column: the label for a DataFrame, the position for an array. Parameters
+        without a column are left out.
+    """
+    n_features = X.shape[1]
+    is_frame = isinstance(X, pd.DataFrame)
+    found = {}
+    for param, col in cols.items():
+        if col is None:
+            continue
+        if _is_position(col):
+            if not 0 <= col < n_features:
+                raise ValueError(
+                    f"{param}={col!r} is not a column position of X: X has {n_features} "
+                    "feature(s)."
+                )
+            found[param] = X.columns[col] if is_frame else int(col)
+        elif is_frame:
+            found[param] = col
+        elif required:
+            raise ValueError(
+                f"{param}={col!r} names a column, but X is an array without column names; give "
+                "the column position (an int) or pass X as a DataFrame."
+            )
+    if len(set(found.values())) < len(found):
+        raise ValueError(
+            f"{' and '.join(found)} must differ; both name the column "
+            f"{next(iter(found.values()))!r}."
+        )
+    if is_frame:
+        resolve_id_columns(X, list(found.items()))
+    else:
+        for param, col in found.items():
+            values = X[:, [col]]
+            values = values.toarray().ravel() if sparse.issparse(values) else values.ravel()
+            check_id_column(values, name=f"{param}={col!r}")
+    return found
+
+
+def column_values(X, col):
+    """One column of a DataFrame (by label) or of an array (by position)."""
+    return X[col] if isinstance(X, pd.DataFrame) else X[:, col]
+
+
+def copied_columns(X, ids, copy_cols, *, auto=None):
+    """The columns copied from a real row: the ``ids``, then the ``copy_cols``.
+
+    ``copy_cols`` is ``"auto"`` (the other columns ``auto(values)`` selects; none without
+    ``auto``), a list (names for a DataFrame, positions for an array) or ``None`` (no other).
+    """
+    if copy_cols is None or (isinstance(copy_cols, str) and auto is None):
+        extra = []
+    elif isinstance(copy_cols, str):
+        columns = X.columns if isinstance(X, pd.DataFrame) else range(X.shape[1])
+        extra = [c for c in columns if c not in ids and auto(column_values(X, c))]
+    else:
+        extra = _as_column_list(copy_cols, X, param="copy_cols")
+    return list(ids) + [c for c in extra if c not in ids]
 
 
 def _is_numeric(dtype):
@@ -51,7 +143,7 @@ def _is_binary(values):
 
 def _as_column_list(value, X, *, param):
     """Validate an explicit list of columns (names for a DataFrame, positions for an array)."""
-    if isinstance(value, (str, int, np.integer)):
+    if isinstance(value, (str, Integral)):
         value = [value]
     cols = list(value)
     if isinstance(X, pd.DataFrame):
@@ -64,9 +156,7 @@ def _as_column_list(value, X, *, param):
     else:
         n_features = X.shape[1]
         for c in cols:
-            if isinstance(c, bool) or not isinstance(c, (int, np.integer)) or not (
-                0 <= c < n_features
-            ):
+            if not _is_position(c) or not 0 <= c < n_features:
                 raise ValueError(
                     f"{param} must hold column positions in [0, {n_features}) when X is an "
                     f"array; got {c!r}."
@@ -77,31 +167,35 @@ def _as_column_list(value, X, *, param):
 
 
 class _TableCodec:
-    """Split a table into continuous / discrete / neighbour columns and encode it.
+    """Split a table into continuous / discrete / copied columns and encode it.
 
     Parameters
     ----------
-    neighbor_columns, discrete_columns : "auto", list or None
+    id_cols : list
+        The resolved id columns (see :func:`resolve_ids`), always copied.
+    copy_cols, discrete_cols : "auto", list or None
         See :class:`~sklearn_recsys.sampling.GANOverSampler`.
     max_discrete_levels : int
-        Non-numeric columns with more levels than this are copied from the neighbour row.
+        Non-numeric columns with more levels than this are copied from the nearest real row.
     numeric_transform : {"quantile", "standard", None}
         Transform of the continuous columns (``None`` keeps them as they are).
     random_state : int
         Seed of the quantile transformer's sub-sampling.
     """
 
-    def __init__(self, neighbor_columns="auto", discrete_columns="auto", max_discrete_levels=50,
+    def __init__(self, id_cols=(), copy_cols="auto", discrete_cols="auto", max_discrete_levels=50,
                  numeric_transform="quantile", random_state=0):
-        self.neighbor_columns = neighbor_columns
-        self.discrete_columns = discrete_columns
+        self.id_cols = id_cols
+        self.copy_cols = copy_cols
+        self.discrete_cols = discrete_cols
         self.max_discrete_levels = max_discrete_levels
         self.numeric_transform = numeric_transform
         self.random_state = random_state
 
     # ------------------------------------------------------------------ column kinds
-    def _column(self, X, c):
-        return X[c] if self.is_frame_ else X[:, c]
+    def _many_levels(self, values):
+        return (not _is_numeric(values.dtype)
+                and pd.Series(values).nunique(dropna=False) > self.max_discrete_levels)
 
     def _split_columns(self, X):
         if self.is_frame_:
@@ -110,68 +204,48 @@ class _TableCodec:
         else:
             columns = list(range(X.shape[1]))
             dtypes = dict.fromkeys(columns, X.dtype)
+        copied = copied_columns(X, self.id_cols, self.copy_cols, auto=self._many_levels)
 
-        if self.neighbor_columns is None:
-            neighbor = []
-        elif isinstance(self.neighbor_columns, str) and self.neighbor_columns == "auto":
-            neighbor = [c for c in DEFAULT_ID_COLUMNS if self.is_frame_ and c in columns]
-            for c in columns:
-                if c in neighbor or _is_numeric(dtypes[c]):
-                    continue
-                if self._column(X, c).nunique(dropna=False) > self.max_discrete_levels:
-                    neighbor.append(c)
-        else:
-            neighbor = _as_column_list(self.neighbor_columns, X, param="neighbor_columns")
-
-        if self.discrete_columns is None:
+        if self.discrete_cols is None:
             discrete = []
-        elif isinstance(self.discrete_columns, str) and self.discrete_columns == "auto":
-            discrete = []
-            for c in columns:
-                if c in neighbor:
-                    continue
-                values = self._column(X, c)
-                if not _is_numeric(dtypes[c]) or _is_binary(np.asarray(values)):
-                    discrete.append(c)
+        elif isinstance(self.discrete_cols, str):
+            discrete = [c for c in columns if c not in copied and (
+                not _is_numeric(dtypes[c]) or _is_binary(np.asarray(column_values(X, c))))]
         else:
-            discrete = _as_column_list(self.discrete_columns, X, param="discrete_columns")
-            both = [c for c in discrete if c in neighbor]
+            discrete = _as_column_list(self.discrete_cols, X, param="discrete_cols")
+            both = [c for c in discrete if c in copied]
             if both:
                 raise ValueError(
-                    f"columns {both!r} are in both discrete_columns and neighbor_columns; "
-                    "a column is either generated or copied from the nearest real row."
+                    f"columns {both!r} are in discrete_cols and copied from the nearest real row "
+                    "(an id column or in copy_cols); a column is either generated or copied."
                 )
-        continuous = [c for c in columns if c not in neighbor and c not in discrete]
+        continuous = [c for c in columns if c not in copied and c not in discrete]
         for c in continuous:
             dtype = dtypes[c]
             if not (_is_numeric(dtype) or pd.api.types.is_datetime64_dtype(dtype)):
                 raise TypeError(
                     f"column {c!r} of X has dtype {dtype}, which can be neither generated as a "
-                    "number nor as a discrete column; list it in discrete_columns or "
-                    "neighbor_columns."
+                    "number nor as a discrete column; list it in discrete_cols or copy_cols."
                 )
         if not continuous and not discrete:
             raise ValueError(
-                "X has no column to generate: every column is a neighbour (id) column "
-                f"({neighbor!r}); synthetic rows need at least one numeric or discrete column."
+                "X has no column to generate: every column is copied from the nearest real row "
+                f"({copied!r}); synthetic rows need at least one numeric or discrete column."
             )
-        return continuous, discrete, neighbor, dtypes
+        return continuous, discrete, copied, dtypes
 
     # ------------------------------------------------------------------ fit / encode
     def fit_transform(self, X):
         """Fit on ``X`` (DataFrame or 2-D array) and return the float32 encoding."""
         self.is_frame_ = isinstance(X, pd.DataFrame)
-        continuous, discrete, neighbor, dtypes = self._split_columns(X)
-        self.continuous_, self.neighbor_, self.dtypes_ = continuous, neighbor, dtypes
-        for c in neighbor:
-            if self.is_frame_ and c in DEFAULT_ID_COLUMNS:
-                check_id_column(X[c], name=f"id column {c!r}")
+        continuous, discrete, copied, dtypes = self._split_columns(X)
+        self.continuous_, self.copied_, self.dtypes_ = continuous, copied, dtypes
         n = X.shape[0]
 
         # continuous block
         cont = np.empty((n, len(continuous)), dtype=np.float64)
         for j, c in enumerate(continuous):
-            values = np.asarray(self._column(X, c))
+            values = np.asarray(column_values(X, c))
             if values.dtype.kind in "mM":
                 values = values.astype("int64")
             values = values.astype(np.float64)
@@ -198,7 +272,7 @@ class _TableCodec:
         # discrete blocks, ordered by number of levels so that equal-sized blocks are adjacent
         codes, levels = [], []
         for c in discrete:
-            col_codes, uniques = pd.factorize(pd.Series(self._column(X, c)), use_na_sentinel=False)
+            col_codes, uniques = pd.factorize(pd.Series(column_values(X, c)), use_na_sentinel=False)
             codes.append(col_codes)
             levels.append(uniques)
         order = sorted(range(len(discrete)), key=lambda k: len(levels[k]))
@@ -232,15 +306,16 @@ class _TableCodec:
             k += m
         return groups
 
-    def decode(self, cont, disc_codes, X, neighbor_rows):
+    def decode(self, cont, disc_codes, X, rows):
         """Build the synthetic rows in the caller's container and dtypes.
 
         Parameters
         ----------
         cont : ndarray of shape (n_new, n_continuous), transformed space.
         disc_codes : ndarray of shape (n_new, n_discrete), level codes.
-        X : the fitted table (to copy neighbour columns from).
-        neighbor_rows : ndarray of shape (n_new,), positional rows of ``X`` to copy from.
+        X : the fitted table (to copy the copied columns from).
+        rows : ndarray of shape (n_new,), positional rows of ``X`` to copy from (``None`` when
+            no column is copied).
         """
         n_new = cont.shape[0]
         if self.n_continuous_ and self.scaler_ is not None:
@@ -250,38 +325,23 @@ class _TableCodec:
             raise FloatingPointError("the generator produced non-finite numeric values.")
         values = {}
         for j, c in enumerate(self.continuous_):
-            col = cont[:, j]
-            dtype = self.dtypes_[c]
-            if dtype.kind in "iumM":
-                col = np.round(col)
-            values[c] = col
+            values[c] = np.round(cont[:, j]) if self.dtypes_[c].kind in "iumM" else cont[:, j]
         for k, c in enumerate(self.discrete_):
             values[c] = self.levels_[k].take(disc_codes[:, k])
         if not self.is_frame_:
             out = np.empty((n_new, len(self.dtypes_)), dtype=X.dtype)
             for c, col in values.items():
                 out[:, c] = col
-            for c in self.neighbor_:
-                out[:, c] = X[neighbor_rows, c]
+            if self.copied_:
+                out[:, self.copied_] = X[np.ix_(rows, self.copied_)]
             return out
         frame = {}
-        for c in X.columns:
+        for c, col in values.items():
             dtype = self.dtypes_[c]
-            if c in self.neighbor_:
-                frame[c] = X[c].iloc[neighbor_rows].to_numpy()
-                frame[c] = pd.Series(frame[c], dtype=dtype) if not isinstance(
-                    dtype, pd.CategoricalDtype) else pd.Categorical(
-                    frame[c], dtype=dtype)
-            elif c in self.continuous_:
-                col = values[c]
-                if dtype.kind in "mM":
-                    frame[c] = pd.Series(col.astype("int64")).astype(dtype)
-                else:
-                    frame[c] = pd.Series(col).astype(dtype)
-            else:
-                lv = values[c]
-                frame[c] = pd.Series(lv).astype(dtype) if not isinstance(
-                    dtype, pd.CategoricalDtype) else pd.Categorical(lv, dtype=dtype)
+            frame[c] = pd.Series(col.astype("int64") if dtype.kind in "mM" else col).astype(dtype)
+        if self.copied_:
+            copied = X[self.copied_].iloc[rows].reset_index(drop=True)
+            frame.update((c, copied[c]) for c in self.copied_)
         return pd.DataFrame(frame, columns=X.columns)
 
 
@@ -299,19 +359,16 @@ def concat_rows(X, X_new):
     return np.concatenate([X, X_new.astype(X.dtype, copy=False)], axis=0)
 
 
-def restore_containers(X_res, y_res, X_in, y_in):
-    """Return ``X_res, y_res`` in the containers the caller passed (as imblearn does)."""
-    if isinstance(X_in, list):
-        X_res = np.asarray(X_res).tolist()
-    if isinstance(y_in, pd.Series):
-        y_res = pd.Series(np.asarray(y_res), name=y_in.name, dtype=y_in.dtype)
-        if isinstance(X_res, pd.DataFrame):
-            y_res.index = X_res.index
-    elif isinstance(y_in, pd.DataFrame):
-        y_res = pd.DataFrame(np.asarray(y_res).reshape(len(y_res), -1), columns=y_in.columns)
-        y_res = y_res.astype(y_in.dtypes.to_dict())
-        if isinstance(X_res, pd.DataFrame):
-            y_res.index = X_res.index
-    elif isinstance(y_in, list):
-        y_res = np.asarray(y_res).tolist()
-    return X_res, y_res
+def as_frame(X):
+    """``X`` as a DataFrame: an array (dense or sparse) gets its column positions as labels."""
+    if isinstance(X, pd.DataFrame):
+        return X
+    return pd.DataFrame(X.toarray() if sparse.issparse(X) else X)
+
+
+def like_input(X_res, X):
+    """``X_res`` (a DataFrame from :func:`as_frame`) in the container and dtype of ``X``."""
+    if isinstance(X, pd.DataFrame):
+        return X_res
+    values = X_res.to_numpy(dtype=X.dtype)
+    return X.__class__(values) if sparse.issparse(X) else values

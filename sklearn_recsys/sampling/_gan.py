@@ -10,16 +10,15 @@ import numpy as np
 import pandas as pd
 import torch
 from imblearn.over_sampling.base import BaseOverSampler
-from imblearn.utils import check_target_type
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import validate_data
 from torch import nn
 from torch.nn import functional as F
 from tqdm.auto import tqdm
 
-from ..utils import derive_seed, torch_threads
-from ._columns import _TableCodec, check_frame_X_y, concat_rows, nearest_rows
+from ..utils import derive_seed, frame_input_tags, seeded_torch, torch_threads
+from ._columns import _TableCodec, check_sampler_X_y, concat_rows, nearest_rows, resolve_ids
+from ._deprecation import DEPRECATED, DEPRECATED_OPTION, renamed_attribute, renamed_param
 
 __all__ = ["GANOverSampler"]
 
@@ -112,9 +111,9 @@ class GANOverSampler(BaseOverSampler):
     - **discrete** columns (category / object / bool columns with at most
       ``max_discrete_levels`` levels and numeric 0/1 flags) are generated as one-hot blocks
       through Gumbel-softmax outputs, and drawn exactly from the generator's softmax at sampling;
-    - **neighbour** columns (the ``user_id`` / ``item_id`` ids and any column you mark) are
-      copied from the nearest real row of the same class in the generated space, so ids stay
-      valid ids.
+    - **copied** columns (the ``user_col`` / ``item_col`` ids and the ``copy_cols``) are copied
+      from the nearest real row of the same class in the generated space, so ids stay valid ids
+      (an id column is never generated, whatever its name).
 
     The real rows come first in the output, unchanged, followed by the synthetic ones.
 
@@ -126,7 +125,7 @@ class GANOverSampler(BaseOverSampler):
     random_state : int, RandomState instance or None, default=None
         Seeds the numpy draws and, inside :func:`torch.random.fork_rng`, torch (so the global
         torch seed is left as it was). The same seed gives the same rows on the same machine.
-    epochs : int, default=100
+    max_epochs : int, default=100
         Passes over the data. One epoch is ``max(1, n_samples // batch_size)`` generator
         updates, each after ``critic_steps`` critic updates (CTGAN's definition).
     batch_size : int, default=500
@@ -159,14 +158,17 @@ class GANOverSampler(BaseOverSampler):
     numeric_transform : {"quantile", "standard"}, default="quantile"
         Reversible transform of the continuous columns: quantiles to a standard normal
         (robust to heavy tails such as prices and counts) or standard scaling.
-    discrete_columns : "auto", list or None, default="auto"
+    user_col, item_col : str, int or None, default="user_id", "item_id"
+        Id columns, copied from the nearest real row: a column name of a DataFrame ``X`` (which
+        must have it), a column position, or ``None`` for no such column. Names address nothing
+        in an array (it has none): there, give positions.
+    discrete_cols : "auto", list or None, default="auto"
         Columns generated through Gumbel-softmax. ``"auto"``: non-numeric columns that are not
-        neighbour columns, and numeric columns that only hold 0 and 1. Positions when X is an
-        array.
-    neighbor_columns : "auto", list or None, default="auto"
-        Columns copied from the nearest real row of the same class. ``"auto"``: ``user_id`` and
-        ``item_id`` when X has them, and non-numeric columns with more than
-        ``max_discrete_levels`` levels. Mark any other (e.g. categorical) column by listing it.
+        copied, and numeric columns that only hold 0 and 1. Positions when X is an array.
+    copy_cols : "auto", list or None, default="auto"
+        Columns other than the ids copied from the nearest real row of the same class.
+        ``"auto"``: non-numeric columns with more than ``max_discrete_levels`` levels. List
+        any other (e.g. categorical) column to copy it. Positions when X is an array.
     max_discrete_levels : int, default=50
         Limit used by the ``"auto"`` rules above.
     device : str, default="cpu"
@@ -179,6 +181,8 @@ class GANOverSampler(BaseOverSampler):
         large networks and batches.
     verbose : int, default=0
         If > 0, a tqdm progress bar over the epochs with the current losses.
+    epochs, discrete_columns, neighbor_columns : deprecated
+        Old names of ``max_epochs``, ``discrete_cols`` and ``copy_cols`` (removed in 0.2).
 
     Attributes
     ----------
@@ -191,12 +195,12 @@ class GANOverSampler(BaseOverSampler):
         The trained generator (on CPU).
     critic_ : torch.nn.Module
         The trained critic (on CPU).
-    continuous_columns_, discrete_columns_, neighbor_columns_ : list
-        The columns of each kind (names, or positions when X is an array).
-    n_features_in_ : int
-        Number of columns of X.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Column names, when X is a DataFrame with string column names.
+    continuous_cols_, discrete_cols_ : list
+        The generated columns of each kind (names, or positions when X is an array).
+    copied_cols_ : list
+        The copied columns: the id columns, then the ``copy_cols``.
+    n_features_in_, feature_names_in_ : int, ndarray of shape (n_features_in_,)
+        Number of columns of X, and their names when they are strings.
 
     See Also
     --------
@@ -226,7 +230,7 @@ class GANOverSampler(BaseOverSampler):
     >>> from sklearn.datasets import make_classification
     >>> from sklearn_recsys.sampling import GANOverSampler
     >>> X, y = make_classification(n_samples=500, weights=[0.9], random_state=0)
-    >>> sampler = GANOverSampler(epochs=2, random_state=0)
+    >>> sampler = GANOverSampler(user_col=None, item_col=None, max_epochs=2, random_state=0)
     >>> X_res, y_res = sampler.fit_resample(X, y)
     >>> np.bincount(y), np.bincount(y_res)
     (array([450,  50]), array([450, 450]))
@@ -236,7 +240,7 @@ class GANOverSampler(BaseOverSampler):
 
     _parameter_constraints: dict = {
         **BaseOverSampler._parameter_constraints,
-        "epochs": [Interval(Integral, 1, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 2, None, closed="left")],
         "generator_dims": [tuple, list],
         "critic_dims": [tuple, list],
@@ -249,12 +253,17 @@ class GANOverSampler(BaseOverSampler):
         "class_loss_weight": [Interval(Real, 0, None, closed="left")],
         "loss": [StrOptions({"wgan-gp", "gan"})],
         "numeric_transform": [StrOptions({"quantile", "standard"})],
-        "discrete_columns": [StrOptions({"auto"}), list, tuple, None],
-        "neighbor_columns": [StrOptions({"auto"}), list, tuple, None],
+        "user_col": [str, Integral, None],
+        "item_col": [str, Integral, None],
+        "discrete_cols": [StrOptions({"auto"}), list, tuple, None],
+        "copy_cols": [StrOptions({"auto"}), list, tuple, None],
         "max_discrete_levels": [Interval(Integral, 1, None, closed="left")],
         "device": [str, torch.device],
         "n_jobs": [Integral, None],
         "verbose": ["verbose"],
+        "epochs": [Interval(Integral, 1, None, closed="left"), DEPRECATED_OPTION],
+        "discrete_columns": [StrOptions({"auto"}), list, tuple, None, DEPRECATED_OPTION],
+        "neighbor_columns": [StrOptions({"auto"}), list, tuple, None, DEPRECATED_OPTION],
     }
 
     def __init__(
@@ -262,7 +271,7 @@ class GANOverSampler(BaseOverSampler):
         *,
         sampling_strategy="auto",
         random_state=None,
-        epochs=100,
+        max_epochs=100,
         batch_size=500,
         generator_dims=(256, 256),
         critic_dims=(256, 256),
@@ -275,16 +284,21 @@ class GANOverSampler(BaseOverSampler):
         class_loss_weight=1.0,
         loss="wgan-gp",
         numeric_transform="quantile",
-        discrete_columns="auto",
-        neighbor_columns="auto",
+        user_col="user_id",
+        item_col="item_id",
+        discrete_cols="auto",
+        copy_cols="auto",
         max_discrete_levels=50,
         device="cpu",
         n_jobs=1,
         verbose=0,
+        epochs=DEPRECATED,
+        discrete_columns=DEPRECATED,
+        neighbor_columns=DEPRECATED,
     ):
         super().__init__(sampling_strategy=sampling_strategy)
         self.random_state = random_state
-        self.epochs = epochs
+        self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.generator_dims = generator_dims
         self.critic_dims = critic_dims
@@ -297,26 +311,39 @@ class GANOverSampler(BaseOverSampler):
         self.class_loss_weight = class_loss_weight
         self.loss = loss
         self.numeric_transform = numeric_transform
-        self.discrete_columns = discrete_columns
-        self.neighbor_columns = neighbor_columns
+        self.user_col = user_col
+        self.item_col = item_col
+        self.discrete_cols = discrete_cols
+        self.copy_cols = copy_cols
         self.max_discrete_levels = max_discrete_levels
         self.device = device
         self.n_jobs = n_jobs
         self.verbose = verbose
+        self.epochs = epochs
+        self.discrete_columns = discrete_columns
+        self.neighbor_columns = neighbor_columns
 
     # -------------------------------------------------------------------- input
     def _check_X_y(self, X, y, accept_sparse=None):
-        y, binarize_y = check_target_type(y, indicate_one_vs_all=True)
-        if isinstance(X, pd.DataFrame):
-            return check_frame_X_y(self, X, y), y, binarize_y
-        X, y = validate_data(self, X=X, y=y, reset=True, accept_sparse=False)
+        X, y, binarize_y = check_sampler_X_y(self, X, y, accept_sparse=False, dtype=None)
+        ids = resolve_ids(X, user_col=self.user_col, item_col=self.item_col)
+        self._max_epochs = renamed_param(self, "epochs", "max_epochs")
+        self._columns = {
+            "id_cols": list(ids.values()),
+            "copy_cols": renamed_param(self, "neighbor_columns", "copy_cols"),
+            "discrete_cols": renamed_param(self, "discrete_columns", "discrete_cols"),
+        }
         return X, y, binarize_y
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = False
+        tags = frame_input_tags(super().__sklearn_tags__(), sparse=False)
         tags.non_deterministic = False
         return tags
+
+    # fitted attributes' old names
+    continuous_columns_ = renamed_attribute("continuous_columns_", "continuous_cols_")
+    discrete_columns_ = renamed_attribute("discrete_columns_", "discrete_cols_")
+    neighbor_columns_ = renamed_attribute("neighbor_columns_", "copied_cols_")
 
     # -------------------------------------------------------------------- fit
     def _fit_resample(self, X, y):
@@ -326,27 +353,15 @@ class GANOverSampler(BaseOverSampler):
         rng = check_random_state(self.random_state)
         seed = derive_seed(rng)
 
-        codec = _TableCodec(
-            neighbor_columns=self.neighbor_columns,
-            discrete_columns=self.discrete_columns,
-            max_discrete_levels=self.max_discrete_levels,
-            numeric_transform=self.numeric_transform,
-            random_state=seed,
-        )
+        codec = _TableCodec(**self._columns, max_discrete_levels=self.max_discrete_levels,
+                            numeric_transform=self.numeric_transform, random_state=seed)
         Z = codec.fit_transform(X)
-        self._codec = codec
-        self.continuous_columns_ = list(codec.continuous_)
-        self.discrete_columns_ = list(codec.discrete_)
-        self.neighbor_columns_ = list(codec.neighbor_)
+        self.continuous_cols_ = list(codec.continuous_)
+        self.discrete_cols_ = list(codec.discrete_)
+        self.copied_cols_ = list(codec.copied_)
         classes, y_codes = np.unique(y, return_inverse=True)
 
-        if device.type == "cpu":
-            fork = torch.random.fork_rng(devices=[])
-        else:
-            index = device.index if device.index is not None else 0
-            fork = torch.random.fork_rng(devices=[index], device_type=device.type)
-        with fork, torch_threads(self.n_jobs):
-            torch.manual_seed(seed)
+        with seeded_torch(seed, device), torch_threads(self.n_jobs):
             generator, critic = self._train(Z, y_codes, len(classes), codec, generator_dims,
                                             critic_dims, device, np.random.default_rng(seed))
             X_new, y_new = self._generate(X, Z, y, y_codes, classes, codec, generator, device)
@@ -388,7 +403,7 @@ class GANOverSampler(BaseOverSampler):
         wgan = self.loss == "wgan-gp"
 
         self.history_ = []
-        bar = tqdm(range(1, self.epochs + 1), desc="GANOverSampler", disable=not self.verbose,
+        bar = tqdm(range(1, self._max_epochs + 1), desc="GANOverSampler", disable=not self.verbose,
                    leave=False)
         for epoch in bar:
             # one class per pack of `pac` rows, then `pac` rows of that class
@@ -456,7 +471,7 @@ class GANOverSampler(BaseOverSampler):
             if not all(math.isfinite(v) and abs(v) < DIVERGENCE_LIMIT
                        for v in (critic_loss, generator_loss, gp)):
                 raise RuntimeError(
-                    f"GANOverSampler diverged at epoch {epoch} of {self.epochs}: critic loss "
+                    f"GANOverSampler diverged at epoch {epoch} of {self._max_epochs}: critic loss "
                     f"{critic_loss}, generator loss {generator_loss}, gradient penalty {gp} "
                     f"(NaN or |loss| >= {DIVERGENCE_LIMIT:g}). No rows were generated; lower "
                     "generator_lr / critic_lr, raise gp_weight or use loss='wgan-gp'."
@@ -484,13 +499,13 @@ class GANOverSampler(BaseOverSampler):
             if not np.all(np.isfinite(G)):
                 raise RuntimeError(
                     f"GANOverSampler generated non-finite values for class {klass!r} after "
-                    f"{self.epochs} epochs; lower the learning rates."
+                    f"{self._max_epochs} epochs; lower the learning rates."
                 )
             disc_codes = np.empty((n_new, len(codec.discrete_)), dtype=np.int64)
             for k, (start, size) in enumerate(zip(codec.block_starts_, codec.block_sizes_)):
                 disc_codes[:, k] = G[:, start : start + size].argmax(axis=1)
             rows = None
-            if codec.neighbor_:
+            if codec.copied_:
                 class_rows = np.flatnonzero(y_codes == code)
                 rows = nearest_rows(Z[class_rows], G, class_rows)
             pieces_X.append(codec.decode(G[:, :n_cont], disc_codes, X, rows))

@@ -7,37 +7,18 @@ from numbers import Integral, Real
 import numpy as np
 import pandas as pd
 from imblearn.base import BaseSampler
-from imblearn.utils import check_target_type
+from imblearn.utils._validation import ArraysTransformer
 from sklearn.base import _fit_context
 from sklearn.preprocessing import label_binarize
-from sklearn.utils import check_array, check_random_state
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_consistent_length, validate_data
 
-from .._contract import check_columns, check_id_column, check_interactions
-from ._columns import restore_containers
+from ..utils import frame_input_tags
+from ._columns import _as_column_list, as_frame, check_sampler_X_y, like_input, resolve_ids
+from ._deprecation import DEPRECATED, DEPRECATED_OPTION, renamed_attribute, renamed_param
 
 __all__ = ["NegativeSampler"]
-
-
-def _as_frame(X, *, user_col, item_col):
-    """The interaction table as a DataFrame; an array's columns are addressed by position."""
-    if isinstance(X, pd.DataFrame):
-        check_interactions(X)
-        check_columns(X, user_col=user_col, item_col=item_col)
-        return X
-    arr = check_array(X, dtype=None, accept_sparse=False, ensure_min_features=2)
-    frame = pd.DataFrame(arr)
-    for param, col in (("user_col", user_col), ("item_col", item_col)):
-        if isinstance(col, bool) or not isinstance(col, (int, np.integer)) or not (
-            0 <= col < arr.shape[1]
-        ):
-            raise ValueError(
-                f"{param}={col!r}: when X is an array, {param} must be a column position in "
-                f"[0, {arr.shape[1]})."
-            )
-    return frame
 
 
 def _item_attribute_columns(X, item_codes, columns):
@@ -81,8 +62,9 @@ class NegativeSampler(BaseSampler):
     popularity_exponent : float, default=0.75
         Exponent of the popularity weighting (0.75 as in word2vec).
     user_col, item_col : str or int, default="user_id", "item_id"
-        Id columns (column positions when X is an array).
-    item_columns : "auto", list or None, default="auto"
+        Id columns: column names of a DataFrame ``X``, or column positions (the only way to
+        address the columns of an array).
+    item_attribute_cols : "auto", list or None, default="auto"
         Columns taken from the drawn item. ``"auto"``: the columns that have one value per item
         in ``X``. ``None``: every other column is copied from the positive row.
     pos_label : int, float, bool or str, default=1
@@ -93,6 +75,8 @@ class NegativeSampler(BaseSampler):
         Rejection rounds before the exact per-user fallback.
     random_state : int, RandomState instance or None, default=None
         Seed of the draws.
+    item_columns : deprecated
+        Old name of ``item_attribute_cols`` (removed in 0.2).
 
     Attributes
     ----------
@@ -100,12 +84,10 @@ class NegativeSampler(BaseSampler):
         ``{neg_label: rows added}`` (imbalanced-learn's "rows to generate per class").
     n_negatives_added_ : int
         Number of rows added by the last ``fit_resample``.
-    item_columns_ : list
+    item_attribute_cols_ : list
         The item attribute columns used.
-    n_features_in_ : int
-        Number of columns of X.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Column names, when X is a DataFrame with string column names.
+    n_features_in_, feature_names_in_ : int, ndarray of shape (n_features_in_,)
+        Number of columns of X, and their names when they are strings.
 
     See Also
     --------
@@ -144,11 +126,12 @@ class NegativeSampler(BaseSampler):
         "popularity_exponent": [Interval(Real, 0, None, closed="left")],
         "user_col": [str, Integral],
         "item_col": [str, Integral],
-        "item_columns": [StrOptions({"auto"}), list, tuple, None],
+        "item_attribute_cols": [StrOptions({"auto"}), list, tuple, None],
         "pos_label": [Real, str, "boolean"],
         "neg_label": [Real, str, "boolean"],
         "max_iter": [Interval(Integral, 0, None, closed="left")],
         "random_state": ["random_state"],
+        "item_columns": [StrOptions({"auto"}), list, tuple, None, DEPRECATED_OPTION],
     }
 
     def __init__(
@@ -159,71 +142,60 @@ class NegativeSampler(BaseSampler):
         popularity_exponent=0.75,
         user_col="user_id",
         item_col="item_id",
-        item_columns="auto",
+        item_attribute_cols="auto",
         pos_label=1,
         neg_label=0,
         max_iter=20,
         random_state=None,
+        item_columns=DEPRECATED,
     ):
         self.n_negatives = n_negatives
         self.strategy = strategy
         self.popularity_exponent = popularity_exponent
         self.user_col = user_col
         self.item_col = item_col
-        self.item_columns = item_columns
+        self.item_attribute_cols = item_attribute_cols
         self.pos_label = pos_label
         self.neg_label = neg_label
         self.max_iter = max_iter
         self.random_state = random_state
+        self.item_columns = item_columns
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = False
-        tags.input_tags.string = True
-        tags.input_tags.categorical = True
-        return tags
+        return frame_input_tags(super().__sklearn_tags__(), sparse=False)
 
-    def _check_inputs(self, X, y):
-        if self.user_col == self.item_col:
-            raise ValueError(
-                f"user_col and item_col must differ; both are {self.user_col!r}."
-            )
-        frame = _as_frame(X, user_col=self.user_col, item_col=self.item_col)
-        if y is None:
-            raise ValueError(
-                "NegativeSampler requires y to be passed, but the target y is None: y holds the "
-                "labels of the rows (positives = pos_label)."
-            )
-        check_classification_targets(y)
-        y_arr, self._binarized = check_target_type(y, indicate_one_vs_all=True)
-        check_consistent_length(frame, y_arr)
-        validate_data(self, X=X, y=y_arr, reset=True, skip_check_array=True)
-        n_pos = int(np.sum(y_arr == self.pos_label))
+    item_columns_ = renamed_attribute("item_columns_", "item_attribute_cols_")
+
+    def _check_X_y(self, X, y, accept_sparse=None):
+        X, y, binarize_y = check_sampler_X_y(self, X, y, accept_sparse=False, dtype=None,
+                                             ensure_min_features=2)
+        ids = resolve_ids(X, required=True, user_col=self.user_col, item_col=self.item_col)
+        self._users, self._items = ids["user_col"], ids["item_col"]
+        self._attribute_cols = renamed_param(self, "item_columns", "item_attribute_cols")
+        n_pos = int(np.sum(y == self.pos_label))
         if n_pos == 0:
-            seen = np.unique(y_arr)
+            seen = np.unique(y)
             raise ValueError(
                 f"y has no row of the positive class pos_label={self.pos_label!r}; it holds "
                 f"{seen.size} class(es): {seen[:10].tolist()}."
             )
         self.sampling_strategy_ = {self.neg_label: n_pos * self.n_negatives}
-        return frame, y_arr
+        return X, y, binarize_y
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
-        """Validate the input; the sampling itself happens in :meth:`fit_resample`.
+        """Check the input and set ``sampling_strategy_``; :meth:`fit_resample` samples.
 
         Parameters
         ----------
         X : DataFrame or array of shape (n_samples, n_features)
-            Interactions with the user and item id columns.
         y : array-like of shape (n_samples,)
-            Labels.
 
         Returns
         -------
         self : NegativeSampler
         """
-        self._check_inputs(X, y)
+        self._check_X_y(X, y)
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -244,19 +216,20 @@ class NegativeSampler(BaseSampler):
         y_resampled : array-like
             ``y`` followed by ``neg_label`` for every new row, in ``y``'s container.
         """
-        frame, y_arr = self._check_inputs(X, y)
-        classes = np.unique(y_arr)
-        X_res, y_res = self._fit_resample(frame, y_arr)
-        if self._binarized:
-            y_res = label_binarize(y_res, classes=classes)
-        if not isinstance(X, pd.DataFrame):
-            X_res = X_res.to_numpy(dtype=np.asarray(X).dtype)
-        return restore_containers(X_res, y_res, X, y)
+        # imbalanced-learn's BaseSampler.fit_resample without its check that y holds two
+        # classes: implicit feedback, what this sampler is for, often has positives only.
+        check_classification_targets(y)
+        arrays = ArraysTransformer(X, y)
+        X, y, binarize_y = self._check_X_y(X, y)
+        X_res, y_res = self._fit_resample(X, y)
+        if binarize_y:
+            y_res = label_binarize(y_res, classes=np.unique(y))
+        return arrays.transform(X_res, y_res)
 
-    def _fit_resample(self, frame, y_arr):
-        positives = np.flatnonzero(y_arr == self.pos_label)
-        users = check_id_column(frame[self.user_col], name=f"user_col={self.user_col!r}")
-        items = check_id_column(frame[self.item_col], name=f"item_col={self.item_col!r}")
+    def _fit_resample(self, X, y):
+        frame = as_frame(X)
+        positives = np.flatnonzero(y == self.pos_label)
+        users, items = frame[self._users], frame[self._items]
         user_codes, _ = pd.factorize(users)
         item_codes, item_uniques = pd.factorize(items)
         n_items = len(item_uniques)
@@ -274,28 +247,34 @@ class NegativeSampler(BaseSampler):
         draw_users = user_codes[source].astype(np.int64)
         drawn = self._draw(rng, draw_users, seen, n_items, p, user_codes, users)
 
-        others = [c for c in frame.columns if c not in (self.user_col, self.item_col)]
-        if self.item_columns is None:
-            item_attrs = []
-        elif isinstance(self.item_columns, str):
-            item_attrs = _item_attribute_columns(frame, item_codes, others)
-        else:
-            item_attrs = list(self.item_columns)
-            check_columns(frame, **{f"item_columns[{k}]": c for k, c in enumerate(item_attrs)})
-        self.item_columns_ = item_attrs
+        self.item_attribute_cols_ = self._item_attributes(frame, item_codes)
         _, first_row = np.unique(item_codes, return_index=True)  # codes are 0 .. n_items - 1
 
         new = frame.iloc[source].reset_index(drop=True)
-        new[self.item_col] = frame[self.item_col].iloc[first_row[drawn]].to_numpy()
-        for c in item_attrs:
+        for c in [self._items, *self.item_attribute_cols_]:
             new[c] = frame[c].iloc[first_row[drawn]].to_numpy()
         new = new.astype(frame.dtypes.to_dict())
 
         X_res = pd.concat([frame.reset_index(drop=True), new], ignore_index=True)
-        neg = np.full(len(new), self.neg_label).astype(y_arr.dtype)
-        y_res = np.concatenate([y_arr, neg])
+        neg = np.full(len(new), self.neg_label).astype(y.dtype)
         self.n_negatives_added_ = int(len(new))
-        return X_res, y_res
+        return like_input(X_res, X), np.concatenate([y, neg])
+
+    def _item_attributes(self, frame, item_codes):
+        ids = (self._users, self._items)
+        cols = self._attribute_cols
+        if cols is None:
+            return []
+        if isinstance(cols, str):
+            others = [c for c in frame.columns if c not in ids]
+            return _item_attribute_columns(frame, item_codes, others)
+        cols = _as_column_list(cols, frame, param="item_attribute_cols")
+        if any(c in ids for c in cols):
+            raise ValueError(
+                f"item_attribute_cols={cols!r} lists an id column; it lists the columns taken "
+                "from the drawn item besides its id."
+            )
+        return cols
 
     def _draw(self, rng, draw_users, seen, n_items, p, user_codes, users):
         """Item codes for every draw, none of them a seen (user, item) pair."""

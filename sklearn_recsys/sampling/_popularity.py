@@ -7,12 +7,11 @@ from numbers import Integral
 import numpy as np
 import pandas as pd
 from imblearn.under_sampling.base import BaseUnderSampler
-from imblearn.utils import check_target_type
+from scipy import sparse
 from sklearn.utils import _safe_indexing, check_random_state
-from sklearn.utils.validation import validate_data
 
-from .._contract import check_id_column
-from ._columns import check_frame_X_y
+from ..utils import frame_input_tags
+from ._columns import check_sampler_X_y, column_values, resolve_ids
 
 __all__ = ["PopularityUnderSampler"]
 
@@ -67,7 +66,8 @@ class PopularityUnderSampler(BaseUnderSampler):
         As in :class:`imblearn.under_sampling.RandomUnderSampler`: rows each class keeps
         (``"auto"``: every class but the minority down to the minority's size).
     item_col : str or int, default="item_id"
-        The item id column (a column position when X is an array).
+        The item id column: a column name of a DataFrame ``X``, or a column position (the only
+        way to address a column of an array).
     random_state : int, RandomState instance or None, default=None
         Seed of the choice of rows within capped items (and of ties).
 
@@ -79,10 +79,8 @@ class PopularityUnderSampler(BaseUnderSampler):
         Positions of the kept rows in X.
     item_caps_ : dict
         Class -> the per-item cap ``t`` (rows of an item above it were dropped).
-    n_features_in_ : int
-        Number of columns of X.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Column names, when X is a DataFrame with string column names.
+    n_features_in_, feature_names_in_ : int, ndarray of shape (n_features_in_,)
+        Number of columns of X, and their names when they are strings.
 
     See Also
     --------
@@ -123,29 +121,16 @@ class PopularityUnderSampler(BaseUnderSampler):
         self.random_state = random_state
 
     def _check_X_y(self, X, y, accept_sparse=None):
-        y, binarize_y = check_target_type(y, indicate_one_vs_all=True)
-        if isinstance(X, pd.DataFrame):
-            return check_frame_X_y(self, X, y, item_col=self.item_col), y, binarize_y
-        X, y = validate_data(self, X=X, y=y, reset=True, accept_sparse=["csr", "csc"],
-                             dtype=None)
-        col = self.item_col
-        if isinstance(col, bool) or not isinstance(col, (int, np.integer)) or not (
-            0 <= col < X.shape[1]
-        ):
-            raise ValueError(
-                f"item_col={col!r}: when X is an array, item_col must be a column position in "
-                f"[0, {X.shape[1]})."
-            )
+        X, y, binarize_y = check_sampler_X_y(self, X, y, accept_sparse=["csr", "csc"],
+                                             dtype=None)
+        self._item = resolve_ids(X, required=True, item_col=self.item_col)["item_col"]
         return X, y, binarize_y
 
     def _fit_resample(self, X, y):
         rng = check_random_state(self.random_state)
-        if isinstance(X, pd.DataFrame):
-            items = X[self.item_col]
-        else:
-            column = X[:, [self.item_col]]
-            items = column.toarray().ravel() if hasattr(column, "toarray") else column.ravel()
-        items = check_id_column(items, name=f"item_col={self.item_col!r}")
+        items = column_values(X, self._item)
+        if sparse.issparse(items):
+            items = items.toarray().ravel()
         item_codes, _ = pd.factorize(items)
         keep = np.ones(y.shape[0], dtype=bool)
         self.item_caps_ = {}
@@ -165,8 +150,6 @@ class PopularityUnderSampler(BaseUnderSampler):
         return _safe_indexing(X, self.sample_indices_), _safe_indexing(y, self.sample_indices_)
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.string = True
-        tags.input_tags.categorical = True
+        tags = frame_input_tags(super().__sklearn_tags__())
         tags.sampler_tags.sample_indices = True
         return tags

@@ -29,7 +29,7 @@ def test_item_attributes_from_the_drawn_item_context_from_the_positive(log):
     X, y = log
     sampler = NegativeSampler(n_negatives=2, random_state=0)
     X_res, _ = sampler.fit_resample(X, y)
-    assert sampler.item_columns_ == ["category", "price"]
+    assert sampler.item_attribute_cols_ == ["category", "price"]
     new = X_res.iloc[len(X):]
     item_attr = X.drop_duplicates("item_id").set_index("item_id")[["category", "price"]]
     expected = item_attr.loc[new["item_id"]].reset_index(drop=True)
@@ -95,6 +95,38 @@ def test_deterministic_and_arrays(log):
     arr = X[["user_id", "item_id"]].to_numpy()
     X_arr, y_arr = NegativeSampler(user_col=0, item_col=1, random_state=3).fit_resample(arr, y)
     assert isinstance(X_arr, np.ndarray) and X_arr.shape == (len(X) + 4 * int(y.sum()), 2)
+    X_frame, _ = NegativeSampler(random_state=3).fit_resample(X[["user_id", "item_id"]], y)
+    np.testing.assert_array_equal(X_arr, X_frame.to_numpy())
+    with pytest.raises(ValueError, match="names a column, but X is an array"):
+        NegativeSampler().fit_resample(arr, y)
+
+
+def test_renamed_id_columns_give_the_same_rows(log, renamed_log):
+    X, y = log
+    X_renamed, _, ids = renamed_log
+    expected, y_expected = NegativeSampler(random_state=0).fit_resample(X, y)
+    X_res, y_res = NegativeSampler(random_state=0, **ids).fit_resample(X_renamed, y)
+    pd.testing.assert_frame_equal(X_res, expected.set_axis(X_renamed.columns, axis=1))
+    pd.testing.assert_series_equal(y_res, y_expected)
+
+
+def test_deprecated_item_columns(log):
+    X, y = log
+    new = NegativeSampler(item_attribute_cols=["price"], random_state=0)
+    old = NegativeSampler(item_columns=["price"], random_state=0)
+    expected = new.fit_resample(X, y)[0]
+    with pytest.warns(FutureWarning, match=r"use item_attribute_cols=\['price'\]"):
+        got = old.fit_resample(X, y)[0]
+    pd.testing.assert_frame_equal(got, expected)
+    with pytest.warns(FutureWarning, match="item_attribute_cols_"):
+        assert old.item_columns_ == ["price"]
+
+
+def test_fit_sets_the_rows_to_add(log):
+    X, y = log
+    sampler = NegativeSampler(n_negatives=3).fit(X, y)
+    assert sampler.sampling_strategy_ == {0: 3 * int(y.sum())}
+    assert sampler.n_features_in_ == X.shape[1]
 
 
 @pytest.mark.parametrize(
@@ -103,7 +135,10 @@ def test_deterministic_and_arrays(log):
         ({"user_col": "uid"}, "user_col='uid' is not a column of X"),
         ({"item_col": "user_id"}, "must differ"),
         ({"pos_label": 7}, "no row of the positive class pos_label=7"),
-        ({"item_columns": ["nope"]}, "'nope' is not a column"),
+        ({"item_attribute_cols": ["nope"]}, "'nope', which is not a column"),
+        ({"item_attribute_cols": ["user_id"]}, "lists an id column"),
+        ({"user_col": 0, "item_col": "user_id"}, "must differ"),
+        ({"user_col": 9}, "user_col=9 is not a column position of X: X has 6 feature"),
     ],
 )
 def test_bad_input(log, params, match):

@@ -50,5 +50,31 @@ def test_bad_item_col(log):
     X, y = log
     with pytest.raises(ValueError, match="item_col='sku' is not a column of X"):
         PopularityUnderSampler(item_col="sku").fit_resample(X, y)
-    with pytest.raises(ValueError, match="item_col=5"):
+    with pytest.raises(ValueError, match="item_col=5 is not a column position"):
         PopularityUnderSampler(item_col=5).fit_resample(np.zeros((4, 2)), [0, 0, 1, 1])
+    with pytest.raises(ValueError, match="item_col='item_id' names a column, but X is an array"):
+        PopularityUnderSampler().fit_resample(np.zeros((4, 2)), [0, 0, 1, 1])
+
+
+@pytest.mark.parametrize("item_col", ["sku", 1])
+def test_item_column_by_other_name_or_position(log, item_col):
+    X, y = log
+    expected, y_expected = PopularityUnderSampler(random_state=0).fit_resample(X, y)
+    renamed = X.rename(columns={"item_id": "sku"})
+    X_res, y_res = PopularityUnderSampler(item_col=item_col,
+                                          random_state=0).fit_resample(renamed, y)
+    pd.testing.assert_frame_equal(X_res, expected.rename(columns={"item_id": "sku"}))
+    pd.testing.assert_series_equal(y_res, y_expected)
+
+
+def test_sparse_array_by_position():
+    from scipy import sparse
+
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.integers(0, 5, 40), rng.normal(size=40)])
+    y = np.r_[np.zeros(30, int), np.ones(10, int)]
+    dense, _ = PopularityUnderSampler(item_col=0, random_state=0).fit_resample(X, y)
+    X_sp, _ = PopularityUnderSampler(item_col=0, random_state=0).fit_resample(
+        sparse.csr_matrix(X), y)
+    assert sparse.issparse(X_sp)
+    np.testing.assert_array_equal(X_sp.toarray(), dense)
