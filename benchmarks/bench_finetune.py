@@ -1,10 +1,10 @@
-"""Fine-tuning the pretrained language model on the interactions: LMTwoTowerRanker's modes.
+"""Fine-tuning the pretrained language model on the interactions: LMTwoTowerClassifier's modes.
 
 The cold-item protocol of ``bench_text.py`` (its loaders, split and metrics are imported):
 the per-user temporal split (20 % test) with every training row of a random fifth of the items
 removed, so those items are scored from their text alone. Data: MovieLens-100k ("loved" =
 rating 5; text = title + genres) and the synthetic generator (label ``purchase``; text = the
-title). Models: :class:`~sklearn_recsys.neural.LMTwoTowerRanker` with
+title). Models: :class:`~sklearn_recsys.neural.LMTwoTowerClassifier` with
 ``fine_tune="frozen" | "last" | "lora" | "full"`` and the same settings otherwise, and the CLI's
 LightGBM pipeline with the text vectors of the frozen and the LoRA model as item columns
 (``lightgbm+lm-<mode>``, without and with item dropout). The frozen-encoder LightGBM pipeline
@@ -42,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bench_text import RESULTS, TEXT_COLS, _markdown, evaluate, load, split
 
 from sklearn_recsys.benchmark import STRATEGIES, BenchmarkData
-from sklearn_recsys.neural import LMTwoTowerRanker
+from sklearn_recsys.neural import LMTwoTowerClassifier
 
 MODES = ("frozen", "last", "lora", "full")
 
@@ -123,7 +123,7 @@ def main(argv=None):
             X_tr, y_tr = X_tr.iloc[keep], y_tr.iloc[keep]
         cols = ["user_id", "item_id"]
         for mode in args.modes:
-            model = LMTwoTowerRanker(text_info, TEXT_COLS[dataset], fine_tune=mode,
+            model = LMTwoTowerClassifier(text_info, TEXT_COLS[dataset], fine_tune=mode,
                                      max_length=args.max_length, batch_size=args.batch_size,
                                      max_epochs=args.max_epochs, n_jobs=args.n_jobs,
                                      lm_lr=args.lm_lr,

@@ -8,9 +8,9 @@ Everything runs on the CPU with one thread (``n_jobs=None`` for torch, ``n_jobs=
 LightGBM).
 
 1. **skorch overhead** (MovieLens-100k features, DeepFM module): seconds per training epoch of
-   ``NeuralRanker`` (skorch loop, callbacks, history) against a minimal hand-written PyTorch loop
-   (``randperm`` + index slicing, same module, loss, optimizer, batch size, threads); median over
-   interleaved repeats; target ratio <= 1.15.
+   ``NeuralClassifier`` (skorch loop, callbacks, history) against a minimal hand-written PyTorch
+   loop (``randperm`` + index slicing, same module, loss, optimizer, batch size, threads);
+   median over interleaved repeats; target ratio <= 1.15.
 2. **Architectures** on MovieLens-100k "loved" (rating == 5): ROC-AUC and PR-AUC on the test
    split of mlp / wide_deep / deepfm / two_tower next to LightGBM and DeepCTR-Torch's DeepFM
    (same features, embedding size, hidden units, batch size, optimizer, learning rate; trained
@@ -41,7 +41,7 @@ from sklearn.metrics import average_precision_score, f1_score, recall_score, roc
 from sklearn_recsys._contract import IdIndexer
 from sklearn_recsys.benchmark import featurizer, load_benchmark_data
 from sklearn_recsys.losses import WeightedBCELoss
-from sklearn_recsys.neural import NeuralRanker
+from sklearn_recsys.neural import NeuralClassifier
 from sklearn_recsys.utils import torch_threads
 
 RESULTS = Path(__file__).parent / "results"
@@ -94,8 +94,8 @@ def hand_loop(module, data, y, epochs, batch_size, lr, seed):
 def bench_overhead(X, y, repeats, epochs):
     skorch_s, hand_s, fit_s = [], [], []
     for r in range(repeats):
-        model = NeuralRanker("deepfm", validation_fraction=None, early_stopping=False,
-                             max_epochs=epochs, **{**ARCH, "dropout": 0.0, "random_state": r})
+        model = NeuralClassifier("deepfm", validation_fraction=None, early_stopping=False,
+                                 max_epochs=epochs, **{**ARCH, "dropout": 0.0, "random_state": r})
         start = time.perf_counter()
         model.fit(X, y)
         fit_s.append((time.perf_counter() - start) / epochs)
@@ -174,10 +174,10 @@ def deepctr_row(Xtr, ytr, Xte, yte, epochs):
 def bench_architectures(Xtr, ytr, Xte, yte, max_epochs):
     rows = [lightgbm_row(Xtr, ytr, Xte, yte)]
     for arch in ("mlp", "wide_deep", "deepfm", "two_tower"):
-        model = NeuralRanker(arch, max_epochs=max_epochs, n_iter_no_change=2, **ARCH)
-        rows.append(neural_row(f"NeuralRanker {arch}", model, Xtr, ytr, Xte, yte))
+        model = NeuralClassifier(arch, max_epochs=max_epochs, n_iter_no_change=2, **ARCH)
+        rows.append(neural_row(f"NeuralClassifier {arch}", model, Xtr, ytr, Xte, yte))
         print(f"  {rows[-1]['model']}: PR-AUC {rows[-1]['pr_auc']:.4f}", flush=True)
-    ours = next(r for r in rows if r["model"] == "NeuralRanker deepfm")
+    ours = next(r for r in rows if r["model"] == "NeuralClassifier deepfm")
     rows.append(deepctr_row(Xtr, ytr, Xte, yte, epochs=ours["epochs"]))
     return rows
 
@@ -198,8 +198,8 @@ LOSS_CONFIGS = {
 def bench_losses(Xtr, ytr, Xte, yte, max_epochs):
     rows = [lightgbm_row(Xtr, ytr, Xte, yte)]
     for name, params in LOSS_CONFIGS.items():
-        model = NeuralRanker("mlp", max_epochs=max_epochs, n_iter_no_change=2,
-                             monitor="valid_pr_auc", **ARCH, **params)
+        model = NeuralClassifier("mlp", max_epochs=max_epochs, n_iter_no_change=2,
+                                 monitor="valid_pr_auc", **ARCH, **params)
         rows.append(neural_row(name, model, Xtr, ytr, Xte, yte))
         print(f"  {name}: PR-AUC {rows[-1]['pr_auc']:.4f}", flush=True)
     return rows
@@ -268,7 +268,7 @@ def main(argv=None):
                       "train_positive_rate": float(ytr.mean()), "features": Xtr.shape[1]}
 
     # warm-up: torch imports its optimizer machinery on the first step (seconds, once)
-    NeuralRanker(max_epochs=1, validation_fraction=None, early_stopping=False).fit(
+    NeuralClassifier(max_epochs=1, validation_fraction=None, early_stopping=False).fit(
         Xtr.head(2048), ytr[:2048])
     print("1. skorch vs hand-written loop (DeepFM, one thread)", flush=True)
     over = bench_overhead(Xtr, ytr, args.repeats, args.overhead_epochs)

@@ -7,7 +7,7 @@ valid input: every distinct value of those columns is an id. Estimators that onl
 DataFrame with named id and text columns (``PretrainedTextEncoder``, ``ContentAffinity``) or an
 event log given at construction (``BehaviorHistoryFeaturizer``) are tested on such frames in
 ``tests/features`` instead, as their modules say (the parameter-level checks run there);
-likewise ``LMTwoTowerRanker`` (an item side table with text) in ``tests/neural/test_lm.py``.
+likewise ``LMTwoTowerClassifier`` (an item side table with text) in ``tests/neural/test_lm.py``.
 
 Settings are small and fast but still learn the checks' toy problems.
 """
@@ -32,7 +32,7 @@ from sklearn_recsys.boosting import (
 from sklearn_recsys.ensemble import SelfPacedEnsembleClassifier
 from sklearn_recsys.features import InteractionFeaturizer
 from sklearn_recsys.model_selection import OptunaSearch
-from sklearn_recsys.neural import MultiTaskRanker, NeuralRanker
+from sklearn_recsys.neural import MultiTaskClassifier, NeuralClassifier
 from sklearn_recsys.recommend import PopularityRecommender
 from sklearn_recsys.rerank import (
     CalibratedReranker,
@@ -69,8 +69,8 @@ ESTIMATORS = [
     SelfPacedEnsembleClassifier(n_estimators=2, random_state=0),
     SelfPacedEnsembleClassifier(DecisionTreeClassifier(max_depth=3), n_estimators=3,
                                 random_state=0),
-    NeuralRanker(**_NEURAL),
-    MultiTaskRanker(**_NEURAL),
+    NeuralClassifier(**_NEURAL),
+    MultiTaskClassifier(**_NEURAL),
     PopularityRecommender(item_col=0),
     EASERecommender(l2=1.0, user_col=0, item_col=1),
     ItemKNNRecommender(user_col=0, item_col=1),
@@ -102,8 +102,8 @@ _SGD = ("mini-batch SGD: zero-weight rows still change the batch composition and
 #: Keep this short: a growing list is a defect.
 EXPECTED_FAILED_CHECKS = {
     "sklearn": {
-        "NeuralRanker": {"check_sample_weight_equivalence_on_dense_data": _SGD},
-        "MultiTaskRanker": {"check_sample_weight_equivalence_on_dense_data": _SGD},
+        "NeuralClassifier": {"check_sample_weight_equivalence_on_dense_data": _SGD},
+        "MultiTaskClassifier": {"check_sample_weight_equivalence_on_dense_data": _SGD},
         # candidate rows carry ids only, so predict reads only item_col by design and does not
         # check the other columns against those seen in fit
         "PopularityRecommender": {
@@ -131,7 +131,7 @@ def _expected(suite):
 
 
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected("sklearn"))
-@pytest.mark.filterwarnings("ignore:MultiTaskRanker got no auxiliary target")
+@pytest.mark.filterwarnings("ignore:MultiTaskClassifier got no auxiliary target")
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
 

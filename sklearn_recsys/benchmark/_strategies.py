@@ -78,11 +78,11 @@ def _popularity(data):
 
 
 def _neural(data, architecture, **params):
-    from ..neural import NeuralRanker
+    from ..neural import NeuralClassifier
 
     return make_pipeline(
         *featurizer_steps(data, keep_id_columns=True),  # ids become embeddings
-        NeuralRanker(architecture, embedding_dim=16, hidden_units=(128, 64), batch_size=1024,
+        NeuralClassifier(architecture, embedding_dim=16, hidden_units=(128, 64), batch_size=1024,
                      lr=2e-3, max_epochs=8, n_iter_no_change=2, verbose=0,
                      random_state=data.random_state, **params),
     ).set_output(transform="pandas")
@@ -91,7 +91,7 @@ def _neural(data, architecture, **params):
 for _arch, _label in [("mlp", "MLP"), ("wide_deep", "Wide & Deep"), ("deepfm", "DeepFM"),
                       ("two_tower", "two-tower")]:
     register_strategy(f"neural-{_arch.replace('_', '-')}",
-                      f"InteractionFeaturizer + {_label} NeuralRanker (BCE)",
+                      f"InteractionFeaturizer + {_label} NeuralClassifier (BCE)",
                       default=_arch == "deepfm")(
         lambda data, _arch=_arch: _neural(data, _arch))
 
@@ -170,12 +170,12 @@ def _self_paced(data):
     return _on_features(data, SelfPacedEnsembleClassifier(random_state=data.random_state))
 
 
-@register_strategy("stacking", "stacking of NeuralRanker + LightGBM + logistic regression, "
+@register_strategy("stacking", "stacking of NeuralClassifier + LightGBM + logistic regression, "
                    "calibrated meta-learner (slow)")
 def _stacking(data):
     from ..ensemble import make_stacking
 
-    # the stack's NeuralRanker embeds the ids and its logistic regression one-hot encodes them
+    # the stack's NeuralClassifier embeds the ids and its logistic regression one-hot encodes them
     return _on_features(data, make_stacking(cv=3, random_state=data.random_state),
                         keep_id_columns=True)
 

@@ -8,15 +8,6 @@ import torch.nn.functional as F
 
 from ._base import WeightedLoss, _as_weight_tensor
 
-__all__ = [
-    "ClassBalancedLoss",
-    "FocalLoss",
-    "MulticlassFocalLoss",
-    "WeightedBCELoss",
-    "WeightedCrossEntropyLoss",
-    "class_balanced_weights",
-]
-
 
 def _check_gamma(gamma):
     if isinstance(gamma, bool) or not np.isfinite(gamma) or gamma < 0:

@@ -1,9 +1,11 @@
-"""What NeuralRanker and MultiTaskRanker share: input checks, class weights, the stratified
-validation split, the callbacks and the skorch keyword arguments."""
+"""What the neural classifiers share: input checks, class weights, the stratified validation
+split, the callbacks, skorch's routed parameters and the skorch keyword arguments."""
 
 from __future__ import annotations
 
+import copy
 import math
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -12,11 +14,12 @@ import torch
 from scipy.special import expit, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import train_test_split
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Hidden, Interval, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     _check_sample_weight,
+    check_array,
     check_consistent_length,
     check_is_fitted,
     column_or_1d,
@@ -30,10 +33,13 @@ from .._contract import check_interactions
 from ..utils import derive_seed, seeded_torch, torch_threads
 from ._callbacks import DynamicClassWeight, epoch_scoring_callbacks, make_balanced_sampler
 from ._data import ArrayDictDataset, batch_loader
-from ._net import LOSSES, OPTIMIZERS
+from ._net import LOSSES, OPTIMIZER_DEFAULTS, OPTIMIZERS, make_loss
 
 LR_SCHEDULES = ("constant", "cosine", "exponential", "plateau")
 MONITORS = ("valid_loss", "valid_roc_auc", "valid_pr_auc", "valid_gmean")
+#: skorch's prefixes that the estimators route: ``<prefix>__<name>`` goes to that part of the net.
+ROUTED_PREFIXES = ("module", "criterion", "optimizer", "iterator_train", "iterator_valid",
+                   "callbacks")
 
 COMMON_CONSTRAINTS = {
     "embedding_dim": [Interval(Integral, 1, None, closed="left")],
@@ -48,11 +54,11 @@ COMMON_CONSTRAINTS = {
     "dynamic_class_weight": ["boolean"],
     "dynamic_max_weight": [Interval(Real, 1, None, closed="left")],
     "balanced_batches": ["boolean"],
-    "optimizer": [StrOptions(set(OPTIMIZERS))],
+    "optimizer": [StrOptions(set(OPTIMIZERS)), callable],
     "lr": [Interval(Real, 0, None, closed="neither")],
     "lr_schedule": [StrOptions(set(LR_SCHEDULES))],
     "lr_decay": [Interval(Real, 0, 1, closed="neither")],
-    "weight_decay": [Interval(Real, 0, None, closed="left")],
+    "weight_decay": [Interval(Real, 0, None, closed="left"), Hidden(StrOptions({"deprecated"}))],
     "l1_penalty": [Interval(Real, 0, None, closed="left")],
     "batch_size": [Interval(Integral, 1, None, closed="left")],
     "max_epochs": [Interval(Integral, 1, None, closed="left")],
@@ -60,8 +66,9 @@ COMMON_CONSTRAINTS = {
     "validation_fraction": [Interval(Real, 0, 1, closed="neither"), None],
     "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
     "monitor": [StrOptions(set(MONITORS))],
-    "user_col": [str, None],
-    "item_col": [str, None],
+    "callbacks": [list, None],
+    "user_col": [str, Integral, None],
+    "item_col": [str, Integral, None],
     "random_state": ["random_state"],
     "device": [str],
     "n_jobs": [Integral, None],
@@ -69,23 +76,143 @@ COMMON_CONSTRAINTS = {
 }
 
 
+def is_routed(name):
+    """Whether ``name`` is one of skorch's routed parameters, ``<prefix>__<name>``."""
+    prefix, sep, rest = name.partition("__")
+    return bool(sep and rest) and prefix in ROUTED_PREFIXES
+
+
+class RenamedMixin:
+    """Mixin of a deprecated class alias, ``class OldName(RenamedMixin, NewName)``: ``fit``
+    warns (``FutureWarning``, naming ``NewName``) and then is ``NewName.fit``."""
+
+    def fit(self, X, y, sample_weight=None):
+        """Warn that this name is deprecated, then fit as the new class.
+
+        Parameters
+        ----------
+        X, y, sample_weight
+            As in the new class's ``fit``.
+
+        Returns
+        -------
+        self : estimator instance
+        """
+        mro = type(self).__mro__
+        at = mro.index(RenamedMixin)
+        warnings.warn(
+            f"{mro[at - 1].__name__} is deprecated and will be removed in the next release; use "
+            f"{mro[at + 1].__name__} (same parameters and behaviour).",
+            FutureWarning,
+            stacklevel=2,
+        )
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
 class NeuralBase(ClassifierMixin, BaseEstimator):
-    """Shared machinery; sub-classes define ``__init__``, ``fit`` and ``predict_proba``."""
+    """Shared machinery; sub-classes define ``__init__``, ``fit`` and ``predict_proba``.
+
+    Besides the parameters of its signature, an estimator takes skorch's routed parameters
+    ``<prefix>__<name>`` (prefixes in :data:`ROUTED_PREFIXES`) as ``**kwargs``, stored
+    unchanged, listed by ``get_params`` and set by ``set_params``, as in ``skorch.NeuralNet``.
+    """
+
+    # --- parameters ----------------------------------------------------------------------
+    def _store_params(self, params):
+        """The body of ``__init__``: store its arguments (``params``: its ``locals()``) unchanged,
+        the routed ``**kwargs`` included (their names are checked in ``fit``, as skorch does)."""
+        params = {k: v for k, v in params.items() if k not in ("self", "__class__")}
+        routed = params.pop("kwargs")
+        vars(self).update(params, **routed)
+
+    def _get_param_names(self):
+        # the signature's parameters and those of **kwargs: the public attributes that are
+        # not fitted (``name_``), as in skorch
+        names = super()._get_param_names()
+        extra = [k for k in vars(self)
+                 if k not in names and not k.startswith("_") and not k.endswith("_")]
+        return sorted([*names, *extra])
+
+    def _validate_params(self):
+        own = super()._get_param_names()
+        unexpected = sorted(k for k in self._get_param_names()
+                            if k not in own and not is_routed(k))
+        if unexpected:
+            raise TypeError(
+                f"{type(self).__name__} got unexpected parameter(s) {unexpected}; besides its "
+                "own parameters it takes skorch's routed parameters <prefix>__<name> with a "
+                f"prefix among {list(ROUTED_PREFIXES)}."
+            )
+        super()._validate_params()
+
+    def set_params(self, **params):
+        """Set the parameters of this estimator, skorch's routed ``<prefix>__<name>`` included.
+
+        Parameters
+        ----------
+        **params : dict
+            Estimator parameters.
+
+        Returns
+        -------
+        self : estimator instance
+        """
+        routed = {k: params.pop(k) for k in list(params) if is_routed(k)}
+        super().set_params(**params)
+        vars(self).update(routed)
+        return self
+
+    def _routed_params(self, prefix):
+        """The routed parameters ``prefix__<name>`` as ``{name: value}``."""
+        start = prefix + "__"
+        return {k[len(start):]: v for k, v in vars(self).items() if k.startswith(start)}
+
+    def _routed(self, prefix, owned, defaults=None, sources=None):
+        """Arguments of a part of the net: ``defaults``, then ``owned`` (what the estimator sets
+        from its parameters or the training data), then the routed ``prefix__<name>``
+        parameters, which may not set an ``owned`` argument (``sources``: name -> parameter that
+        sets it, when the names differ)."""
+        routed = self._routed_params(prefix)
+        for name in sorted(set(routed) & set(owned)):
+            source = (sources or {}).get(name, name)
+            hint = (f"the parameter {source} sets it" if source in self.get_params(deep=False)
+                    else "it is derived from the training data")
+            raise ValueError(
+                f"{prefix}__{name} cannot be set on {type(self).__name__}: {hint}."
+            )
+        return {**(defaults or {}), **owned, **routed}
 
     # --- input ---------------------------------------------------------------------------
+    def _as_frame(self, X):
+        """An array whose id columns are given by position becomes a DataFrame with the columns
+        ``0 .. n_features - 1`` (as in ``InteractionFeaturizer``); anything else is unchanged."""
+        if isinstance(X, pd.DataFrame) or not any(
+            isinstance(c, Integral) for c in (self.user_col, self.item_col)
+        ):
+            return X
+        # missing or infinite values are left to the encoder, whose errors name the column
+        return pd.DataFrame(check_array(X, dtype=None, ensure_all_finite=False)).infer_objects()
+
+    def _fitted_on_frame(self):
+        return self.encoder_.is_frame_
+
     def _validate_X(self, X, reset):
-        if isinstance(X, pd.DataFrame) and (reset or self.encoder_.is_frame_):
+        X = self._as_frame(X)
+        if isinstance(X, pd.DataFrame) and (reset or self._fitted_on_frame()):
             check_interactions(X)
             validate_data(self, X, reset=reset, skip_check_array=True)
             return X
-        if not reset and self.encoder_.is_frame_:
+        if not reset and self._fitted_on_frame():
             raise TypeError(
                 f"{type(self).__name__} was fitted on an interaction DataFrame; pass a DataFrame "
                 f"with the same columns, got {type(X).__name__}."
             )
         return validate_data(self, X, reset=reset, dtype=np.float64)
 
-    def _validate_target(self, X, y):
+    def _validate_fit_data(self, X, y):
+        """``(X, y_enc)`` for ``fit``: checks ``X`` (and records its features) and the labels
+        ``y``, whose sorted classes become ``classes_`` (``y_enc``: their codes)."""
+        X = self._validate_X(X, reset=True)
         if y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
@@ -93,13 +220,13 @@ class NeuralBase(ClassifierMixin, BaseEstimator):
         y = column_or_1d(y, warn=True)
         check_consistent_length(X, y)
         check_classification_targets(y)
-        classes, y_enc = np.unique(y, return_inverse=True)
-        if len(classes) < 2:
+        self.classes_, y_enc = np.unique(y, return_inverse=True)
+        if len(self.classes_) < 2:
             raise ValueError(
                 f"{type(self).__name__} needs at least 2 classes in y; got 1 class: "
-                f"{classes.tolist()}."
+                f"{self.classes_.tolist()}."
             )
-        return classes, y_enc.astype(np.int64)
+        return X, y_enc.astype(np.int64)
 
     def _hidden_units(self):
         units = self.hidden_units
@@ -144,14 +271,25 @@ class NeuralBase(ClassifierMixin, BaseEstimator):
             weights[known[key]] = w
         return weights
 
-    @staticmethod
-    def _prior_bias(criterion, y_train, sample_weight, n_classes):
+    def _criterion(self, n_classes, y_enc, train_idx):
+        """The loss module of ``loss`` (with the routed ``criterion__<name>`` parameters)."""
+        return make_loss(
+            self.loss, n_classes, class_weight=self._class_weight_vector(y_enc, n_classes),
+            focal_gamma=self.focal_gamma, focal_alpha=self.focal_alpha, cb_beta=self.cb_beta,
+            samples_per_class=np.bincount(y_enc[train_idx], minlength=n_classes),
+            criterion_params=self._routed_params("criterion"),
+        )
+
+    def _output_bias(self, criterion, y_enc, sample_weight, train_idx, n_classes):
         """Output bias at the (class- and sample-weighted) prior log-odds of the training rows.
 
-        With balanced batches every class is drawn equally often: the prior is uniform.
+        ``None`` with balanced batches (every class is drawn equally often: the prior is
+        uniform and the module's zero bias is right).
         """
-        weight = np.ones(len(y_train)) if sample_weight is None else sample_weight
-        mass = np.bincount(y_train, weights=weight, minlength=n_classes).astype(np.float64)
+        if self.balanced_batches:
+            return None
+        weight = np.ones(len(train_idx)) if sample_weight is None else sample_weight[train_idx]
+        mass = np.bincount(y_enc[train_idx], weights=weight, minlength=n_classes)
         for name in ("cb_weight", "class_weight"):
             w = getattr(criterion, name, None)
             if w is not None:
@@ -214,8 +352,33 @@ class NeuralBase(ClassifierMixin, BaseEstimator):
                 load_best=True)))
         return callbacks
 
-    def _net_kwargs(self, data, y_arr, sample_weight, train_idx, valid_idx, y_enc):
-        """skorch keyword arguments shared by every net, and the training data."""
+    def _optimizer(self):
+        """skorch's ``optimizer`` (a class) and its ``optimizer__<name>`` arguments."""
+        named = isinstance(self.optimizer, str)
+        defaults = dict(OPTIMIZER_DEFAULTS.get(self.optimizer, {})) if named else {}
+        if self.weight_decay != "deprecated":
+            if "weight_decay" in self._routed_params("optimizer"):
+                raise ValueError(
+                    "weight_decay (deprecated) and optimizer__weight_decay are both set; set "
+                    "optimizer__weight_decay only."
+                )
+            warnings.warn(
+                "weight_decay is deprecated and will be removed in the next release; use "
+                "optimizer__weight_decay (the same value).",
+                FutureWarning,
+                stacklevel=4,
+            )
+            defaults["weight_decay"] = self.weight_decay
+        args = self._routed("optimizer", {"lr": self.lr}, defaults)
+        return OPTIMIZERS[self.optimizer] if named else self.optimizer, args
+
+    def _net_kwargs(self, data, y_arr, sample_weight, train_idx, valid_idx, y_enc, *,
+                    module_args=None, loader=batch_loader):
+        """skorch keyword arguments shared by every net, and the training data.
+
+        ``module_args``: the arguments the estimator gives the module class (``None`` when it
+        builds the module itself); ``loader``: skorch's ``iterator_train`` / ``iterator_valid``.
+        """
 
         def subset(idx):
             part = {k: v[idx] for k, v in data.items()}
@@ -224,28 +387,38 @@ class NeuralBase(ClassifierMixin, BaseEstimator):
             return part
 
         X_train, y_train = subset(train_idx), y_arr[train_idx]
+        optimizer, optimizer_args = self._optimizer()
+        sampler = ({"sampler": make_balanced_sampler(y_enc[train_idx])}
+                   if self.balanced_batches else {})
+        train_args = self._routed("iterator_train", sampler, {
+            "shuffle": not self.balanced_batches,
+            "drop_last": bool(self.batch_norm and len(train_idx) % self.batch_size == 1),
+        }, sources={"sampler": "balanced_batches"})
+        routed = {
+            "optimizer": optimizer_args,
+            "iterator_train": train_args,
+            "iterator_valid": self._routed_params("iterator_valid"),
+            # skorch classifiers' accuracy callback: replaced by the whole-validation scores
+            "callbacks": {"valid_acc": None, **self._routed_params("callbacks")},
+        }
+        if module_args is not None:
+            routed["module"] = self._routed("module", module_args)
         kwargs = dict(
-            optimizer=OPTIMIZERS[self.optimizer],
+            optimizer=optimizer,
             lr=self.lr,
-            optimizer__weight_decay=self.weight_decay,
             max_epochs=self.max_epochs,
             batch_size=self.batch_size,
             train_split=None,
-            callbacks=self._callbacks(valid_idx is not None),
+            callbacks=self._callbacks(valid_idx is not None)
+            + copy.deepcopy(list(self.callbacks or [])),
             device=self._check_device(),
             verbose=self.verbose,
             l1_penalty=self.l1_penalty,
             dataset=ArrayDictDataset,
-            iterator_train=batch_loader,
-            iterator_valid=batch_loader,
-            iterator_train__shuffle=not self.balanced_batches,
-            iterator_train__drop_last=bool(self.batch_norm
-                                           and len(train_idx) % self.batch_size == 1),
+            iterator_train=loader,
+            iterator_valid=loader,
+            **{f"{prefix}__{k}": v for prefix, args in routed.items() for k, v in args.items()},
         )
-        if self.optimizer == "sgd":
-            kwargs["optimizer__momentum"] = 0.9
-        if self.balanced_batches:
-            kwargs["iterator_train__sampler"] = make_balanced_sampler(y_enc[train_idx])
         if valid_idx is not None:
             kwargs["train_split"] = predefined_split(
                 ArrayDictDataset(subset(valid_idx), y_arr[valid_idx]))

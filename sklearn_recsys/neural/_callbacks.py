@@ -200,7 +200,7 @@ class DynamicClassWeight(Callback):
     ``valid_recall`` (lists, one value per class) in ``net.history``.
 
     Works with every loss of :mod:`sklearn_recsys.losses` (and the main task of
-    :class:`MultiTaskRanker`); needs a validation set.
+    :class:`MultiTaskClassifier`); needs a validation set.
 
     Parameters
     ----------
@@ -222,13 +222,13 @@ class DynamicClassWeight(Callback):
 
     Examples
     --------
-    >>> from sklearn_recsys.neural import DynamicClassWeight, NeuralRanker
+    >>> from sklearn_recsys.neural import DynamicClassWeight, NeuralClassifier
     >>> from sklearn_recsys.datasets import make_interactions
     >>> df = make_interactions(n_users=100, n_items=40, n_interactions=1500,
     ...                        positive_rate=0.1, random_state=0).interactions
     >>> X, y = df.drop(columns=["purchase", "timestamp"]), df["purchase"]
-    >>> model = NeuralRanker(dynamic_class_weight=True, max_epochs=3, early_stopping=False,
-    ...                      random_state=0).fit(X, y)
+    >>> model = NeuralClassifier(dynamic_class_weight=True, max_epochs=3, early_stopping=False,
+    ...                          random_state=0).fit(X, y)
     >>> len(model.history_[:, "class_weight"])  # one pair of weights per epoch
     3
     """

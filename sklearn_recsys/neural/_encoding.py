@@ -50,7 +50,7 @@ class _TabularEncoder:
                 categorical.append(col)
             else:
                 raise TypeError(
-                    f"column {col!r} has dtype {dtype}; the neural rankers read numeric, "
+                    f"column {col!r} has dtype {dtype}; the neural classifiers read numeric, "
                     "boolean, category or string columns (convert or drop it)."
                 )
         return id_cols, numeric, categorical

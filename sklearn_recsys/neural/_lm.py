@@ -1,4 +1,4 @@
-"""LMTwoTowerRanker: two towers whose item tower is a fine-tuned pretrained language model."""
+"""LMTwoTowerClassifier: two towers whose item tower is a fine-tuned pretrained language model."""
 
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ from sklearn.base import _fit_context
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._contract import IdIndexer, check_columns, check_id_column, check_interactions
+from .._contract import IdIndexer, check_columns, check_id_column, plain_ids, resolve_id_columns
 from ..features._text import build_item_texts
-from ..utils import seeded_torch, torch_threads
-from ._base import COMMON_CONSTRAINTS, NeuralBase
+from ..utils import frame_input_tags, seeded_torch, torch_threads
+from ._base import COMMON_CONSTRAINTS, NeuralBase, RenamedMixin
 from ._lm_module import (
     FINE_TUNE_MODES,
     LMTwoTowerModule,
@@ -26,25 +26,25 @@ from ._lm_module import (
     item_batch_loader,
     load_language_model,
 )
-from ._net import make_loss, sigmoid_proba
+from ._net import sigmoid_proba
 
-__all__ = ["LMTwoTowerRanker"]
+__all__ = ["LMTwoTowerClassifier", "LMTwoTowerRanker"]
 
 _SHARED = ("embedding_dim", "hidden_units", "dropout", "loss", "focal_gamma", "focal_alpha",
            "cb_beta", "class_weight", "dynamic_class_weight", "dynamic_max_weight", "optimizer",
            "lr", "lr_schedule", "lr_decay", "weight_decay", "l1_penalty", "batch_size",
            "max_epochs", "early_stopping", "validation_fraction", "n_iter_no_change", "monitor",
-           "random_state", "n_jobs", "verbose")
+           "callbacks", "random_state", "n_jobs", "verbose")
 
 
-class LMTwoTowerRanker(NeuralBase):
+class LMTwoTowerClassifier(NeuralBase):
     """Two-tower click / purchase scorer whose item tower is a pretrained language model.
 
     The user tower is a user-id embedding. The item tower adds an item-id embedding (items
     with training rows) to an MLP over the item's text vector: the mean-pooled output of a
     sentence-transformers model (by default the offline all-MiniLM-L6-v2 of the ``[text]``
     extra) over the item's ``text_cols``. The language model is fine-tuned on the interactions
-    end to end (``fine_tune``), with the imbalance-aware losses of the neural rankers on the
+    end to end (``fine_tune``), with the imbalance-aware losses of the neural classifiers on the
     binary head and a next-item head (softmax over the catalogue with sampled negatives)
     sharing both towers. Every item of ``item_info`` is in the catalogue: an item without
     training rows (cold) is scored from its text alone, since its id part is zero; during
@@ -104,16 +104,20 @@ class LMTwoTowerRanker(NeuralBase):
     dropout : float in [0, 1), default=0.1
         Dropout in that MLP.
     loss : {"bce", "weighted", "focal", "class_balanced"}, default="bce"
-        Loss of the binary head, as in :class:`NeuralRanker` (``focal`` also makes the
+        Loss of the binary head, as in :class:`NeuralClassifier` (``focal`` also makes the
         next-item loss focal).
     focal_gamma, focal_alpha, cb_beta, class_weight, dynamic_class_weight, dynamic_max_weight
-        As in :class:`NeuralRanker`.
-    optimizer : {"adam", "adamw", "sgd", "adagrad", "rmsprop"}, default="adamw"
-        torch optimizer.
+        As in :class:`NeuralClassifier`.
+    optimizer : {"adam", "adamw", "sgd", "adagrad", "rmsprop"} or torch optimizer class, \
+            default="adamw"
+        torch optimizer, as in :class:`NeuralClassifier` (``optimizer__<name>`` sets any of
+        its settings; ``optimizer__param_groups`` come after the language model's group).
     lr : float, default=1e-2
         Learning rate of the towers' embeddings and MLP.
-    lr_schedule, lr_decay, weight_decay, l1_penalty
-        As in :class:`NeuralRanker`.
+    lr_schedule, lr_decay, l1_penalty
+        As in :class:`NeuralClassifier`.
+    weight_decay : float
+        Deprecated: use ``optimizer__weight_decay`` (removed in the next release).
     batch_size : int, default=256
         Rows per batch (grouped by item).
     max_epochs : int, default=2
@@ -127,8 +131,11 @@ class LMTwoTowerRanker(NeuralBase):
     monitor : {"valid_loss", "valid_roc_auc", "valid_pr_auc", "valid_gmean"}, \
             default="valid_loss"
         What early stopping watches.
-    user_col, item_col : str, default="user_id", "item_id"
-        Id columns of ``X`` (other columns are not read).
+    callbacks : list or None, default=None
+        More skorch callbacks, as in :class:`NeuralClassifier`.
+    user_col, item_col : str or int, default="user_id", "item_id"
+        Id columns of ``X``: names, or positions when ``X`` is an array (other columns are not
+        read).
     random_state : int, RandomState instance or None, default=None
         Seeds initialisation, dropout, batch order, negatives and the validation split (in a
         fork of torch's RNG state).
@@ -138,6 +145,10 @@ class LMTwoTowerRanker(NeuralBase):
         torch threads during ``fit`` and ``predict`` (``None``: 1, ``-1``: all cores).
     verbose : int, default=0
         skorch's epoch table and the model's loading progress when > 0.
+    **kwargs
+        skorch's routed parameters, as in :class:`NeuralClassifier`. ``module__<name>`` goes
+        to ``LMTwoTowerModule`` (``module__activation``, default ``torch.nn.GELU``;
+        ``module__embedding_std``, default 0.05).
 
     Attributes
     ----------
@@ -166,7 +177,7 @@ class LMTwoTowerRanker(NeuralBase):
 
     See Also
     --------
-    NeuralRanker : two-tower and other rankers on ids and tabular columns.
+    NeuralClassifier : two-tower and other classifiers on ids and tabular columns.
     sklearn_recsys.features.PretrainedTextEncoder : the frozen text vectors as features.
 
     Notes
@@ -190,12 +201,12 @@ class LMTwoTowerRanker(NeuralBase):
     --------
     >>> import pandas as pd
     >>> from sklearn_recsys.datasets import make_interactions
-    >>> from sklearn_recsys.neural import LMTwoTowerRanker
+    >>> from sklearn_recsys.neural import LMTwoTowerClassifier
     >>> data = make_interactions(n_users=30, n_items=20, n_interactions=300, random_state=0)
     >>> X = data.interactions[["user_id", "item_id"]]
     >>> y = data.interactions["purchase"]
-    >>> model = LMTwoTowerRanker(data.item_info, "title", fine_tune="frozen", max_length=16,
-    ...                          random_state=0).fit(X, y)
+    >>> model = LMTwoTowerClassifier(data.item_info, "title", fine_tune="frozen",
+    ...                              max_length=16, random_state=0).fit(X, y)
     >>> model.predict_proba(X.head(2)).shape
     (2, 2)
     >>> model.item_embeddings().shape[1]
@@ -217,8 +228,8 @@ class LMTwoTowerRanker(NeuralBase):
         "item_dropout": [Interval(Real, 0, 1, closed="left")],
         "multiclass_weight": [Interval(Real, 0, None, closed="left")],
         "n_negatives": [Interval(Integral, 0, None, closed="left")],
-        "user_col": [str],
-        "item_col": [str],
+        "user_col": [str, Integral],
+        "item_col": [str, Integral],
         "device": [str],
     }
     # NeuralBase reads these; item-grouped batches have no batch norm and no balanced sampler
@@ -231,51 +242,12 @@ class LMTwoTowerRanker(NeuralBase):
                  hidden_units=(64,), dropout=0.1, loss="bce", focal_gamma=2.0, focal_alpha=None,
                  cb_beta=0.999, class_weight=None, dynamic_class_weight=False,
                  dynamic_max_weight=10.0, optimizer="adamw", lr=1e-2, lr_schedule="constant",
-                 lr_decay=0.9, weight_decay=0.0, l1_penalty=0.0, batch_size=256, max_epochs=2,
-                 early_stopping=False, validation_fraction=None, n_iter_no_change=2,
-                 monitor="valid_loss", user_col="user_id", item_col="item_id",
-                 random_state=None, device="auto", n_jobs=None, verbose=0):
-        self.item_info = item_info
-        self.text_cols = text_cols
-        self.model = model
-        self.fine_tune = fine_tune
-        self.n_last_layers = n_last_layers
-        self.lora_r = lora_r
-        self.lora_alpha = lora_alpha
-        self.lora_dropout = lora_dropout
-        self.max_length = max_length
-        self.lm_lr = lm_lr
-        self.item_dropout = item_dropout
-        self.multiclass_weight = multiclass_weight
-        self.n_negatives = n_negatives
-        self.embedding_dim = embedding_dim
-        self.hidden_units = hidden_units
-        self.dropout = dropout
-        self.loss = loss
-        self.focal_gamma = focal_gamma
-        self.focal_alpha = focal_alpha
-        self.cb_beta = cb_beta
-        self.class_weight = class_weight
-        self.dynamic_class_weight = dynamic_class_weight
-        self.dynamic_max_weight = dynamic_max_weight
-        self.optimizer = optimizer
-        self.lr = lr
-        self.lr_schedule = lr_schedule
-        self.lr_decay = lr_decay
-        self.weight_decay = weight_decay
-        self.l1_penalty = l1_penalty
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.monitor = monitor
-        self.user_col = user_col
-        self.item_col = item_col
-        self.random_state = random_state
-        self.device = device
-        self.n_jobs = n_jobs
-        self.verbose = verbose
+                 lr_decay=0.9, weight_decay="deprecated", l1_penalty=0.0, batch_size=256,
+                 max_epochs=2, early_stopping=False, validation_fraction=None,
+                 n_iter_no_change=2, monitor="valid_loss", callbacks=None, user_col="user_id",
+                 item_col="item_id", random_state=None, device="auto", n_jobs=None, verbose=0,
+                 **kwargs):
+        self._store_params(locals())
 
     # ------------------------------------------------------------------ helpers
     def _check_device(self):
@@ -293,27 +265,20 @@ class LMTwoTowerRanker(NeuralBase):
             )
         return cols
 
-    def _ids(self, X, col, param):
-        ids = check_id_column(X[col], name=f"{param}={col!r}")
-        return (ids.astype(object) if isinstance(ids.dtype, pd.CategoricalDtype) else ids
-                ).to_numpy()
-
     def _encode_rows(self, X):
-        return {"user": self.user_index_.transform(self._ids(X, self.user_col, "user_col")),
-                "item": self.item_index_.transform(self._ids(X, self.item_col, "item_col"))}
+        return {"user": self.user_index_.transform(X[self.user_col]),
+                "item": self.item_index_.transform(X[self.item_col])}
 
-    def _check_X(self, X, reset):
+    def _fitted_on_frame(self):
+        return True
+
+    def _validate_X(self, X, reset):
+        X = self._as_frame(X)
         if not isinstance(X, pd.DataFrame):
             raise TypeError(f"{type(self).__name__} needs an interaction DataFrame with the "
                             f"columns user_col={self.user_col!r} and item_col={self.item_col!r}"
                             f"; got {type(X).__name__}.")
-        return self._validate_X(X, reset=reset)
-
-    def _validate_X(self, X, reset):
-        from sklearn.utils.validation import validate_data
-
-        check_interactions(X)
-        validate_data(self, X, reset=reset, skip_check_array=True)
+        X = super()._validate_X(X, reset=reset)
         check_columns(X, user_col=self.user_col, item_col=self.item_col)
         return X
 
@@ -333,10 +298,9 @@ class LMTwoTowerRanker(NeuralBase):
 
         Returns
         -------
-        self : LMTwoTowerRanker
+        self : LMTwoTowerClassifier
         """
-        X = self._check_X(X, reset=True)
-        self.classes_, y_enc = self._validate_target(X, y)
+        X, y_enc = self._validate_fit_data(X, y)
         if len(self.classes_) != 2:
             raise ValueError(f"{type(self).__name__} scores binary targets; y has "
                              f"{len(self.classes_)} classes: {self.classes_.tolist()}.")
@@ -348,14 +312,14 @@ class LMTwoTowerRanker(NeuralBase):
         if info_ids.duplicated().any():
             raise ValueError("item_info.index must hold each item id once; item "
                              f"{info_ids[info_ids.duplicated()].iloc[0]!r} is repeated.")
-        users = self._ids(X, self.user_col, "user_col")
-        items = self._ids(X, self.item_col, "item_col")
-        self.user_index_ = IdIndexer(name=f"user_col={self.user_col!r}").fit(users)
+        ids = resolve_id_columns(X, [("user_col", self.user_col), ("item_col", self.item_col)])
+        items = plain_ids(ids[self.item_col]).to_numpy(dtype=object)
+        self.user_index_ = IdIndexer(name=f"user_col={self.user_col!r}").fit(ids[self.user_col])
         self.item_index_ = IdIndexer(name=f"item_col={self.item_col!r}").fit(
-            np.concatenate([info_ids.to_numpy(dtype=object), items.astype(object)]))
+            np.concatenate([plain_ids(info_ids).to_numpy(dtype=object), items]))
         n_catalogue = self.item_index_.n_indices_
         texts = np.full(n_catalogue, "", dtype=object)
-        texts[self.item_index_.transform(info_ids.to_numpy())] = build_item_texts(info, cols)
+        texts[self.item_index_.transform(info_ids)] = build_item_texts(info, cols)
         has_id = np.zeros(n_catalogue, dtype=np.int64)
         has_id[self.item_index_.transform(items)] = 1
         has_id[0] = 0
@@ -364,36 +328,28 @@ class LMTwoTowerRanker(NeuralBase):
         lm, tokenizer, pooling, normalize = load_language_model(self.model, "cpu", self.verbose)
         tokens = tokenizer(texts.tolist(), padding=True, truncation=True,
                            max_length=self.max_length, return_tensors="np")
-        criterion = make_loss(
-            self.loss, 2, class_weight=self._class_weight_vector(y_enc, 2),
-            focal_gamma=self.focal_gamma, focal_alpha=self.focal_alpha, cb_beta=self.cb_beta,
-            samples_per_class=np.bincount(y_enc[train_idx], minlength=2))
+        criterion = self._criterion(2, y_enc, train_idx)
+        module_args = self._routed("module", dict(
+            embedding_dim=self.embedding_dim, hidden_units=hidden_units, dropout=self.dropout,
+            item_dropout=self.item_dropout, n_negatives=self.n_negatives,
+            output_bias=self._output_bias(criterion, y_enc, sample_weight, train_idx, 2)[0]))
         with torch_threads(self.n_jobs), seeded_torch(seed, device):
             text = TextTower(lm, tokens["input_ids"], tokens["attention_mask"], pooling=pooling,
                              normalize=normalize, fine_tune=self.fine_tune,
                              n_last_layers=self.n_last_layers, lora_r=self.lora_r,
                              lora_alpha=self.lora_alpha, lora_dropout=self.lora_dropout)
-            module = LMTwoTowerModule(
-                text, self.user_index_.n_indices_, has_id, embedding_dim=self.embedding_dim,
-                hidden_units=hidden_units, dropout=self.dropout, item_dropout=self.item_dropout,
-                n_negatives=self.n_negatives,
-                output_bias=self._prior_bias(criterion, y_enc[train_idx], None if
-                                             sample_weight is None else
-                                             sample_weight[train_idx], 2)[0])
+            module = LMTwoTowerModule(text, self.user_index_.n_indices_, has_id, **module_args)
         self.n_lm_params_ = int(sum(p.numel() for p in text.lm.parameters()))
         self.n_trainable_lm_params_ = int(sum(p.numel() for p in text.lm.parameters()
                                               if p.requires_grad))
         kwargs, X_train, y_train = self._net_kwargs(
             self._encode_rows(X), y_enc.astype(np.float32), sample_weight, train_idx, valid_idx,
-            y_enc)
-        for key in ("iterator_train__drop_last",):
-            kwargs.pop(key, None)
-        kwargs.update(iterator_train=item_batch_loader, iterator_valid=item_batch_loader,
-                      iterator_train__shuffle=True, callbacks__valid_acc=None)
+            y_enc, loader=item_batch_loader)
         if self.fine_tune != "frozen":
             lm_lr = self.lm_lr if self.lm_lr is not None else (
                 1e-3 if self.fine_tune == "lora" else 1e-4)
-            kwargs["optimizer__param_groups"] = [("text.lm.*", {"lr": lm_lr})]
+            kwargs["optimizer__param_groups"] = [
+                ("text.lm.*", {"lr": lm_lr}), *kwargs.get("optimizer__param_groups", [])]
         net = LMTwoTowerNet(
             module, criterion=criterion, predict_nonlinearity=sigmoid_proba,
             multiclass_weight=self.multiclass_weight,
@@ -433,6 +389,13 @@ class LMTwoTowerRanker(NeuralBase):
             columns=[f"lm_{j}" for j in range(self._item_vec.shape[1])])
 
     # ------------------------------------------------------------------ predict
+    def _user_item_dot(self, X):
+        """User and item indices of the rows of ``X`` and the dot products ``u . v_i``."""
+        check_is_fitted(self)
+        rows = self._encode_rows(self._validate_X(X, reset=False))
+        u, i = rows["user"], rows["item"]
+        return u, i, np.einsum("ij,ij->i", self._user_vec[u], self._item_vec[i])
+
     def decision_function(self, X):
         """Binary logit of each row (higher: more likely positive).
 
@@ -446,12 +409,8 @@ class LMTwoTowerRanker(NeuralBase):
         -------
         scores : ndarray of shape (n_samples,)
         """
-        check_is_fitted(self)
-        X = self._check_X(X, reset=False)
-        rows = self._encode_rows(X)
-        u, i = rows["user"], rows["item"]
-        return (np.einsum("ij,ij->i", self._user_vec[u], self._item_vec[i])
-                + self._user_bias[u] + self._item_bias[i] + self._bias)
+        u, i, dot = self._user_item_dot(X)
+        return dot + self._user_bias[u] + self._item_bias[i] + self._bias
 
     def predict_proba(self, X):
         """Class probabilities ``[1 - p, p]`` of each row.
@@ -483,12 +442,8 @@ class LMTwoTowerRanker(NeuralBase):
         -------
         scores : ndarray of shape (n_samples,)
         """
-        check_is_fitted(self)
-        X = self._check_X(X, reset=False)
-        rows = self._encode_rows(X)
-        u, i = rows["user"], rows["item"]
-        return (np.einsum("ij,ij->i", self._user_vec[u], self._item_vec[i])
-                + self._item_mc_bias[i])
+        _, i, dot = self._user_item_dot(X)
+        return dot + self._item_mc_bias[i]
 
     def item_embeddings(self, items=None, part="all"):
         """Fine-tuned item vectors, for retrieval, re-rankers (e.g. MMR) or LightGBM features.
@@ -522,8 +477,12 @@ class LMTwoTowerRanker(NeuralBase):
         return pd.DataFrame(table[rows], index=index, columns=self.item_vectors_.columns)
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.string = True
-        tags.input_tags.categorical = True
-        tags.target_tags.required = True
-        return tags
+        return frame_input_tags(super().__sklearn_tags__(), target_required=True)
+
+
+class LMTwoTowerRanker(RenamedMixin, LMTwoTowerClassifier):
+    """Deprecated alias of :class:`LMTwoTowerClassifier`; use ``LMTwoTowerClassifier``.
+
+    A pointwise classifier, not a ranker: renamed, removed in the next release. Same
+    parameters and behaviour; :meth:`fit` warns (``FutureWarning``).
+    """

@@ -1,4 +1,4 @@
-"""The torch side of :class:`LMTwoTowerRanker`: the language-model text tower, the two-tower
+"""The torch side of :class:`LMTwoTowerClassifier`: the language-model text tower, the two-tower
 module with a binary and a sampled-softmax head, the skorch net and item-grouped batches."""
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ import torch.nn.functional as F
 from skorch import NeuralNetBinaryClassifier
 from skorch.utils import to_tensor
 from torch import nn
-from torch.utils.data import DataLoader, Sampler
+from torch.utils.data import DataLoader
 
 from ..losses import MulticlassFocalLoss, WeightedCrossEntropyLoss
+from ._data import BatchIndexSampler
 from ._net import _SampleWeightL1Mixin
 
 FINE_TUNE_MODES = ("frozen", "last", "lora", "full")
@@ -189,11 +190,14 @@ class LMTwoTowerModule(nn.Module):
     every row over the candidate items ``j`` (the distinct items of the batch, plus
     ``n_negatives`` catalogue items drawn uniformly during training when the language model is
     frozen, whose text vectors come from the text tower's memory bank), with the position of
-    the row's own item among them.
+    the row's own item among them. ``activation`` (a module class, default ``nn.GELU``)
+    follows each hidden layer of the text MLP; ``embedding_std`` is the standard deviation of
+    the id embeddings' normal initialisation.
     """
 
     def __init__(self, text, n_users, has_id, *, embedding_dim=32, hidden_units=(64,),
-                 dropout=0.1, item_dropout=0.25, n_negatives=16, output_bias=0.0):
+                 dropout=0.1, item_dropout=0.25, n_negatives=16, output_bias=0.0,
+                 activation=nn.GELU, embedding_std=0.05):
         super().__init__()
         self.text = text
         self.item_dropout = item_dropout
@@ -205,12 +209,12 @@ class LMTwoTowerModule(nn.Module):
         self.item_emb = nn.Embedding(n_items, embedding_dim)
         self.item_bias = nn.Embedding(n_items, 1)
         for emb in (self.user_emb, self.item_emb):
-            nn.init.normal_(emb.weight, std=0.05)
+            nn.init.normal_(emb.weight, std=embedding_std)
         for emb in (self.user_bias, self.item_bias):
             nn.init.zeros_(emb.weight)
         layers, width = [], text.hidden_size
         for units in hidden_units:
-            layers += [nn.Linear(width, units), nn.GELU(), nn.Dropout(dropout)]
+            layers += [nn.Linear(width, units), activation(), nn.Dropout(dropout)]
             width = units
         layers.append(nn.Linear(width, embedding_dim))
         self.text_mlp = nn.Sequential(*layers)
@@ -291,7 +295,7 @@ class LMTwoTowerNet(_SampleWeightL1Mixin, NeuralNetBinaryClassifier):
 
 
 # --------------------------------------------------------------------------- batches
-class ItemGroupedBatchSampler(Sampler):
+class ItemGroupedBatchSampler(BatchIndexSampler):
     """Batches of rows grouped by item: each item's text is encoded in as few batches as possible.
 
     Items are visited in a random order (``shuffle``; torch's default generator) or in
@@ -303,10 +307,8 @@ class ItemGroupedBatchSampler(Sampler):
     """
 
     def __init__(self, items, batch_size, shuffle=False, drop_last=False):
+        super().__init__(len(items), batch_size, shuffle=shuffle, drop_last=drop_last)
         self.items = np.asarray(items)
-        self.batch_size = batch_size
-        self.shuffle = shuffle
-        self.drop_last = drop_last
 
     def _order(self):
         items = self.items
@@ -317,18 +319,6 @@ class ItemGroupedBatchSampler(Sampler):
         item_rank = torch.randperm(n_codes).numpy()
         within = torch.randperm(n).numpy()
         return within[np.argsort(item_rank[items[within]], kind="stable")]
-
-    def __iter__(self):
-        order = self._order()
-        for start in range(0, len(order), self.batch_size):
-            batch = order[start:start + self.batch_size]
-            if self.drop_last and len(batch) < self.batch_size:
-                return
-            yield batch
-
-    def __len__(self):
-        full, rest = divmod(len(self.items), self.batch_size)
-        return full + (1 if rest and not self.drop_last else 0)
 
 
 def item_batch_loader(dataset, batch_size=256, shuffle=False, drop_last=False, **kwargs):

@@ -1,4 +1,4 @@
-"""Torch modules behind the neural rankers: MLP, Wide & Deep, DeepFM, two-tower, multi-task.
+"""Torch modules behind the neural classifiers: MLP, Wide & Deep, DeepFM, two-tower, multi-task.
 
 Every module takes the dict built by ``_TabularEncoder``: ``dense`` (float, n x n_dense, scaled
 numeric columns) and ``sparse`` (int64, n x n_fields: user, item and category indices, ``0`` the
@@ -23,14 +23,15 @@ def _set_bias(linear_or_param, output_bias):
         bias.copy_(torch.as_tensor(output_bias, dtype=bias.dtype).reshape(bias.shape))
 
 
-def _mlp(in_dim, hidden_units, dropout, batch_norm):
-    """``[Linear -> (BatchNorm) -> ReLU -> (Dropout)] * n_layers``; returns (module, out_dim)."""
+def _mlp(in_dim, hidden_units, dropout, batch_norm, activation=nn.ReLU):
+    """``[Linear -> (BatchNorm) -> activation -> (Dropout)] * n_layers``; returns (module,
+    out_dim). ``activation`` is a module class (or any callable returning a module)."""
     layers = []
     for units in hidden_units:
         layers.append(nn.Linear(in_dim, units))
         if batch_norm:
             layers.append(nn.BatchNorm1d(units))
-        layers.append(nn.ReLU())
+        layers.append(activation())
         if dropout > 0:
             layers.append(nn.Dropout(dropout))
         in_dim = units
@@ -46,14 +47,16 @@ class FieldEmbedding(nn.Module):
         Size of each field's vocabulary, the unknown index 0 included.
     dim : int
         Embedding size.
+    std : float, default=0.05
+        Standard deviation of the normal initialisation.
     """
 
-    def __init__(self, cardinalities, dim):
+    def __init__(self, cardinalities, dim, std=_EMBEDDING_STD):
         super().__init__()
         offsets = torch.tensor([0, *cardinalities[:-1]], dtype=torch.long).cumsum(0)
         self.register_buffer("offsets", offsets)
         self.embedding = nn.Embedding(int(sum(cardinalities)), dim)
-        nn.init.normal_(self.embedding.weight, std=_EMBEDDING_STD)
+        nn.init.normal_(self.embedding.weight, std=std)
 
     def forward(self, sparse):
         return self.embedding(sparse + self.offsets)  # (n, n_fields, dim)
@@ -62,11 +65,12 @@ class FieldEmbedding(nn.Module):
 class _Inputs(nn.Module):
     """Embeds the sparse fields; concatenates flattened embeddings and dense values."""
 
-    def __init__(self, n_dense, cardinalities, embedding_dim):
+    def __init__(self, n_dense, cardinalities, embedding_dim, embedding_std=_EMBEDDING_STD):
         super().__init__()
         self.n_dense = n_dense
         self.n_fields = len(cardinalities)
-        self.embed = FieldEmbedding(cardinalities, embedding_dim) if cardinalities else None
+        self.embed = (FieldEmbedding(cardinalities, embedding_dim, embedding_std)
+                      if cardinalities else None)
         self.out_dim = n_dense + self.n_fields * embedding_dim
 
     def forward(self, dense, sparse=None):
@@ -91,22 +95,26 @@ class RankerModule(nn.Module):
 
     ``output_bias`` (one value per output) initialises the output bias, e.g. to the log-odds of
     the class prior, so that training starts from the base rate (Lin et al., 2017).
+    ``activation`` (a module class, default ``nn.ReLU``) follows each hidden layer;
+    ``embedding_std`` is the standard deviation of the embeddings' normal initialisation.
     """
 
     def __init__(self, architecture="mlp", n_dense=0, cardinalities=(), user_field=None,
                  embedding_dim=16, hidden_units=(64, 32), dropout=0.0, batch_norm=False,
-                 n_outputs=1, output_bias=None):
+                 n_outputs=1, output_bias=None, activation=nn.ReLU,
+                 embedding_std=_EMBEDDING_STD):
         super().__init__()
         cardinalities = list(cardinalities)
         self.architecture = architecture
         self.n_outputs = n_outputs
-        self.inputs = _Inputs(n_dense, cardinalities, embedding_dim)
+        self.inputs = _Inputs(n_dense, cardinalities, embedding_dim, embedding_std)
+        mlp_args = (dropout, batch_norm, activation)
         if architecture == "two_tower":
             self._init_two_tower(n_dense, cardinalities, user_field, embedding_dim, hidden_units,
-                                 dropout, batch_norm)
+                                 mlp_args)
             _set_bias(self.bias, output_bias)
             return
-        self.deep, out = _mlp(self.inputs.out_dim, hidden_units, dropout, batch_norm)
+        self.deep, out = _mlp(self.inputs.out_dim, hidden_units, *mlp_args)
         self.head = nn.Linear(out, n_outputs)
         _set_bias(self.head, output_bias)
         if architecture in ("wide_deep", "deepfm"):
@@ -116,22 +124,22 @@ class RankerModule(nn.Module):
             self.wide_dense = nn.Linear(n_dense, n_outputs, bias=False) if n_dense else None
         if architecture == "deepfm":
             self.dense_embedding = (
-                nn.Parameter(torch.randn(n_dense, embedding_dim) * _EMBEDDING_STD)
+                nn.Parameter(torch.randn(n_dense, embedding_dim) * embedding_std)
                 if n_dense else None
             )
             self.fm_out = None if n_outputs == 1 else nn.Linear(embedding_dim, n_outputs,
                                                                 bias=False)
 
     def _init_two_tower(self, n_dense, cardinalities, user_field, embedding_dim, hidden_units,
-                        dropout, batch_norm):
+                        mlp_args):
         if user_field is None:
             raise ValueError("the two-tower architecture needs a user field (user_col).")
         self.user_field = user_field
         item_fields = [f for f in range(len(cardinalities)) if f != user_field]
         self.register_buffer("item_fields", torch.tensor(item_fields, dtype=torch.long))
-        self.user_tower, out_u = _mlp(embedding_dim, hidden_units, dropout, batch_norm)
+        self.user_tower, out_u = _mlp(embedding_dim, hidden_units, *mlp_args)
         self.item_tower, out_i = _mlp(len(item_fields) * embedding_dim + n_dense, hidden_units,
-                                      dropout, batch_norm)
+                                      *mlp_args)
         self.user_out = nn.Linear(out_u, embedding_dim * self.n_outputs)
         self.item_out = nn.Linear(out_i, embedding_dim * self.n_outputs)
         self.bias = nn.Parameter(torch.zeros(self.n_outputs))
@@ -180,20 +188,22 @@ class MultiTaskModule(nn.Module):
 
     Returns the tuple ``(main_logits, aux_output)``; the main output is (n,) for a binary task
     and (n, C) for a multiclass one, the auxiliary output (n,) or (n, C_aux). ``output_bias``
-    initialises the main head's bias.
+    initialises the main head's bias; ``activation`` and ``embedding_std`` as in
+    :class:`RankerModule`.
     """
 
     def __init__(self, n_dense=0, cardinalities=(), embedding_dim=16, hidden_units=(64, 32),
                  head_units=(16,), dropout=0.0, batch_norm=False, n_outputs=1, n_aux_outputs=1,
-                 output_bias=None):
+                 output_bias=None, activation=nn.ReLU, embedding_std=_EMBEDDING_STD):
         super().__init__()
         cardinalities = list(cardinalities)
         self.n_outputs = n_outputs
         self.n_aux_outputs = n_aux_outputs
-        self.inputs = _Inputs(n_dense, cardinalities, embedding_dim)
-        self.bottom, out = _mlp(self.inputs.out_dim, hidden_units, dropout, batch_norm)
-        main, out_m = _mlp(out, head_units, dropout, batch_norm)
-        aux, out_a = _mlp(out, head_units, dropout, batch_norm)
+        self.inputs = _Inputs(n_dense, cardinalities, embedding_dim, embedding_std)
+        mlp_args = (dropout, batch_norm, activation)
+        self.bottom, out = _mlp(self.inputs.out_dim, hidden_units, *mlp_args)
+        main, out_m = _mlp(out, head_units, *mlp_args)
+        aux, out_a = _mlp(out, head_units, *mlp_args)
         self.main_head = nn.Sequential(main, nn.Linear(out_m, n_outputs))
         self.aux_head = nn.Sequential(aux, nn.Linear(out_a, n_aux_outputs))
         _set_bias(self.main_head[-1], output_bias)

@@ -1,4 +1,4 @@
-"""MultiTaskRanker: a shared bottom with a main and an auxiliary head, trained with skorch."""
+"""MultiTaskClassifier: a shared bottom with a main and an auxiliary head, trained with skorch."""
 
 from __future__ import annotations
 
@@ -11,15 +11,15 @@ from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.multiclass import type_of_target
 
-from ._base import COMMON_CONSTRAINTS, NeuralBase
+from ._base import COMMON_CONSTRAINTS, NeuralBase, RenamedMixin
 from ._encoding import _TabularEncoder
 from ._modules import MultiTaskModule
 from ._net import MultiTaskLoss, MultiTaskNet, sigmoid_proba, softmax_proba
 
-__all__ = ["MultiTaskRanker"]
+__all__ = ["MultiTaskClassifier", "MultiTaskRanker"]
 
 
-class MultiTaskRanker(NeuralBase):
+class MultiTaskClassifier(NeuralBase):
     """Shared-bottom multi-task network: a main task and an auxiliary task, one model.
 
     An MLP bottom over the embeddings (ids, categories) and scaled numeric columns feeds two
@@ -32,8 +32,9 @@ class MultiTaskRanker(NeuralBase):
 
         L = \\lambda_{main} L_{main} + \\lambda_{aux} L_{aux}
 
-    with :math:`L_{main}` any loss of :class:`NeuralRanker` (``loss``, ``class_weight``, dynamic
-    weights, ...). Training runs in skorch (``NeuralNet`` with the same callbacks).
+    with :math:`L_{main}` any loss of :class:`NeuralClassifier` (``loss``, ``class_weight``,
+    dynamic weights, ...). Training runs in skorch (``NeuralNet`` with the same callbacks and
+    routed parameters; ``criterion__<name>`` goes to the main task's loss).
 
     The auxiliary target comes from ``y`` with two columns ``[main, aux]``, or from the column
     ``aux_col`` of the DataFrame ``X`` (removed from the features; optional at prediction time).
@@ -42,24 +43,31 @@ class MultiTaskRanker(NeuralBase):
     Parameters
     ----------
     aux_col : str or None, default=None
-        Column of ``X`` holding the auxiliary target.
+        Column of the DataFrame ``X`` holding the auxiliary target.
     main_weight, aux_weight : float, default=1.0, 1.0
         Per-task loss weights :math:`\\lambda`.
     head_units : int or sequence of int, default=(16,)
         Hidden units of each task head.
-    embedding_dim, hidden_units, dropout, batch_norm : see :class:`NeuralRanker`
+    embedding_dim, hidden_units, dropout, batch_norm : see :class:`NeuralClassifier`
         Embedding size and the shared bottom MLP.
-    loss, focal_gamma, focal_alpha, cb_beta, class_weight : see :class:`NeuralRanker`
+    loss, focal_gamma, focal_alpha, cb_beta, class_weight : see :class:`NeuralClassifier`
         Loss of the main task.
-    dynamic_class_weight, dynamic_max_weight, balanced_batches : see :class:`NeuralRanker`
+    dynamic_class_weight, dynamic_max_weight, balanced_batches : see :class:`NeuralClassifier`
         Imbalance handling of the main task.
-    optimizer, lr, lr_schedule, lr_decay, weight_decay, l1_penalty : see :class:`NeuralRanker`
+    optimizer, lr, lr_schedule, lr_decay, l1_penalty : see :class:`NeuralClassifier`
         Optimisation.
+    weight_decay : float
+        Deprecated: use ``optimizer__weight_decay`` (removed in the next release).
     batch_size, max_epochs, early_stopping, validation_fraction, n_iter_no_change, monitor : \
-            see :class:`NeuralRanker`
+            see :class:`NeuralClassifier`
         Training length; the validation split is stratified on the main task.
-    user_col, item_col, random_state, device, n_jobs, verbose : see :class:`NeuralRanker`
-        Id columns, reproducibility and hardware.
+    callbacks : list or None, default=None
+        More skorch callbacks, as in :class:`NeuralClassifier`.
+    user_col, item_col, random_state, device, n_jobs, verbose : see :class:`NeuralClassifier`
+        Id columns (names, or positions in an array), reproducibility and hardware.
+    **kwargs
+        skorch's routed parameters, as in :class:`NeuralClassifier`; the module
+        (``MultiTaskModule``) takes ``module__activation`` and ``module__embedding_std``.
 
     Attributes
     ----------
@@ -86,17 +94,17 @@ class MultiTaskRanker(NeuralBase):
 
     See Also
     --------
-    NeuralRanker : single-task architectures (MLP, Wide & Deep, DeepFM, two-tower).
+    NeuralClassifier : single-task architectures (MLP, Wide & Deep, DeepFM, two-tower).
 
     Examples
     --------
     >>> from sklearn_recsys.datasets import make_interactions
-    >>> from sklearn_recsys.neural import MultiTaskRanker
+    >>> from sklearn_recsys.neural import MultiTaskClassifier
     >>> df = make_interactions(n_users=100, n_items=40, n_interactions=1500,
     ...                        positive_rate=0.1, random_state=0).interactions
     >>> X, y = df.drop(columns=["purchase", "timestamp"]), df["purchase"]
-    >>> model = MultiTaskRanker(aux_col="category", aux_weight=0.5, max_epochs=3,
-    ...                         random_state=0).fit(X, y)
+    >>> model = MultiTaskClassifier(aux_col="category", aux_weight=0.5, max_epochs=3,
+    ...                             random_state=0).fit(X, y)
     >>> model.aux_task_
     'multiclass'
     >>> out = model.predict_all(X.head(4))
@@ -117,44 +125,12 @@ class MultiTaskRanker(NeuralBase):
                  loss="bce", focal_gamma=2.0, focal_alpha=None, cb_beta=0.999,
                  class_weight=None, dynamic_class_weight=False, dynamic_max_weight=10.0,
                  balanced_batches=False, optimizer="adam", lr=1e-3, lr_schedule="constant",
-                 lr_decay=0.9, weight_decay=0.0, l1_penalty=0.0, batch_size=256, max_epochs=20,
-                 early_stopping=True, validation_fraction=0.1, n_iter_no_change=5,
-                 monitor="valid_loss", user_col="user_id", item_col="item_id",
-                 random_state=None, device="cpu", n_jobs=None, verbose=0):
-        self.aux_col = aux_col
-        self.main_weight = main_weight
-        self.aux_weight = aux_weight
-        self.head_units = head_units
-        self.embedding_dim = embedding_dim
-        self.hidden_units = hidden_units
-        self.dropout = dropout
-        self.batch_norm = batch_norm
-        self.loss = loss
-        self.focal_gamma = focal_gamma
-        self.focal_alpha = focal_alpha
-        self.cb_beta = cb_beta
-        self.class_weight = class_weight
-        self.dynamic_class_weight = dynamic_class_weight
-        self.dynamic_max_weight = dynamic_max_weight
-        self.balanced_batches = balanced_batches
-        self.optimizer = optimizer
-        self.lr = lr
-        self.lr_schedule = lr_schedule
-        self.lr_decay = lr_decay
-        self.weight_decay = weight_decay
-        self.l1_penalty = l1_penalty
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.monitor = monitor
-        self.user_col = user_col
-        self.item_col = item_col
-        self.random_state = random_state
-        self.device = device
-        self.n_jobs = n_jobs
-        self.verbose = verbose
+                 lr_decay=0.9, weight_decay="deprecated", l1_penalty=0.0, batch_size=256,
+                 max_epochs=20, early_stopping=True, validation_fraction=0.1,
+                 n_iter_no_change=5, monitor="valid_loss", callbacks=None, user_col="user_id",
+                 item_col="item_id", random_state=None, device="cpu", n_jobs=None, verbose=0,
+                 **kwargs):
+        self._store_params(locals())
 
     # --- targets -------------------------------------------------------------------------
     def _targets(self, X, y):
@@ -183,8 +159,8 @@ class MultiTaskRanker(NeuralBase):
         if y is None:
             return X, y, None
         warnings.warn(
-            "MultiTaskRanker got no auxiliary target (y has one column and aux_col=None): "
-            "training the main task only.",
+            f"{type(self).__name__} got no auxiliary target (y has one column and "
+            "aux_col=None): training the main task only.",
             UserWarning,
             stacklevel=3,
         )
@@ -239,11 +215,10 @@ class MultiTaskRanker(NeuralBase):
 
         Returns
         -------
-        self : MultiTaskRanker
+        self : MultiTaskClassifier
         """
         X, y_main, aux = self._targets(X, y)
-        X = self._validate_X(X, reset=True)
-        self.classes_, y_enc = self._validate_target(X, y_main)
+        X, y_enc = self._validate_fit_data(X, y_main)
         n_classes = len(self.classes_)
         binary = n_classes == 2
         if aux is None:
@@ -257,39 +232,27 @@ class MultiTaskRanker(NeuralBase):
                 )
             self.n_tasks_ = 2
             aux_values, n_aux = self._encode_aux(aux)
-        hidden_units = self._hidden_units()
         head_units = [self.head_units] if isinstance(self.head_units, Integral) else list(
             self.head_units)
         self.encoder_ = enc = _TabularEncoder(self.user_col, self.item_col).fit(X)
         seed, sample_weight, train_idx, valid_idx = self._prepare(X, y_enc, sample_weight)
-        criterion = MultiTaskLoss(
-            main_loss=self.loss, n_classes=n_classes,
-            class_weight=self._class_weight_vector(y_enc, n_classes),
-            focal_gamma=self.focal_gamma, focal_alpha=self.focal_alpha, cb_beta=self.cb_beta,
-            samples_per_class=np.bincount(y_enc[train_idx], minlength=n_classes),
-            aux_task=self.aux_task_, main_weight=self.main_weight, aux_weight=self.aux_weight,
+        main_loss = self._criterion(n_classes, y_enc, train_idx)
+        module_args = dict(
+            embedding_dim=self.embedding_dim, hidden_units=self._hidden_units(),
+            head_units=head_units, dropout=self.dropout, batch_norm=self.batch_norm,
+            n_dense=enc.n_dense_, cardinalities=enc.cardinalities_,
+            n_outputs=1 if binary else n_classes, n_aux_outputs=n_aux,
+            output_bias=self._output_bias(main_loss, y_enc, sample_weight, train_idx, n_classes),
         )
         y_arr = np.column_stack([y_enc.astype(np.float32), aux_values])
         kwargs, X_train, y_train = self._net_kwargs(enc.transform(X), y_arr, sample_weight,
-                                                    train_idx, valid_idx, y_enc)
-        net = MultiTaskNet(
-            MultiTaskModule,
-            module__n_dense=enc.n_dense_,
-            module__cardinalities=enc.cardinalities_,
-            module__embedding_dim=self.embedding_dim,
-            module__hidden_units=hidden_units,
-            module__head_units=head_units,
-            module__dropout=self.dropout,
-            module__batch_norm=self.batch_norm,
-            module__n_outputs=1 if binary else n_classes,
-            module__n_aux_outputs=n_aux,
-            module__output_bias=None if self.balanced_batches else self._prior_bias(
-                criterion.main_loss, y_enc[train_idx], None if sample_weight is None
-                else sample_weight[train_idx], n_classes),
-            criterion=criterion,
-            predict_nonlinearity=sigmoid_proba if binary else softmax_proba,
-            **kwargs,
-        )
+                                                    train_idx, valid_idx, y_enc,
+                                                    module_args=module_args)
+        criterion = MultiTaskLoss(main_loss, aux_task=self.aux_task_,
+                                  main_weight=self.main_weight, aux_weight=self.aux_weight)
+        net = MultiTaskNet(MultiTaskModule, criterion=criterion,
+                           predict_nonlinearity=sigmoid_proba if binary else softmax_proba,
+                           **kwargs)
         return self._train(net, X_train, y_train, seed)
 
     def predict_proba(self, X):
@@ -329,3 +292,11 @@ class MultiTaskRanker(NeuralBase):
         elif self.aux_task_ is not None:
             out["aux"] = self._proba(aux)
         return out
+
+
+class MultiTaskRanker(RenamedMixin, MultiTaskClassifier):
+    """Deprecated alias of :class:`MultiTaskClassifier`; use ``MultiTaskClassifier``.
+
+    A pointwise classifier, not a ranker: renamed, removed in the next release. Same
+    parameters and behaviour; :meth:`fit` warns (``FutureWarning``).
+    """

@@ -25,6 +25,12 @@ OPTIMIZERS = {
     "adagrad": torch.optim.Adagrad,
     "rmsprop": torch.optim.RMSprop,
 }
+#: Settings of the optimizers named by a string that differ from torch's defaults (documented
+#: under ``optimizer``; ``optimizer__<name>`` overrides them).
+OPTIMIZER_DEFAULTS = {"sgd": {"momentum": 0.9}, "adamw": {"weight_decay": 0.0}}
+#: Argument of a loss module -> the estimator parameter that sets it.
+_LOSS_PARAMS = {"gamma": "focal_gamma", "alpha": "focal_alpha", "beta": "cb_beta",
+                "class_weight": "class_weight"}
 
 
 def sigmoid_proba(logits):
@@ -39,24 +45,41 @@ def softmax_proba(logits):
 
 
 def make_loss(loss, n_classes, *, class_weight=None, focal_gamma=2.0, focal_alpha=None,
-              cb_beta=0.999, samples_per_class=None):
-    """Build the criterion named by an estimator's ``loss`` parameter."""
+              cb_beta=0.999, samples_per_class=None, criterion_params=None):
+    """Build the criterion named by an estimator's ``loss`` parameter.
+
+    ``criterion_params`` (the estimator's routed ``criterion__<name>`` parameters) go to the loss
+    module's constructor; an argument the estimator already sets (``gamma`` of the focal loss
+    through ``focal_gamma``, the class counts of the class-balanced loss, ...) is an error.
+    """
     binary = n_classes == 2
     cw = None if class_weight is None else [float(w) for w in class_weight]
     if loss in ("bce", "weighted"):
-        return (WeightedBCELoss if binary else WeightedCrossEntropyLoss)(class_weight=cw)
-    if loss == "focal":
-        if binary:
-            return FocalLoss(gamma=focal_gamma, alpha=focal_alpha, class_weight=cw)
+        cls, params = (WeightedBCELoss if binary else WeightedCrossEntropyLoss), {}
+    elif loss == "focal" and binary:
+        cls, params = FocalLoss, {"gamma": focal_gamma, "alpha": focal_alpha}
+    elif loss == "focal":
         if focal_alpha is not None:
             raise ValueError(
                 f"focal_alpha={focal_alpha!r} applies to binary targets only; for "
                 f"{n_classes} classes weight them with class_weight."
             )
-        return MulticlassFocalLoss(gamma=focal_gamma, class_weight=cw)
-    if loss == "class_balanced":
-        return ClassBalancedLoss(samples_per_class, beta=cb_beta, class_weight=cw)
-    raise ValueError(f"loss must be one of {LOSSES}; got {loss!r}.")  # pragma: no cover
+        cls, params = MulticlassFocalLoss, {"gamma": focal_gamma}
+    elif loss == "class_balanced":
+        cls, params = ClassBalancedLoss, {"samples_per_class": samples_per_class,
+                                          "beta": cb_beta}
+    else:  # pragma: no cover - the estimators validate loss
+        raise ValueError(f"loss must be one of {LOSSES}; got {loss!r}.")
+    params["class_weight"] = cw
+    routed = dict(criterion_params or {})
+    for name in sorted(set(routed) & set(params)):
+        source = _LOSS_PARAMS.get(name)
+        raise ValueError(
+            f"criterion__{name} cannot be set with loss={loss!r}: "
+            + (f"set the parameter {source} instead." if source
+               else "it is computed from the training labels.")
+        )
+    return cls(**params, **routed)
 
 
 class _SampleWeightL1Mixin:
@@ -88,15 +111,15 @@ class _SampleWeightL1Mixin:
 
 
 class BinaryRankerNet(_SampleWeightL1Mixin, NeuralNetBinaryClassifier):
-    """skorch binary classifier with sample weights and L1 (used by NeuralRanker)."""
+    """skorch binary classifier with sample weights and L1 (used by NeuralClassifier)."""
 
 
 class MulticlassRankerNet(_SampleWeightL1Mixin, NeuralNetClassifier):
-    """skorch multiclass classifier with sample weights and L1 (used by NeuralRanker)."""
+    """skorch multiclass classifier with sample weights and L1 (used by NeuralClassifier)."""
 
 
 class MultiTaskNet(_SampleWeightL1Mixin, NeuralNet):
-    """skorch net for a module returning ``(main, aux)`` (used by MultiTaskRanker)."""
+    """skorch net for a module returning ``(main, aux)`` (used by MultiTaskClassifier)."""
 
 
 class MultiTaskLoss(nn.Module):
@@ -105,15 +128,12 @@ class MultiTaskLoss(nn.Module):
     Column 0 of the target is the main class code, column 1 the auxiliary target: a 0/1 label
     (``aux_task="binary"``, BCE), a class code (``"multiclass"``, cross-entropy) or a
     standardised value (``"continuous"``, squared error). ``aux_task=None``: main task only.
+    ``main_loss`` is a loss module of :mod:`sklearn_recsys.losses` (see :func:`make_loss`).
     """
 
-    def __init__(self, main_loss="bce", n_classes=2, class_weight=None, focal_gamma=2.0,
-                 focal_alpha=None, cb_beta=0.999, samples_per_class=None, aux_task=None,
-                 main_weight=1.0, aux_weight=1.0):
+    def __init__(self, main_loss, aux_task=None, main_weight=1.0, aux_weight=1.0):
         super().__init__()
-        self.main_loss = make_loss(main_loss, n_classes, class_weight=class_weight,
-                                   focal_gamma=focal_gamma, focal_alpha=focal_alpha,
-                                   cb_beta=cb_beta, samples_per_class=samples_per_class)
+        self.main_loss = main_loss
         self.aux_task = aux_task
         self.aux_loss = {"binary": WeightedBCELoss, "multiclass": WeightedCrossEntropyLoss}.get(
             aux_task, lambda: None)()

@@ -6,7 +6,7 @@ from skorch.history import History
 from sklearn_recsys.losses import FocalLoss, WeightedBCELoss, WeightedCrossEntropyLoss
 from sklearn_recsys.neural import (
     DynamicClassWeight,
-    NeuralRanker,
+    NeuralClassifier,
     epoch_scoring_callbacks,
     make_balanced_sampler,
     valid_gmean,
@@ -94,8 +94,8 @@ def test_dynamic_weight_errors():
 
 def test_dynamic_weight_inside_neural_ranker(rare_interactions):
     X, y = rare_interactions
-    model = NeuralRanker(loss="focal", dynamic_class_weight=True, max_epochs=3,
-                         early_stopping=False, random_state=0).fit(X, y)
+    model = NeuralClassifier(loss="focal", dynamic_class_weight=True, max_epochs=3,
+                             early_stopping=False, random_state=0).fit(X, y)
     weights = np.array(model.history_[:, "class_weight"])
     recalls = np.array(model.history_[:, "valid_recall"])
     assert weights.shape == (3, 2)
@@ -106,8 +106,8 @@ def test_dynamic_weight_inside_neural_ranker(rare_interactions):
     assert isinstance(model.net_.criterion_, FocalLoss)
     np.testing.assert_allclose(model.net_.criterion_.class_weight.numpy(), weights[-1], rtol=1e-6)
     with pytest.raises(ValueError, match="dynamic_class_weight=True needs a validation set"):
-        NeuralRanker(dynamic_class_weight=True, early_stopping=False,
-                     validation_fraction=None).fit(X, y)
+        NeuralClassifier(dynamic_class_weight=True, early_stopping=False,
+                         validation_fraction=None).fit(X, y)
 
 
 class _ProbaNet:
@@ -152,8 +152,8 @@ def test_multiclass_scores_are_one_vs_rest_means():
 
 def test_epoch_scores_are_recorded_per_epoch_on_the_whole_validation_set(rare_interactions):
     X, y = rare_interactions
-    model = NeuralRanker(max_epochs=2, batch_size=64, random_state=0, early_stopping=False,
-                         validation_fraction=0.2).fit(X, y)
+    model = NeuralClassifier(max_epochs=2, batch_size=64, random_state=0, early_stopping=False,
+                             validation_fraction=0.2).fit(X, y)
     for name in ("valid_roc_auc", "valid_pr_auc", "valid_gmean"):
         scores = model.history_[:, name]
         assert len(scores) == 2 and all(0 <= s <= 1 for s in scores)

