@@ -57,21 +57,26 @@ SEED = 0
 # one LightGBM thread: on a shared 2-core machine OpenMP threads that wait on each other make a
 # 2-thread fit 20-30x slower than a 1-thread one (measured here under load)
 THREADS = 1
-LGBM = {"n_estimators": 200, "learning_rate": 0.05, "n_jobs": THREADS, "random_state": SEED}
+# the settings of the published tables: 200 trees at learning rate 0.05, L2 penalty 1, row and
+# feature fractions 0.8 (the wrappers' defaults are LightGBM's own since they became drop-in)
+LGBM = {"n_estimators": 200, "learning_rate": 0.05, "reg_lambda": 1.0, "subsample": 0.8,
+        "subsample_freq": 1, "colsample_bytree": 0.8, "n_jobs": THREADS, "random_state": SEED}
 OVERHEAD_TREES = 100
 
 
 def strategies(stack_cv):
     """name -> (estimator, is_ranker)."""
     return {
-        "lightgbm": (ImbalancedLGBMClassifier(imbalance=None, **LGBM), False),
+        "lightgbm": (ImbalancedLGBMClassifier(class_weight=None, **LGBM), False),
         "lightgbm (ids numeric)": (ImbalancedLGBMClassifier(
-            imbalance=None, categorical_features=None, **LGBM), False),
-        "lightgbm balanced": (ImbalancedLGBMClassifier(imbalance="balanced", **LGBM), False),
-        "lightgbm sqrt": (ImbalancedLGBMClassifier(imbalance="sqrt", **LGBM), False),
-        "focal (a=.25, g=2)": (FocalLGBMClassifier(alpha=0.25, gamma=2.0, **LGBM), False),
-        "focal (g=1) balanced": (FocalLGBMClassifier(gamma=1.0, imbalance="balanced", **LGBM),
-                                 False),
+            class_weight=None, user_col=None, item_col=None, categorical_features=None,
+            **LGBM), False),
+        "lightgbm balanced": (ImbalancedLGBMClassifier(class_weight="balanced", **LGBM), False),
+        "lightgbm sqrt": (ImbalancedLGBMClassifier(class_weight="sqrt", **LGBM), False),
+        "focal (a=.25, g=2)": (FocalLGBMClassifier(focal_alpha=0.25, focal_gamma=2.0, **LGBM),
+                               False),
+        "focal (g=1) balanced": (FocalLGBMClassifier(focal_gamma=1.0, class_weight="balanced",
+                                                     **LGBM), False),
         "lambdarank": (GroupedLGBMRanker(**LGBM), True),
         "balanced bagging": (make_balanced_bagging(n_jobs=1, random_state=SEED), False),
         "EasyEnsemble": (make_easy_ensemble(n_jobs=1, random_state=SEED), False),
@@ -161,7 +166,7 @@ def overhead(X_train, y_train, repeats):
     y = np.asarray(y_train)
     # classifier: the wrapper takes the frame (ids mapped to codes, categoricals marked)
     kw = {**LGBM, "n_estimators": OVERHEAD_TREES}
-    clf = ImbalancedLGBMClassifier(imbalance=None, **kw).fit(X_train, y)
+    clf = ImbalancedLGBMClassifier(class_weight=None, **kw).fit(X_train, y)
     Xe, cats, params = clf._encoder.transform(X_train), clf._encoder.categorical_index_, \
         _raw_params(clf)
     # ranker: the wrapper also sorts the rows by user and derives the group sizes
@@ -173,7 +178,7 @@ def overhead(X_train, y_train, repeats):
     rk_params, rk_cats = _raw_params(rk), rk._encoder.categorical_index_
     cases = {
         "ImbalancedLGBMClassifier": (
-            lambda: ImbalancedLGBMClassifier(imbalance=None, **kw).fit(X_train, y),
+            lambda: ImbalancedLGBMClassifier(class_weight=None, **kw).fit(X_train, y),
             lambda: lightgbm.train(params, lightgbm.Dataset(Xe, y, categorical_feature=cats),
                                    num_boost_round=OVERHEAD_TREES),
             lambda: lightgbm.LGBMClassifier(**clf.estimator_.get_params()).fit(

@@ -63,7 +63,7 @@ ESTIMATORS = [
     InteractionFeaturizer(user_col=0, item_col=1, time_col=None, cv=3, n_factors=2,
                           random_state=0),
     ImbalancedLGBMClassifier(**_LGBM),
-    ImbalancedLGBMClassifier(imbalance=None, **_LGBM),
+    ImbalancedLGBMClassifier(class_weight=None, **_LGBM),
     FocalLGBMClassifier(**_LGBM),
     GroupedLGBMRanker(group_col=None, **_LGBM),
     SelfPacedEnsembleClassifier(n_estimators=2, random_state=0),

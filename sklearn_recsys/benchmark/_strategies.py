@@ -107,6 +107,11 @@ def _neural_focal(data):
     return _neural(data, "deepfm", loss="focal", focal_gamma=2.0, focal_alpha=0.75)
 
 
+#: the settings these strategies were measured with (the wrappers now keep LightGBM's defaults)
+_WRAPPER_SETTINGS = dict(n_estimators=200, learning_rate=0.05, reg_lambda=1.0, subsample=0.8,
+                         subsample_freq=1, colsample_bytree=0.8, n_jobs=1)
+
+
 def _on_features(data, model, **featurizer_params):
     return make_pipeline(*featurizer_steps(data, **featurizer_params), model).set_output(
         transform="pandas")
@@ -116,16 +121,18 @@ def _on_features(data, model, **featurizer_params):
 def _lgbm_balanced(data):
     from ..boosting import ImbalancedLGBMClassifier
 
-    return _on_features(data, ImbalancedLGBMClassifier(imbalance="balanced", n_jobs=1,
-                                                       random_state=data.random_state))
+    return _on_features(data, ImbalancedLGBMClassifier(class_weight="balanced",
+                                                       random_state=data.random_state,
+                                                       **_WRAPPER_SETTINGS))
 
 
 @register_strategy("lightgbm-sqrt", "LightGBM with sqrt-balanced class weights")
 def _lgbm_sqrt(data):
     from ..boosting import ImbalancedLGBMClassifier
 
-    return _on_features(data, ImbalancedLGBMClassifier(imbalance="sqrt", n_jobs=1,
-                                                       random_state=data.random_state))
+    return _on_features(data, ImbalancedLGBMClassifier(class_weight="sqrt",
+                                                       random_state=data.random_state,
+                                                       **_WRAPPER_SETTINGS))
 
 
 @register_strategy("lightgbm-focal", "LightGBM with the focal-loss objective (alpha .25, gamma 2)",
@@ -133,15 +140,17 @@ def _lgbm_sqrt(data):
 def _lgbm_focal(data):
     from ..boosting import FocalLGBMClassifier
 
-    return _on_features(data, FocalLGBMClassifier(alpha=0.25, gamma=2.0, n_jobs=1,
-                                                  random_state=data.random_state))
+    return _on_features(data, FocalLGBMClassifier(focal_alpha=0.25, focal_gamma=2.0,
+                                                  random_state=data.random_state,
+                                                  **_WRAPPER_SETTINGS))
 
 
 @register_strategy("lambdarank", "LightGBM lambdarank, query groups = users")
 def _lambdarank(data):
     from ..boosting import GroupedLGBMRanker
 
-    return _on_features(data, GroupedLGBMRanker(n_jobs=1, random_state=data.random_state),
+    return _on_features(data, GroupedLGBMRanker(random_state=data.random_state,
+                                                          **_WRAPPER_SETTINGS),
                         keep_id_columns=True)
 
 

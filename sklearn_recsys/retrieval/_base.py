@@ -20,7 +20,7 @@ import numbers
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils.validation import (
     check_array,
     check_is_fitted,
@@ -28,12 +28,13 @@ from sklearn.utils.validation import (
 )
 
 from .._contract import (
-    check_columns,
     check_id_column,
     plain_ids,
     positive_weights,
+    resolve_id_columns,
     sorted_id_index,
 )
+from ..utils import frame_input_tags
 
 __all__ = ["BaseRetriever"]
 
@@ -53,10 +54,10 @@ def _id_frame(est, X, reset):
     if X.shape[1] < 2:
         raise ValueError(f"X has n_features = {X.shape[1]}; it needs a user and an item "
                          f"column (user_col={est.user_col!r}, item_col={est.item_col!r}).")
-    check_columns(X, user_col=est.user_col, item_col=est.item_col)
-    users = check_id_column(X[est.user_col], name=f"user_col={est.user_col!r}")
-    items = check_id_column(X[est.item_col], name=f"item_col={est.item_col!r}")
-    return X, plain_ids(users).to_numpy(), plain_ids(items).to_numpy()
+    if est.user_col == est.item_col:
+        raise ValueError(f"user_col and item_col must differ; both are {est.user_col!r}.")
+    ids = resolve_id_columns(X, [("user_col", est.user_col), ("item_col", est.item_col)])
+    return X, plain_ids(ids[est.user_col]).to_numpy(), plain_ids(ids[est.item_col]).to_numpy()
 
 
 def _check_mask(exclude, shape):
@@ -70,8 +71,9 @@ def _check_mask(exclude, shape):
 class BaseRetriever(BaseEstimator):
     """Base of the implicit-feedback retrievers (not public: subclass it).
 
-    Subclasses declare ``user_col``, ``item_col`` and ``positive_only`` parameters and implement
-    ``_fit_matrix(self, R)`` and ``_user_scores(self, codes)``.
+    Subclasses declare ``user_col``, ``item_col`` and ``positive_only`` parameters (with
+    ``_common_constraints``) and implement ``_fit_matrix(self, R)``, which sets the model's
+    fitted attributes, and ``_user_scores(self, codes)``; :meth:`fit` is shared.
     """
 
     _common_constraints = {
@@ -106,11 +108,36 @@ class BaseRetriever(BaseEstimator):
         self.item_popularity_ = counts / counts.sum()
         return R
 
-    def _fit_from(self, X, y, sample_weight):
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None, sample_weight=None):
+        """Fit the model on the interaction matrix of ``X``.
+
+        The rows with ``y > 0`` (every row when ``y`` is None or ``positive_only=False``) are
+        the positive (user, item) interactions; the model learns from the users x items matrix
+        of their summed weights, :attr:`interactions_`.
+
+        Parameters
+        ----------
+        X : DataFrame of shape (n_samples, n_features)
+            Interaction frame with ``user_col`` and ``item_col``.
+        y : array-like of shape (n_samples,), default=None
+            Label; with ``positive_only`` only rows with ``y > 0`` count.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each interaction: the entries of the interaction matrix (what each model
+            makes of them is in its description).
+
+        Returns
+        -------
+        self : object
+            The fitted retriever.
+        """
         R = self._interactions(X, y, sample_weight)
         self.interactions_ = R
         self._fit_matrix(R)
         return self
+
+    def _fit_matrix(self, R):  # pragma: no cover - abstract
+        raise NotImplementedError
 
     # ------------------------------------------------------------------ scoring
     def _user_scores(self, codes):  # pragma: no cover - abstract
@@ -195,8 +222,4 @@ class BaseRetriever(BaseEstimator):
         return out
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.required = False
-        tags.input_tags.string = True
-        tags.input_tags.categorical = True
-        return tags
+        return frame_input_tags(super().__sklearn_tags__(), target_required=False)

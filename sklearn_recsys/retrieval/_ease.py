@@ -6,7 +6,6 @@ import numbers
 
 import numpy as np
 import scipy.linalg
-from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval
 
 from ._base import BaseRetriever
@@ -75,25 +74,6 @@ class EASERecommender(BaseRetriever):
         self.user_col = user_col
         self.item_col = item_col
         self.positive_only = positive_only
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None, sample_weight=None):
-        """Solve for the item-item weights.
-
-        Parameters
-        ----------
-        X : DataFrame of shape (n_samples, n_features)
-            Interaction frame with ``user_col`` and ``item_col``.
-        y : array-like of shape (n_samples,), default=None
-            Label; with ``positive_only`` only rows with ``y > 0`` count.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Weight of each interaction (the entries of :math:`X`).
-
-        Returns
-        -------
-        self : EASERecommender
-        """
-        return self._fit_from(X, y, sample_weight)
 
     def _fit_matrix(self, R):
         G = (R.T @ R).toarray()

@@ -9,10 +9,9 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval
 
-from ..utils import derive_seed
+from ..utils import derive_seed, doctests_require, effective_n_threads
 from ._base import BaseRetriever
 
 __all__ = ["ALSRecommender", "BPRRecommender"]
@@ -26,49 +25,50 @@ def _import_implicit(name):
             f"{name} needs the 'implicit' package: pip install 'sklearn-recsys[retrieval]' "
             "(or pip install implicit)."
         ) from exc
-    return als, bpr
+    return {"als": als, "bpr": bpr}
 
 
 class _ImplicitMF(BaseRetriever):
+    """An ``implicit`` model on the interaction matrix.
+
+    Subclasses name the model in ``_implicit_model``: (module of ``implicit.cpu``, class, the
+    parameters passed to it as they are).
+    """
+
+    _implicit_model = None
+
+    def __init__(self, factors, regularization, iterations, *, user_col, item_col,
+                 positive_only, n_jobs, random_state, verbose):
+        self.factors = factors
+        self.regularization = regularization
+        self.iterations = iterations
+        self.user_col = user_col
+        self.item_col = item_col
+        self.positive_only = positive_only
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.verbose = verbose
+
     def _threads(self):
-        if self.n_jobs is None:
-            return 1
-        return 0 if self.n_jobs < 0 else int(self.n_jobs)  # implicit: 0 = all cores
+        """``implicit``'s ``num_threads``: ``n_jobs`` as scikit-learn reads it, and -1 as 0,
+        implicit's "all cores"."""
+        return 0 if self.n_jobs == -1 else effective_n_threads(self.n_jobs)
 
     def _fit_matrix(self, R):
         from threadpoolctl import threadpool_limits
 
+        module, name, params = self._implicit_model
+        model_class = getattr(_import_implicit(type(self).__name__)[module], name)
         with threadpool_limits(1, "blas"):  # implicit asks for single-threaded BLAS
-            model = self._make_model()
+            model = model_class(**{p: getattr(self, p) for p in params},
+                                num_threads=self._threads(),
+                                random_state=derive_seed(self.random_state))
             model.fit(R.astype(np.float32), show_progress=bool(self.verbose))
         self.user_factors_ = np.asarray(model.user_factors)
         self.item_factors_ = np.asarray(model.item_factors)
 
-    def _seed(self):
-        return derive_seed(self.random_state)
-
     def _user_scores(self, codes):
         return self.user_factors_[codes].astype(float) @ self.item_factors_.T.astype(float)
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None, sample_weight=None):
-        """Factorise the interaction matrix.
-
-        Parameters
-        ----------
-        X : DataFrame of shape (n_samples, n_features)
-            Interaction frame with ``user_col`` and ``item_col``.
-        y : array-like of shape (n_samples,), default=None
-            Label; with ``positive_only`` only rows with ``y > 0`` count.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Weight of each interaction (ALS: the confidence before ``alpha``; BPR: > 0 marks
-            a positive).
-
-        Returns
-        -------
-        self
-        """
-        return self._fit_from(X, y, sample_weight)
 
 
 _COMMON = {
@@ -80,6 +80,18 @@ _COMMON = {
     "verbose": ["verbose"],
     **BaseRetriever._common_constraints,
 }
+
+_PARAMS = """    user_col, item_col : str or int, default="user_id", "item_id"
+        Id columns of ``X`` (positions when ``X`` is an array).
+    positive_only : bool, default=True
+        When ``y`` is given, learn only from the rows with ``y > 0``.
+    n_jobs : int or None, default=None
+        ``implicit``'s threads, as scikit-learn reads ``n_jobs`` (None: 1, deterministic;
+        -1: all cores).
+    random_state : int, RandomState instance or None, default=None
+    verbose : int, default=0
+        Show ``implicit``'s progress bar.
+"""
 
 _ATTRS = """
     Attributes
@@ -98,6 +110,7 @@ _ATTRS = """
 """
 
 
+@doctests_require("implicit")
 class ALSRecommender(_ImplicitMF):
     __doc__ = """Implicit-feedback ALS (Hu, Koren and Volinsky 2008) from the ``implicit`` package.
 
@@ -110,17 +123,10 @@ class ALSRecommender(_ImplicitMF):
     factors : int, default=64
     regularization : float, default=0.05
     alpha : float, default=1.0
-        Confidence scale of the interactions.
+        Confidence scale of the interactions: :math:`r_{ui}` is the summed ``sample_weight``
+        of the pair (1 per row by default).
     iterations : int, default=15
-    user_col, item_col : str or int, default="user_id", "item_id"
-    positive_only : bool, default=True
-        When ``y`` is given, learn only from the rows with ``y > 0``.
-    n_jobs : int or None, default=None
-        ``implicit``'s threads (None: 1, deterministic; -1: all cores).
-    random_state : int, RandomState instance or None, default=None
-    verbose : int, default=0
-        Show ``implicit``'s progress bar.
-    """ + _ATTRS + """
+""" + _PARAMS + _ATTRS + """
     Examples
     --------
     >>> from sklearn_recsys.datasets import make_interactions
@@ -133,34 +139,26 @@ class ALSRecommender(_ImplicitMF):
 
     _parameter_constraints = {**_COMMON, "alpha": [Interval(numbers.Real, 0, None,
                                                             closed="neither")]}
+    _implicit_model = ("als", "AlternatingLeastSquares",
+                       ("factors", "regularization", "alpha", "iterations"))
 
     def __init__(self, factors=64, regularization=0.05, alpha=1.0, iterations=15, *,
                  user_col="user_id", item_col="item_id", positive_only=True, n_jobs=None,
                  random_state=None, verbose=0):
-        self.factors = factors
-        self.regularization = regularization
+        super().__init__(factors, regularization, iterations, user_col=user_col,
+                         item_col=item_col, positive_only=positive_only, n_jobs=n_jobs,
+                         random_state=random_state, verbose=verbose)
         self.alpha = alpha
-        self.iterations = iterations
-        self.user_col = user_col
-        self.item_col = item_col
-        self.positive_only = positive_only
-        self.n_jobs = n_jobs
-        self.random_state = random_state
-        self.verbose = verbose
-
-    def _make_model(self):
-        als, _ = _import_implicit(type(self).__name__)
-        return als.AlternatingLeastSquares(
-            factors=self.factors, regularization=self.regularization, alpha=self.alpha,
-            iterations=self.iterations, num_threads=self._threads(), random_state=self._seed())
 
 
+@doctests_require("implicit")
 class BPRRecommender(_ImplicitMF):
     __doc__ = """Bayesian personalised ranking (Rendle et al. 2009) from the ``implicit`` package.
 
     Pairwise SGD: for a positive (user, item) and a sampled unobserved item, push the positive
     above the negative, :math:`\\max \\sum \\ln \\sigma(x_{ui} - x_{uj})`. Needs the
-    ``retrieval`` extra.
+    ``retrieval`` extra. A (user, item) pair with a positive ``sample_weight`` is a positive;
+    the size of the weight is not used.
 
     Parameters
     ----------
@@ -168,15 +166,7 @@ class BPRRecommender(_ImplicitMF):
     learning_rate : float, default=0.05
     regularization : float, default=0.01
     iterations : int, default=100
-    user_col, item_col : str or int, default="user_id", "item_id"
-    positive_only : bool, default=True
-        When ``y`` is given, learn only from the rows with ``y > 0``.
-    n_jobs : int or None, default=None
-        ``implicit``'s threads (None: 1, deterministic; -1: all cores).
-    random_state : int, RandomState instance or None, default=None
-    verbose : int, default=0
-        Show ``implicit``'s progress bar.
-    """ + _ATTRS + """
+""" + _PARAMS + _ATTRS + """
     Examples
     --------
     >>> from sklearn_recsys.datasets import make_interactions
@@ -189,24 +179,13 @@ class BPRRecommender(_ImplicitMF):
 
     _parameter_constraints = {**_COMMON, "learning_rate": [Interval(numbers.Real, 0, None,
                                                                     closed="neither")]}
+    _implicit_model = ("bpr", "BayesianPersonalizedRanking",
+                       ("factors", "learning_rate", "regularization", "iterations"))
 
     def __init__(self, factors=64, learning_rate=0.05, regularization=0.01, iterations=100, *,
                  user_col="user_id", item_col="item_id", positive_only=True, n_jobs=None,
                  random_state=None, verbose=0):
-        self.factors = factors
+        super().__init__(factors, regularization, iterations, user_col=user_col,
+                         item_col=item_col, positive_only=positive_only, n_jobs=n_jobs,
+                         random_state=random_state, verbose=verbose)
         self.learning_rate = learning_rate
-        self.regularization = regularization
-        self.iterations = iterations
-        self.user_col = user_col
-        self.item_col = item_col
-        self.positive_only = positive_only
-        self.n_jobs = n_jobs
-        self.random_state = random_state
-        self.verbose = verbose
-
-    def _make_model(self):
-        _, bpr = _import_implicit(type(self).__name__)
-        return bpr.BayesianPersonalizedRanking(
-            factors=self.factors, learning_rate=self.learning_rate,
-            regularization=self.regularization, iterations=self.iterations,
-            num_threads=self._threads(), random_state=self._seed())

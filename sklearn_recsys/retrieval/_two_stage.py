@@ -15,6 +15,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from .._contract import check_id_column, check_time_column, plain_ids, sorted_id_index
 from ..metrics._scorers import predict_scores
+from ..utils import frame_input_tags
 from ._base import _BLOCK, _check_mask, _id_frame
 from ._ease import EASERecommender
 
@@ -82,7 +83,8 @@ class TwoStageRecommender(BaseEstimator):
     ranker : estimator or None, default=None
         Fitted on the candidate frame with the grades as ``y``; scores through
         ``predict_proba`` / ``decision_function`` / ``predict``. None means
-        :class:`~sklearn_recsys.boosting.GroupedLGBMRanker` (lambdarank grouped by user).
+        :class:`~sklearn_recsys.boosting.GroupedLGBMRanker` (lambdarank grouped by user, with
+        ``user_col`` and ``item_col`` as its id columns).
     n_candidates : int, default=100
         Candidates per user.
     target_size : float, default=0.2
@@ -252,8 +254,11 @@ class TwoStageRecommender(BaseEstimator):
     def _default_ranker(self):
         from ..boosting import GroupedLGBMRanker
 
-        return GroupedLGBMRanker(group_col=str(self.user_col), categorical_features=None,
-                                 n_estimators=200, n_jobs=1, random_state=0)
+        user, item = str(self.user_col), str(self.item_col)
+        return GroupedLGBMRanker(group_col=user, user_col=user, item_col=item,
+                                 categorical_features=None, n_estimators=200, n_jobs=1,
+                                 learning_rate=0.05, subsample=0.8, subsample_freq=1,
+                                 colsample_bytree=0.8, reg_lambda=1.0, random_state=0)
 
     # ------------------------------------------------------------------ fit
     @_fit_context(prefer_skip_nested_validation=False)
@@ -377,9 +382,14 @@ class TwoStageRecommender(BaseEstimator):
     def predict(self, X):
         """Ranker score of each (user, item) row; ``-inf`` for rows that are no candidate.
 
+        The scores are the matching entries of :meth:`score_matrix` with ``items=None``: each
+        user's candidates are drawn from the items of ``fit`` (an unseen item is none).
+
         Parameters
         ----------
         X : DataFrame of shape (n_samples, n_features)
+            The pairs to score, read from ``user_col`` and ``item_col`` (other columns are not
+            used).
 
         Returns
         -------
@@ -396,8 +406,4 @@ class TwoStageRecommender(BaseEstimator):
         return table.reindex(code).fillna(-np.inf).to_numpy()
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.required = False
-        tags.input_tags.string = True
-        tags.input_tags.categorical = True
-        return tags
+        return frame_input_tags(super().__sklearn_tags__(), target_required=False)

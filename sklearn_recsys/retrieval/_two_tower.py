@@ -6,7 +6,6 @@ import numbers
 
 import numpy as np
 import torch
-from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from skorch import NeuralNet
 from skorch.dataset import Dataset
@@ -75,7 +74,8 @@ class TwoTowerRetriever(BaseRetriever):
     mini-batch (in-batch negatives, drawn in proportion to popularity), with the
     item-frequency correction :math:`s_{ui} - \\log Q(i)` (Yi et al. 2019) that keeps popular
     items from being over-penalised as negatives, and the focal loss (``loss="focal"``) that
-    down-weights the easy examples. Trained with skorch on CPU torch.
+    down-weights the easy examples. The summed ``sample_weight`` of a (user, item) pair weights
+    its term of the loss. Trained with skorch on CPU torch.
 
     Parameters
     ----------
@@ -160,25 +160,6 @@ class TwoTowerRetriever(BaseRetriever):
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.verbose = verbose
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None, sample_weight=None):
-        """Train the towers on the positive interactions.
-
-        Parameters
-        ----------
-        X : DataFrame of shape (n_samples, n_features)
-            Interaction frame with ``user_col`` and ``item_col``.
-        y : array-like of shape (n_samples,), default=None
-            Label; with ``positive_only`` only rows with ``y > 0`` count.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Weight of each interaction in the loss.
-
-        Returns
-        -------
-        self : TwoTowerRetriever
-        """
-        return self._fit_from(X, y, sample_weight)
 
     def _fit_matrix(self, R):
         coo = R.tocoo()

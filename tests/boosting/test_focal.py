@@ -79,19 +79,18 @@ def test_init_score_minimises_the_loss():
 
 def test_gamma_zero_reproduces_lightgbm_binary(frame):
     # same trees as LightGBM's own binary objective: checks the gradient, the Hessian and
-    # predict_proba = sigmoid(raw + init_score) (row / column sampling off: LightGBM draws its
-    # bagging differently with a custom objective)
+    # predict_proba = sigmoid(raw + init_score) (row / column sampling off, the default:
+    # LightGBM draws its bagging differently with a custom objective)
     X, y = frame
-    kw = {**KW, "subsample": 1.0, "colsample_bytree": 1.0}
-    ours = FocalLGBMClassifier(gamma=0.0, **kw).fit(X, y)
-    ref = ImbalancedLGBMClassifier(imbalance=None, **kw).fit(X, y)
+    ours = FocalLGBMClassifier(focal_gamma=0.0, **KW).fit(X, y)
+    ref = ImbalancedLGBMClassifier(class_weight=None, **KW).fit(X, y)
     assert ours.init_score_ == pytest.approx(np.log(y.mean() / (1 - y.mean())), abs=1e-6)
     np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), atol=1e-7)
 
 
 def test_predict_proba_is_sigmoid_of_raw_plus_init(frame):
     X, y = frame
-    clf = FocalLGBMClassifier(alpha=0.25, gamma=2.0, **KW).fit(X, y)
+    clf = FocalLGBMClassifier(focal_alpha=0.25, focal_gamma=2.0, **KW).fit(X, y)
     raw = clf.booster_.predict(clf._encode(X), raw_score=True)
     proba = clf.predict_proba(X)
     np.testing.assert_allclose(proba[:, 1], expit(raw + clf.init_score_))
@@ -103,10 +102,10 @@ def test_predict_proba_is_sigmoid_of_raw_plus_init(frame):
 def test_focal_learns_and_is_reproducible(frame):
     X, y = frame
     n = 4500
-    clf = FocalLGBMClassifier(gamma=2.0, **KW).fit(X.iloc[:n], y[:n])
+    clf = FocalLGBMClassifier(focal_gamma=2.0, **KW).fit(X.iloc[:n], y[:n])
     p = clf.predict_proba(X.iloc[n:])[:, 1]
     assert average_precision_score(y[n:], p) > 1.5 * y[n:].mean()  # random: ~1x
-    again = FocalLGBMClassifier(gamma=2.0, **KW).fit(X.iloc[:n], y[:n])
+    again = FocalLGBMClassifier(focal_gamma=2.0, **KW).fit(X.iloc[:n], y[:n])
     np.testing.assert_array_equal(p, again.predict_proba(X.iloc[n:])[:, 1])
 
 
@@ -118,13 +117,14 @@ def test_early_stopping_on_focal_loss(frame):
     assert clf.estimator_.best_score_["valid_0"]["focal_loss"] > 0
 
 
-def test_alpha_and_imbalance_shift_probabilities_up(frame):
+def test_alpha_and_class_weight_shift_probabilities_up(frame):
     X, y = frame
     base = FocalLGBMClassifier(**KW).fit(X, y).predict_proba(X)[:, 1].mean()
-    up = FocalLGBMClassifier(alpha=0.9, **KW).fit(X, y).predict_proba(X)[:, 1].mean()
-    bal = FocalLGBMClassifier(imbalance="balanced", **KW).fit(X, y)
+    up = FocalLGBMClassifier(focal_alpha=0.9, **KW).fit(X, y).predict_proba(X)[:, 1].mean()
+    bal = FocalLGBMClassifier(class_weight="balanced", **KW).fit(X, y)
     assert up > base and bal.predict_proba(X)[:, 1].mean() > base
-    assert bal.class_weight_[1] == pytest.approx((y == 0).sum() / (y == 1).sum())
+    ratio = bal.class_weight_[1] / bal.class_weight_[0]
+    assert ratio == pytest.approx((y == 0).sum() / (y == 1).sum())
 
 
 def test_sample_weight_is_used(frame):
@@ -147,3 +147,27 @@ def test_pickle_round_trip(frame):
     clf = FocalLGBMClassifier(**KW).fit(X, y)
     clone = pickle.loads(pickle.dumps(clf))
     np.testing.assert_array_equal(clf.predict_proba(X), clone.predict_proba(X))
+
+
+def test_deprecated_alpha_gamma_imbalance(frame):
+    X, y = frame
+    new = FocalLGBMClassifier(focal_alpha=0.25, focal_gamma=1.0, class_weight="sqrt", **KW)
+    old = FocalLGBMClassifier(alpha=0.25, gamma=1.0, imbalance="sqrt", **KW)
+    with pytest.warns(FutureWarning) as record:
+        old.fit(X, y)
+    assert sorted(str(w.message).split(": the parameter ")[1].split(";")[0] for w in record) == [
+        "alpha was renamed focal_alpha", "gamma was renamed focal_gamma",
+        "imbalance was renamed class_weight"]
+    assert record[0].filename == __file__  # the warning points at the caller
+    np.testing.assert_array_equal(old.predict_proba(X), new.fit(X, y).predict_proba(X))
+    with pytest.raises(ValueError, match="deprecated alias of focal_gamma"):
+        FocalLGBMClassifier(focal_gamma=1.0, gamma=2.0, **KW).fit(X, y)
+
+
+def test_lightgbm_parameters_and_verbose(frame, capfd):
+    X, y = frame
+    clf = FocalLGBMClassifier(verbose=-1, max_bin=31, min_data_in_bin=5, **KW).fit(X, y)
+    assert "[LightGBM]" not in capfd.readouterr().out
+    assert clf.booster_.params["max_bin"] == 31
+    with pytest.raises(ValueError, match="objective of FocalLGBMClassifier is the focal loss"):
+        FocalLGBMClassifier(objective="binary", **KW).fit(X, y)

@@ -37,11 +37,7 @@ def test_interleaved_groups_give_the_model_of_sorted_groups(graded):
     np.testing.assert_array_equal(interleaved.predict(X), contiguous.predict(X))
     features = [c for c in X.columns if c != "user_id"]
     sizes = Xs.groupby("user_id", sort=False).size().to_numpy()
-    ref = lightgbm.LGBMRanker(
-        n_estimators=20, learning_rate=0.05, num_leaves=31, min_child_samples=20,
-        reg_lambda=1.0, subsample=0.8, subsample_freq=1, colsample_bytree=0.8, n_jobs=1,
-        random_state=interleaved._seed(), verbose=-1, deterministic=True,
-    )
+    ref = lightgbm.LGBMRanker(verbose=-1, **KW)
     Xe = interleaved._encoder.transform(Xs)
     ref.fit(Xe, ys, group=sizes, categorical_feature=[features.index("item_id"),
                                                       features.index("category")])
@@ -132,3 +128,45 @@ def test_movielens_graded_ratings():
                   gain="exponential") for s in range(5)
     ])
     assert ranker.score(X_te, y_te) > chance + 0.02
+
+
+@pytest.mark.parametrize("params", [
+    {}, {"subsample": 0.7, "subsample_freq": 1, "colsample_bytree": 0.5, "reg_lambda": 1.0},
+])
+def test_same_predictions_as_lgbmranker(graded, params):
+    # numeric features and the same groups: the wrapper is LightGBM's own ranker
+    X, y = graded
+    order = np.argsort(pd.factorize(X["user_id"])[0], kind="stable")
+    Xs, ys = X.iloc[order], y[order]
+    num = Xs[["user_id", "price", "position", "timestamp"]]
+    ours = GroupedLGBMRanker(**KW, **params).fit(num, ys)
+    sizes = Xs.groupby("user_id", sort=False).size().to_numpy()
+    feats = num.drop(columns="user_id")
+    ref = lightgbm.LGBMRanker(verbose=-1, **KW, **params).fit(feats, ys, group=sizes)
+    np.testing.assert_allclose(ours.predict(num), ref.predict(feats))
+    assert ours.get_params()["objective"] is None  # LightGBM's default: lambdarank
+
+
+def test_id_columns_and_group_col_by_any_name(graded):
+    X, y = graded
+    ref = GroupedLGBMRanker(**KW).fit(X, y)
+    renamed = X.rename(columns={"user_id": "uid", "item_id": "iid"})
+    ours = GroupedLGBMRanker(group_col="uid", user_col="uid", item_col="iid", **KW)
+    ours.fit(renamed, y)
+    assert ours.categorical_features_ == ["iid", "category"]
+    np.testing.assert_array_equal(ours.predict(renamed), ref.predict(X))
+    # positions in an array: the group column and the item ids
+    A = X[["user_id", "item_id", "price"]].to_numpy(dtype=float)
+    by_pos = GroupedLGBMRanker(group_col=0, item_col=1, **KW).fit(A, y)
+    assert by_pos.categorical_features_ == [1] and by_pos.n_groups_ == X["user_id"].nunique()
+    by_name = GroupedLGBMRanker(**KW).fit(X[["user_id", "item_id", "price"]], y)
+    np.testing.assert_array_equal(by_pos.predict(A), by_name.predict(
+        X[["user_id", "item_id", "price"]]))
+    assert by_pos.score(A, y) == pytest.approx(by_name.score(X[["user_id", "item_id", "price"]], y))
+
+
+def test_verbose_minus_one_and_kwargs(graded, capfd):
+    X, y = graded
+    ranker = GroupedLGBMRanker(verbose=-1, lambdarank_truncation_level=5, **KW).fit(X, y)
+    assert "[LightGBM]" not in capfd.readouterr().out
+    assert ranker.booster_.params["lambdarank_truncation_level"] == 5

@@ -99,7 +99,7 @@ def test_sampler_is_the_first_step_and_runs_in_fit_only(data):
 
 def test_stacking_without_neural_is_calibrated_under_stratified_cv(data, monkeypatch):
     X, y, X_test, y_test = data
-    monkeypatch.setattr(_recipes, "_neural_ranker_class", lambda: None)
+    monkeypatch.setattr(_recipes, "_neural_class", lambda: None)
     model = make_stacking(cv=3, random_state=0)
     assert isinstance(model, StackingClassifier)
     assert [name for name, _ in model.estimators] == ["lgbm", "logreg"]
@@ -128,3 +128,49 @@ def test_stacking_includes_the_neural_ranker_when_available(data):
     model.fit(X.iloc[:800], y[:800])
     p = model.predict_proba(X_test)[:, 1]
     assert np.isfinite(p).all() and 0 < p.mean() < 0.5
+
+
+def test_recipes_read_the_id_columns_by_any_name(data):
+    X, y, X_test, _ = data
+    ren = {"user_id": "uid", "item_id": "iid"}
+    ref = make_rusboost(n_estimators=5, random_state=0).fit(X, y)
+    ours = make_rusboost(n_estimators=5, user_col="uid", item_col="iid", random_state=0)
+    ours.fit(X.rename(columns=ren), y)
+    np.testing.assert_array_equal(ours.predict_proba(X_test.rename(columns=ren)),
+                                  ref.predict_proba(X_test))
+    assert CategoricalColumns(user_col="uid", item_col="iid")(X.rename(columns=ren)) == [
+        "uid", "iid", "category"]
+    # a name that is not a column is an error naming the parameter
+    with pytest.raises(ValueError, match="user_col='uid' is not a column of X"):
+        make_rusboost(n_estimators=2, user_col="uid", random_state=0).fit(X, y)
+    # the default names apply when present; None: not an id column
+    assert CategoricalColumns()(X[["price", "category"]]) == ["category"]
+    assert CategoricalColumns(user_col=None, item_col=None)(X.assign(
+        user_id=1, item_id=2)) == ["category"]
+    # an array: positions only
+    assert CategoricalColumns(user_col=0)(np.zeros((2, 3))) == [0]
+    assert CategoricalColumns(user_col=0, invert=True)(np.zeros((2, 3))) == [1, 2]
+
+
+def test_stacking_members_share_the_id_columns():
+    model = make_stacking(include_neural=False, user_col="uid", item_col="iid", random_state=0)
+    lgbm = dict(model.estimators)["lgbm"]
+    assert (lgbm.user_col, lgbm.item_col, lgbm.class_weight) == ("uid", "iid", "balanced")
+    encode = dict(model.estimators)["logreg"].named_steps["encode"]
+    assert all((sel.user_col, sel.item_col) == ("uid", "iid")
+               for _, _, sel in encode.transformers)
+
+
+def test_deprecated_id_cols(data):
+    X, y, X_test, _ = data
+    ren = X.rename(columns={"user_id": "uid", "item_id": "iid"})
+    with pytest.warns(FutureWarning, match="make_rusboost: id_cols is deprecated"):
+        old = make_rusboost(n_estimators=5, id_cols=("uid", "iid"), random_state=0)
+    new = make_rusboost(n_estimators=5, user_col="uid", item_col="iid", random_state=0)
+    np.testing.assert_array_equal(old.fit(ren, y).predict_proba(ren),
+                                  new.fit(ren, y).predict_proba(ren))
+    with pytest.raises(ValueError, match="deprecated alias of user_col / item_col"):
+        make_rusboost(id_cols=("uid", "iid"), user_col="uid")
+    with pytest.warns(FutureWarning, match="CategoricalColumns: id_cols is deprecated"):
+        selector = CategoricalColumns(("uid", "nope"))
+    assert selector(ren) == ["uid", "category"]  # the old meaning: the ones present

@@ -85,6 +85,12 @@ def test_interaction_frame_and_reproducibility():
     np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
     cold = X.head(3).assign(user_id=-5)
     assert np.isfinite(a.predict_proba(cold)).all()
+    # the default members read the id columns by the names given
+    ren = {"user_id": "uid", "item_id": "iid"}
+    c = SelfPacedEnsembleClassifier(n_estimators=3, user_col="uid", item_col="iid",
+                                    random_state=0).fit(X.rename(columns=ren), y)
+    assert c.estimators_[0].categorical_features_ == ["uid", "iid", "category"]
+    np.testing.assert_array_equal(c.predict_proba(X.rename(columns=ren)), a.predict_proba(X))
 
 
 def test_custom_hardness_and_errors():

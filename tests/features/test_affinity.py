@@ -212,6 +212,10 @@ def test_sklearn_conventions():
     assert ca.n_features_in_ == X.shape[1]
     with pytest.raises(ValueError, match="feature names"):
         ca.transform(X.rename(columns={"price": "cost"}))
+    names = ca.get_feature_names_out()
+    assert list(ca.get_feature_names_out(list(X.columns))) == list(names)
+    with pytest.raises(ValueError, match="input_features"):
+        ca.get_feature_names_out(["a"] * X.shape[1])
     pd.testing.assert_frame_equal(pickle.loads(pickle.dumps(ca)).transform(X), ca.transform(X))
 
 

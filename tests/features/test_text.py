@@ -14,8 +14,12 @@ import os
 
 os.environ["HF_HUB_OFFLINE"] = "1"  # before anything imports huggingface_hub
 
+import doctest
 import pickle
 import socket
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -24,7 +28,11 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from sklearn_recsys.datasets import load_movielens, make_interactions
-from sklearn_recsys.features._text import PretrainedTextEncoder, build_item_texts
+from sklearn_recsys.features._text import (
+    PretrainedTextEncoder,
+    build_item_texts,
+)
+from sklearn_recsys.utils import doctests_require
 
 pytest.importorskip(
     "sentence_transformers", reason="sentence-transformers is in the [text] extra (not installed)"
@@ -309,3 +317,39 @@ def test_pipeline_with_affinity_featurizer_lightgbm():
     blob = pickle.dumps(pipe)
     assert len(blob) < 1_000_000  # no model weights inside
     np.testing.assert_array_equal(pickle.loads(blob).predict_proba(X)[:, 1], proba)
+
+
+def test_doctests_require_skips_every_example_only_when_a_module_is_missing():
+    def documented():
+        """Doc.
+
+        >>> 1 + 1  # a comment
+        3
+        >>> x = (
+        ...     2)  # doctest: +ELLIPSIS
+        """
+
+    doc = documented.__doc__
+    assert doctests_require("numpy")(documented).__doc__ == doc  # installed: runs as written
+    doctests_require("numpy", "no_such_module_sklearn_recsys")(documented)
+    examples = doctest.DocTestParser().get_examples(documented.__doc__)
+    assert len(examples) == 2
+    assert all(e.options.get(doctest.SKIP) for e in examples)
+    assert examples[1].options.get(doctest.ELLIPSIS)
+    # the wrong answer above would fail if the example ran
+    runner = doctest.DocTestRunner()
+    runner.run(doctest.DocTestParser().get_doctest(documented.__doc__, {}, "d", None, 0))
+    assert runner.failures == 0 and runner.tries == 0
+
+
+def test_examples_run_with_the_extra_and_skip_without_it():
+    # installed here: the docstring is untouched and its example runs in the doctest suite
+    assert "+SKIP" not in PretrainedTextEncoder.__doc__
+    # without sentence-transformers (simulated in a fresh interpreter) the doctest is skipped
+    code = ("import sys; sys.modules['sentence_transformers'] = None; import pytest; "
+            "raise SystemExit(pytest.main(['-q', '-rs', 'sklearn_recsys/features/_text.py"
+            "::sklearn_recsys.features._text.PretrainedTextEncoder']))")
+    res = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).parents[2],
+                         capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "1 skipped" in res.stdout and "+SKIP" in res.stdout, res.stdout

@@ -135,3 +135,20 @@ def test_errors(setup):
         recommend(ease, [1], [1, 2], reranker=XQuADReranker())
     with pytest.raises(ValueError, match="scores has shape"):
         XQuADReranker().fit(train).rerank_scores([1], [1, 2], np.zeros((2, 2)))
+
+
+def test_id_columns_by_name_position_or_category(setup):
+    train = setup[0][["user_id", "item_id"]]
+    ref = XQuADReranker().fit(train)
+    for est, X in [
+        (XQuADReranker(user_col="uid", item_col="iid"),
+         train.rename(columns={"user_id": "uid", "item_id": "iid"})),
+        (XQuADReranker(user_col=1, item_col=0), train[["item_id", "user_id"]].to_numpy()),
+        (XQuADReranker(), train.astype("category")),
+    ]:
+        est.fit(X)
+        np.testing.assert_array_equal(est.item_counts_.to_numpy(), ref.item_counts_.to_numpy())
+        assert list(est.head_items_) == list(ref.head_items_)
+        assert est.tail_share_ == ref.tail_share_
+    with pytest.raises(ValueError, match="user_col and item_col must differ"):
+        XQuADReranker(item_col="user_id").fit(train)

@@ -1,13 +1,17 @@
 """EASE, item kNN, ALS / BPR (implicit) and the two-tower retriever."""
 
+import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import clone
 
 from sklearn_recsys.datasets import make_interactions
-from sklearn_recsys.recommend import PopularityRecommender, evaluate_topk, recommend
+from sklearn_recsys.dummy import PopularityRecommender
+from sklearn_recsys.recommend import evaluate_topk, recommend
 from sklearn_recsys.retrieval import (
     ALSRecommender,
     BPRRecommender,
@@ -145,3 +149,38 @@ def test_two_tower_logq_and_determinism(split):
         recs = recommend(m, users, train["item_id"].unique(), k=10, exclude=train)
         arp[name] = pop.predict(recs).mean()
     assert arp["none"] < arp["logq"]
+
+
+@pytest.mark.parametrize("model", [
+    EASERecommender(l2=10.0),
+    ItemKNNRecommender(n_neighbors=10),
+    ALSRecommender(factors=4, iterations=2, random_state=0),
+], ids=lambda m: type(m).__name__)
+def test_id_columns_by_name_or_position(split, model):
+    train, _ = split
+    ref = clone(model).fit(train).predict(train.head(50))
+    renamed = train.rename(columns={"user_id": "uid", "item_id": "iid"})
+    named = clone(model).set_params(user_col="uid", item_col="iid").fit(renamed)
+    np.testing.assert_array_equal(named.predict(renamed.head(50)), ref)
+    ids = train[["item_id", "user_id"]].to_numpy()
+    positional = clone(model).set_params(user_col=1, item_col=0).fit(ids)
+    np.testing.assert_array_equal(positional.predict(ids[:50]), ref)
+    with pytest.raises(ValueError, match="user_col and item_col must differ"):
+        clone(model).set_params(item_col="user_id").fit(train)
+
+
+def test_implicit_threads_follow_n_jobs(monkeypatch):
+    monkeypatch.setattr("os.cpu_count", lambda: 8)
+    # scikit-learn's n_jobs; -1 is implicit's own "all cores", 0
+    assert [BPRRecommender(n_jobs=j)._threads() for j in (None, 1, 3, -1, -2)] == [1, 1, 3, 0, 7]
+    with pytest.raises(ValueError, match="n_jobs=0"):
+        ALSRecommender(n_jobs=0)._threads()
+
+
+def test_implicit_examples_skip_without_implicit():
+    code = ("import sys; sys.modules['implicit'] = None; import pytest; "
+            "raise SystemExit(pytest.main(['-q', '-rs', 'sklearn_recsys/retrieval/_implicit.py']))")
+    res = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).parents[2],
+                         capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "2 skipped" in res.stdout and "+SKIP" in res.stdout, res.stdout

@@ -118,3 +118,16 @@ def test_degenerate_hold_out_falls_back_to_retriever():
     assert model.ranker_ is None
     np.testing.assert_allclose(model.score_matrix([1])[0, 1:],
                                EASERecommender(l2=1.0).fit(X).score_matrix([1])[0, 1:])
+
+
+def test_default_ranker_reads_the_named_id_columns(split):
+    train, _ = split
+    train = train.head(2000)
+    kw = dict(n_candidates=10, random_state=0)
+    ref = TwoStageRecommender(EASERecommender(l2=20.0), **kw).fit(train)
+    renamed = train.rename(columns={"user_id": "uid", "item_id": "iid", "timestamp": "t"})
+    named = TwoStageRecommender(EASERecommender(l2=20.0, user_col="uid", item_col="iid"),
+                                user_col="uid", item_col="iid", time_col="t", **kw).fit(renamed)
+    np.testing.assert_array_equal(named.predict(renamed.head(200)), ref.predict(train.head(200)))
+    # the ids are the ranker's id columns (categorical codes), never numeric features
+    assert (named.ranker_.user_col, named.ranker_.item_col) == ("uid", "iid")
