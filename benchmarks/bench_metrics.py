@@ -132,7 +132,8 @@ def lightgbm_pipeline(item_info, user_info, seed=0):
 
 def movielens_topk(seed=0):
     from sklearn_recsys.datasets import load_movielens
-    from sklearn_recsys.recommend import PopularityRecommender, evaluate_topk
+    from sklearn_recsys.dummy import PopularityRecommender
+    from sklearn_recsys.recommend import evaluate_topk
 
     ml = load_movielens("100k", download_if_missing=False)
     X = ml.interactions[["user_id", "item_id", "rating", "timestamp"]]

@@ -1,15 +1,15 @@
-"""OptunaSearch vs RandomizedSearchCV on MovieLens-100k: the full strategy space, same budget.
+"""OptunaSearchCV vs RandomizedSearchCV on MovieLens-100k: the full strategy space, same budget.
 
 The pipeline is the ``strategies`` recipe of ``sklearn-recsys tune``: InteractionFeaturizer ->
-sampler choice (none / SMOTE / ADASYN / under-sampling; GAN with ``--with-gan``) -> loss choice
-(LightGBM log loss / class-weighted / focal), each option with its registry sub-space. The label
-is "loved" (rating 5), the split the per-user temporal one of every benchmark; both searches
+sampler choice (none / SMOTE / ADASYN / under-sampling; GAN with ``--with-gan``) -> classifier
+choice (LightGBM log loss / class-weighted / focal), each option with its registry sub-space. The
+label is "loved" (rating 5), the split the per-user temporal one of every benchmark; both searches
 use the same 3 stratified, user-grouped folds and cache the featurizer (it is not tuned, so each
 fold's featurizer is fitted once per run).
 
 Runs (each with its own empty cache):
 
-1. ``optuna_tpe_median``: OptunaSearch, TPE sampler, median pruning, ``--n-trials`` trials;
+1. ``optuna_tpe_median``: OptunaSearchCV, TPE sampler, median pruning, ``--n-trials`` trials;
 2. ``random_search``: scikit-learn's RandomizedSearchCV, ``n_iter = --n-trials``, over the same
    space (one dict per sampler x loss combination, scipy distributions);
 3. ``optuna_2_workers``: two processes x ``n_trials / 2`` trials on one study in a journal file;
@@ -58,11 +58,11 @@ def recipe(data, args, cache):
 
 
 def optuna_search(pipe, space, args, **kw):
-    from sklearn_recsys.model_selection._optuna import OptunaSearch
+    from sklearn_recsys.model_selection import OptunaSearchCV
 
     kw.setdefault("n_trials", args.n_trials)
     kw.setdefault("random_state", 0)
-    return OptunaSearch(pipe, space, cv=args.cv, scoring="average_precision", **kw)
+    return OptunaSearchCV(pipe, space, cv=args.cv, scoring="average_precision", **kw)
 
 
 # ------------------------------------------------------------ the same space for scikit-learn
@@ -137,11 +137,11 @@ def run_optuna(name, data, args, **kw):
 def run_random(data, args):
     from sklearn.model_selection import RandomizedSearchCV
 
-    from sklearn_recsys.model_selection._optuna import OptunaSearch
+    from sklearn_recsys.model_selection import OptunaSearchCV
 
     with tempfile.TemporaryDirectory() as cache:
         pipe, space = recipe(data, args, cache)
-        splits = OptunaSearch(pipe, cv=args.cv)._splits(data.X_train, data.y_train, None)
+        splits = OptunaSearchCV(pipe, cv=args.cv)._splits(data.X_train, data.y_train, None)
         search = RandomizedSearchCV(pipe, randomized_space(pipe, space), n_iter=args.n_trials,
                                     scoring="average_precision", cv=splits, random_state=0)
         t0 = time.perf_counter()

@@ -57,7 +57,7 @@ def side_tables(data):
 
 def make_topk_model(name, data):
     """A fresh, unfitted model of :data:`TOPK_MODELS` for ``data``."""
-    from .recommend import PopularityRecommender
+    from .dummy import PopularityRecommender
     from .retrieval import (
         ALSRecommender,
         BPRRecommender,

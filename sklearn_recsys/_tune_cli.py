@@ -101,7 +101,7 @@ def make_recipe(name, data, *, samplers=SAMPLERS, losses=LOSSES, memory=None, n_
     -------
     pipeline : imblearn.pipeline.Pipeline
     space : dict
-        ``param_distributions`` for :class:`OptunaSearch`.
+        ``param_distributions`` for :class:`~sklearn_recsys.model_selection.OptunaSearchCV`.
 
     Examples
     --------
@@ -118,7 +118,7 @@ def make_recipe(name, data, *, samplers=SAMPLERS, losses=LOSSES, memory=None, n_
     from sklearn.preprocessing import StandardScaler
 
     from .benchmark import featurizer
-    from .model_selection._spaces import loss_choice, sampler_choice
+    from .model_selection import classifier_choice, sampler_choice
 
     rs = data.random_state
     feat = featurizer(data)
@@ -133,7 +133,7 @@ def make_recipe(name, data, *, samplers=SAMPLERS, losses=LOSSES, memory=None, n_
         pipe = Pipeline([features, ("sampler", "passthrough"),
                          ("clf", LGBMClassifier(random_state=rs, n_jobs=n_jobs, verbose=-1))])
         space = {"sampler": sampler_choice(samplers, random_state=rs),
-                 "clf": loss_choice(losses, random_state=rs, n_jobs=n_jobs)}
+                 "clf": classifier_choice(losses, random_state=rs, n_jobs=n_jobs)}
     elif name == "logistic":
         pipe = Pipeline([features, ("scale", StandardScaler()),
                          ("clf", LogisticRegression(max_iter=1000))])
@@ -271,7 +271,7 @@ def tune_main(args):
 
     from .benchmark import classification_table
     from .cli import UsageError, load_data, write_json
-    from .model_selection import OptunaSearch
+    from .model_selection import OptunaSearchCV
 
     data = load_data(args)
     out = Path(args.output_dir)
@@ -285,13 +285,13 @@ def tune_main(args):
     with tempfile.TemporaryDirectory(prefix="recsys-tune-cache-") as cache:
         pipe, space = make_recipe(args.recipe, data, samplers=args.samplers.split(","),
                                   losses=args.losses.split(","), memory=cache)
-        search = OptunaSearch(pipe, space, n_trials=max(n_trials, 1),
-                              timeout=args.timeout or None, scoring=args.scoring, cv=args.cv,
-                              storage=storage, study_name=study_name, pruner=args.pruner,
-                              n_jobs=args.n_jobs, refit=not args.no_refit,
-                              random_state=(args.random_state if args.worker_seed is None
-                                            else args.worker_seed),
-                              verbose=args.verbose)
+        search = OptunaSearchCV(pipe, space, n_trials=max(n_trials, 1),
+                                timeout=args.timeout or None, scoring=args.scoring, cv=args.cv,
+                                storage=storage, study_name=study_name, pruner=args.pruner,
+                                n_jobs=args.n_jobs, refit=not args.no_refit,
+                                random_state=(args.random_state if args.worker_seed is None
+                                              else args.worker_seed),
+                                verbose=args.verbose)
         if n_trials == 0:  # a finished study: refit its best trial, run nothing new
             search.set_params(timeout=1e-9)
         t0 = time.perf_counter()

@@ -7,143 +7,44 @@ whose first step featurizes the frame. :func:`recommend` builds the candidate ro
 most ``batch_size`` rows and keeps the ``k`` best items per user. :func:`evaluate_topk` ranks,
 for every test user, all the catalog items the user has not interacted with in training (the
 "full ranking" protocol of RecBole) and reports ranking and long-tail metrics.
-:class:`PopularityRecommender` is the floor every model must beat.
+:class:`sklearn_recsys.dummy.PopularityRecommender` is the floor every model must beat.
 """
 
 from __future__ import annotations
 
 import numbers
+import warnings
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, _fit_context, clone
+from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions, validate_params
-from sklearn.utils.validation import (
-    check_array,
-    check_is_fitted,
-    column_or_1d,
-    validate_data,
+from sklearn.utils.validation import check_is_fitted, column_or_1d
+
+from ._contract import check_columns, check_id_column, plain_ids
+from .metrics import (
+    long_tail_report,
+    popularity_buckets,
+    predict_scores,
+    ranking_scores_from_lists,
 )
 
-from ._contract import check_columns, check_id_column, plain_ids, positive_weights
-from .metrics._longtail import _tail_set, long_tail_report
-from .metrics._ranking import _from_ranking, _ranked
-from .metrics._scorers import predict_scores
-
-__all__ = ["PopularityRecommender", "evaluate_topk", "recommend"]
+__all__ = ["evaluate_topk", "recommend"]
 
 
-# ----------------------------------------------------------------------------- baseline
-class PopularityRecommender(BaseEstimator):
-    """Score every (user, item) row by the item's share of the training interactions.
+def __getattr__(name):
+    # deprecated in 0.1: the baseline moved to sklearn_recsys.dummy, as scikit-learn's
+    if name == "PopularityRecommender":
+        warnings.warn(
+            "sklearn_recsys.recommend.PopularityRecommender is deprecated and will be removed "
+            "in the next release; import it from sklearn_recsys.dummy instead.",
+            FutureWarning, stacklevel=2,
+        )
+        from .dummy import PopularityRecommender
 
-    The non-personalised floor of top-k recommendation: the same ranking for every user, the
-    most popular items first. Items never seen in training score 0. Only ``item_col`` is read,
-    in ``fit`` and in ``predict``: the rows to score may have other columns than the training
-    frame (e.g. only the ids of the candidate rows built by
-    :func:`~sklearn_recsys.recommend.recommend`).
-
-    Parameters
-    ----------
-    item_col : str or int, default="item_id"
-        Item column of ``X`` (a position when ``X`` is an array).
-    positive_only : bool, default=True
-        When ``y`` is given, count only the rows with ``y > 0`` (e.g. purchases, not views).
-        Without ``y`` every row counts.
-
-    Attributes
-    ----------
-    item_popularity_ : pandas.Series
-        Item id -> share of the (weighted, positive) training interactions; sums to 1.
-    n_features_in_ : int
-    feature_names_in_ : ndarray of str
-        Defined when ``X`` has string column names.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from sklearn_recsys.recommend import PopularityRecommender
-    >>> X = pd.DataFrame({"user_id": [1, 1, 2, 3], "item_id": ["a", "b", "a", "a"]})
-    >>> pop = PopularityRecommender().fit(X)
-    >>> pop.predict(pd.DataFrame({"user_id": [9, 9, 9], "item_id": ["a", "b", "zz"]}))
-    array([0.75, 0.25, 0.  ])
-    """
-
-    _parameter_constraints = {
-        "item_col": [str, numbers.Integral],
-        "positive_only": ["boolean"],
-    }
-
-    def __init__(self, item_col="item_id", positive_only=True):
-        self.item_col = item_col
-        self.positive_only = positive_only
-
-    def _frame(self, X, reset):
-        if not isinstance(X, pd.DataFrame):
-            X = pd.DataFrame(check_array(X, dtype=None))
-        if reset:
-            validate_data(self, X, reset=True, skip_check_array=True)
-        if X.shape[0] == 0:
-            raise ValueError("X is empty: 0 rows (expected at least 1 interaction).")
-        check_columns(X, item_col=self.item_col)
-        items = check_id_column(X[self.item_col], name=f"item_col={self.item_col!r}")
-        if isinstance(items.dtype, pd.CategoricalDtype):
-            items = items.astype(object)
-        return items
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None, sample_weight=None):
-        """Count the training interactions of every item.
-
-        Parameters
-        ----------
-        X : DataFrame of shape (n_samples, n_features)
-            Interaction frame with ``item_col``.
-        y : array-like of shape (n_samples,), default=None
-            Label; with ``positive_only`` only rows with ``y > 0`` count.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Weight of each row.
-
-        Returns
-        -------
-        self : PopularityRecommender
-        """
-        items = self._frame(X, reset=True)
-        w = positive_weights(items.to_numpy(), y, sample_weight, positive_only=self.positive_only)
-        total = w.sum()
-        if total <= 0:
-            raise ValueError(
-                "No positive interaction to count: y has one class (every y <= 0) or all the "
-                "weights are 0, so the popularity is undefined. Pass positive_only=False to "
-                "count every row."
-            )
-        counts = pd.Series(w, index=items.to_numpy()).groupby(level=0, sort=True).sum()
-        self.item_popularity_ = counts / total
-        return self
-
-    def predict(self, X):
-        """Popularity of each row's item (0 for items unseen in training).
-
-        Parameters
-        ----------
-        X : DataFrame of shape (n_samples, n_features)
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,)
-        """
-        check_is_fitted(self)
-        items = self._frame(X, reset=False)
-        pos = self.item_popularity_.index.get_indexer(items.to_numpy())
-        return np.where(pos >= 0, self.item_popularity_.to_numpy()[np.maximum(pos, 0)], 0.0)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.required = False
-        tags.input_tags.string = True
-        tags.input_tags.categorical = True
-        return tags
+        return PopularityRecommender
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # ----------------------------------------------------------------------------- candidates
@@ -152,9 +53,7 @@ def _unique_ids(values, name):
                           name=name)
     if len(ids) == 0:
         raise ValueError(f"{name} is empty.")
-    if isinstance(ids.dtype, pd.CategoricalDtype):
-        ids = ids.astype(object)
-    return pd.Index(pd.unique(ids.to_numpy()))
+    return pd.Index(pd.unique(plain_ids(ids).to_numpy()))
 
 
 def _pair_codes(frame, users, items, user_col, item_col, name):
@@ -163,12 +62,8 @@ def _pair_codes(frame, users, items, user_col, item_col, name):
         raise TypeError(f"{name} must be a DataFrame with {user_col!r} and {item_col!r}; got "
                         f"{type(frame).__name__}.")
     check_columns(frame, user_col=user_col, item_col=item_col)
-    u = users.get_indexer(np.asarray(frame[user_col].astype(object)
-                                     if isinstance(frame[user_col].dtype, pd.CategoricalDtype)
-                                     else frame[user_col]))
-    i = items.get_indexer(np.asarray(frame[item_col].astype(object)
-                                     if isinstance(frame[item_col].dtype, pd.CategoricalDtype)
-                                     else frame[item_col]))
+    u = users.get_indexer(plain_ids(frame[user_col]).to_numpy())
+    i = items.get_indexer(plain_ids(frame[item_col]).to_numpy())
     ok = (u >= 0) & (i >= 0)
     return np.unique(u[ok].astype(np.int64) * len(items) + i[ok]), u, i, ok
 
@@ -266,6 +161,33 @@ def _top_k(scores, k):
     return rows[keep], cols[keep], rank[keep]
 
 
+def _ranking(scores, tiebreak=None):
+    """(row, col, rank) of every finite entry, best first in each row. Equal scores are ordered
+    by ``tiebreak`` (a matrix like ``scores``, ascending) if given, then by column."""
+    # chained stable sorts of each row, least significant key first (-inf sorts last)
+    order = None if tiebreak is None else np.argsort(tiebreak, axis=1, kind="stable")
+    key = -scores if order is None else np.take_along_axis(-scores, order, axis=1)
+    step = np.argsort(key, axis=1, kind="stable")
+    order = step if order is None else np.take_along_axis(order, step, axis=1)
+    ranked = np.arange(scores.shape[1]) < np.isfinite(scores).sum(axis=1)[:, None]
+    rows, rank = np.nonzero(ranked)
+    return rows, order[ranked], rank
+
+
+def _tiebreak(truth, u0, scores, ties):
+    """Order of equal scores for the metrics: the relevance grade ascending (pessimistic: the
+    non-relevant candidates first), descending (optimistic), or None (stable: candidate order).
+    ``truth`` holds the relevant (user, item) positions of the batch that starts at user u0."""
+    if ties == "stable":
+        return None
+    key = np.zeros_like(scores)
+    inside = truth["item"].to_numpy() < scores.shape[1]
+    sign = 1.0 if ties == "pessimistic" else -1.0
+    key[truth["user"].to_numpy()[inside] - u0, truth["item"].to_numpy()[inside]] = (
+        sign * truth["rel"].to_numpy()[inside])
+    return key
+
+
 def _check_reranker(reranker, X_train=None):
     """A fitted re-ranker: as given when fitted, else a clone fitted on ``X_train``."""
     if reranker is None:
@@ -358,7 +280,8 @@ def recommend(estimator, users, items, k=10, *, exclude=None, user_col="user_id"
     Examples
     --------
     >>> import pandas as pd
-    >>> from sklearn_recsys.recommend import PopularityRecommender, recommend
+    >>> from sklearn_recsys.dummy import PopularityRecommender
+    >>> from sklearn_recsys.recommend import recommend
     >>> train = pd.DataFrame({"user_id": [1, 1, 2, 3], "item_id": [10, 11, 10, 12]})
     >>> pop = PopularityRecommender().fit(train)
     >>> recommend(pop, users=[1, 2], items=[10, 11, 12, 13], k=2, exclude=train)
@@ -417,13 +340,15 @@ def evaluate_topk(estimator, X_train, X_test, y_test=None, *, k=10, items=None,
 
     Metrics (means over the test users with at least one relevant item):
     ``ndcg``, ``recall``, ``precision``, ``hit_rate``, ``map`` at each ``k`` and ``mrr``
-    (full ranking, no cut-off), computed exactly as :func:`sklearn_recsys.metrics.ranking_scores`
-    on all candidates (ties as ``ties``); ``tail_recall`` at each ``k`` (users with a relevant
-    tail item); and on the top-``k`` lists (equal scores ordered as the catalog):
-    ``coverage``, ``arp``, ``aplt``, ``gini``, ``entropy``, ``novelty`` (see
+    (full ranking, no cut-off): each user's candidates are ranked (equal scores ordered as
+    ``ties`` says) and scored by :func:`sklearn_recsys.metrics.ranking_scores_from_lists`, which
+    gives the values of :func:`sklearn_recsys.metrics.ranking_scores` on all the candidate
+    rows; ``tail_recall`` at each ``k`` (users with a relevant tail item, on the same ranking);
+    and on the top-``k`` lists (equal scores ordered as the catalog): ``coverage``, ``arp``,
+    ``aplt``, ``gini``, ``entropy``, ``novelty`` (see
     :func:`sklearn_recsys.metrics.long_tail_report`; popularity from ``X_train``). A relevant
-    test item that is not a candidate (seen in training, or outside ``items``) counts as
-    missed.
+    test item that is not a candidate (seen in training, outside ``items``, or scored ``-inf``
+    by an estimator that cannot rank it) counts as missed.
 
     Parameters
     ----------
@@ -466,8 +391,11 @@ def evaluate_topk(estimator, X_train, X_test, y_test=None, *, k=10, items=None,
 
     Examples
     --------
+    The popularity floor of a toy split:
+
     >>> import pandas as pd
-    >>> from sklearn_recsys.recommend import PopularityRecommender, evaluate_topk
+    >>> from sklearn_recsys.dummy import PopularityRecommender
+    >>> from sklearn_recsys.recommend import evaluate_topk
     >>> train = pd.DataFrame({"user_id": [1, 1, 2, 3], "item_id": [10, 11, 10, 12]})
     >>> test = pd.DataFrame({"user_id": [2, 3], "item_id": [11, 13]})
     >>> pop = PopularityRecommender().fit(train)
@@ -509,21 +437,23 @@ def evaluate_topk(estimator, X_train, X_test, y_test=None, *, k=10, items=None,
     excluded = np.empty(0, dtype=np.int64)
     if exclude_train:
         excluded = _pair_codes(X_train, users, catalog, user_col, item_col, "X_train")[0]
-    rel_u = users.get_indexer(relevant["u"].to_numpy())
-    rel_i = catalog.get_indexer(relevant["i"].to_numpy())
-    rel_v = relevant["rel"].to_numpy()
-    rel_code = np.where(rel_i >= 0, rel_u.astype(np.int64) * n_items + rel_i, -1)
-    candidate = (rel_i >= 0) & ~np.isin(rel_code, excluded)
-    is_tail_rel = _tail_set(X_train, item_col, head_share, None)(relevant["i"].to_numpy())
-    order = np.argsort(rel_u, kind="stable")
-    rel_u, rel_i, rel_v = rel_u[order], rel_i[order], rel_v[order]
-    candidate, is_tail_rel = candidate[order], is_tail_rel[order]
+    # the relevant pairs by position (user in users, item in the catalog); an item outside the
+    # catalog gets a position of its own after it: never a candidate, so always missed
+    item_pos = catalog.get_indexer(relevant["i"].to_numpy())
+    outside = item_pos < 0
+    item_pos[outside] = n_items + pd.factorize(relevant["i"].to_numpy()[outside])[0]
+    is_tail = popularity_buckets(relevant["i"].to_numpy(), X_train, cutoffs=(head_share,),
+                                 item_col=item_col) == "tail"
+    truth = pd.DataFrame({"user": users.get_indexer(relevant["u"].to_numpy()),
+                          "item": item_pos, "rel": relevant["rel"].to_numpy()})
+    order = np.argsort(truth["user"].to_numpy(), kind="stable")
+    truth, is_tail = truth.iloc[order], is_tail[order]
+    first_row = np.searchsorted(truth["user"].to_numpy(), np.arange(len(users) + 1))
 
-    metrics = ("ndcg", "recall", "precision", "hit_rate", "map")
-    per_user = {(m, kk): [] for m in metrics for kk in ks}
-    per_user.update({("mrr", None): []})
-    per_user.update({("tail_recall", kk): [] for kk in ks})
-    recs = []
+    metrics = ["ndcg", "recall", "precision", "hit_rate", "map", "mrr"]
+    kw = {"k": ks, "gain": gain, "relevance_col": "rel", "user_col": "user",
+          "item_col": "item", "per_user": True}
+    parts, tail_parts, recs = [], [], []
     kmax = ks[-1]
     for u0, scores in _score_batches(
             estimator, users, catalog, excluded=excluded, user_col=user_col,
@@ -532,30 +462,16 @@ def evaluate_topk(estimator, X_train, X_test, y_test=None, *, k=10, items=None,
         nb = scores.shape[0]
         raw = scores
         scores = _reranked(reranker, users.to_numpy()[u0:u0 + nb], catalog.to_numpy(), scores,
-                           ks[-1])
-        lo, hi = np.searchsorted(rel_u, [u0, u0 + nb])
-        ru, ri, rv = rel_u[lo:hi] - u0, rel_i[lo:hi], rel_v[lo:hi]
-        cand, tail = candidate[lo:hi], is_tail_rel[lo:hi]
-        truth = np.zeros_like(scores)
-        truth[ru[cand], ri[cand]] = rv[cand]
-        tail_truth = np.zeros_like(scores)
-        tail_truth[ru[cand & tail], ri[cand & tail]] = rv[cand & tail]
-        finite = np.isfinite(scores)
-        codes = np.concatenate([np.nonzero(finite)[0], ru[~cand]])
-        y_score = np.concatenate([scores[finite], np.full((~cand).sum(), -np.inf)])
-        y_true = np.concatenate([truth[finite], rv[~cand]])
-        y_tail = np.concatenate([tail_truth[finite], np.where(tail[~cand], rv[~cand], 0.0)])
-        ranking = _ranked(y_true, y_score, codes, nb, ties)  # one sort for every metric
-        for kk in ks:
-            vals, _ = _from_ranking(ranking, y_true, codes, nb, k=kk, metrics=metrics,
-                                    gain=gain)
-            for m in metrics:
-                per_user[(m, kk)].append(vals[m])
-            tvals, _ = _from_ranking(ranking, y_tail, codes, nb, k=kk, metrics=("recall",))
-            per_user[("tail_recall", kk)].append(tvals["recall"])
-        vals, _ = _from_ranking(ranking, y_true, codes, nb, k=np.iinfo(np.int64).max,
-                                metrics=("mrr",))
-        per_user[("mrr", None)].append(vals["mrr"])
+                           kmax)
+        lo, hi = first_row[u0], first_row[u0 + nb]
+        batch, batch_tail = truth.iloc[lo:hi], is_tail[lo:hi]
+        # every candidate of each user ranked, equal scores ordered as ``ties`` says
+        rows, cols, rank = _ranking(scores, _tiebreak(batch, u0, scores, ties))
+        lists = pd.DataFrame({"user": u0 + rows, "item": cols})
+        parts.append(ranking_scores_from_lists(lists, batch, metrics=metrics, **kw))
+        if batch_tail.any():  # recall of the relevant tail items, on the same ranking
+            tail_parts.append(ranking_scores_from_lists(lists[rank < kmax], batch[batch_tail],
+                                                        metrics=["recall"], **kw))
         rows, cols, rank = _top_k(scores, kmax)
         recs.append(pd.DataFrame({
             user_col: users.to_numpy()[u0 + rows], item_col: catalog.to_numpy()[cols],
@@ -563,12 +479,15 @@ def evaluate_topk(estimator, X_train, X_test, y_test=None, *, k=10, items=None,
         }))
     recommendations = pd.concat(recs, ignore_index=True)
 
+    per_user = pd.concat(parts).drop(columns="n_relevant")
+    tail = pd.concat(tail_parts).drop(columns="n_relevant") if tail_parts else pd.DataFrame(
+        columns=[f"recall@{kk}" for kk in ks], dtype=float)
     records = []
-    for (m, kk), parts in per_user.items():
-        v = np.concatenate(parts)
-        ok = ~np.isnan(v)
-        records.append({"metric": m, "k": kk, "value": float(v[ok].mean()) if ok.any()
-                        else float("nan"), "n_users": int(ok.sum())})
+    for prefix, frame in (("", per_user), ("tail_", tail)):
+        for name, values in frame.items():
+            metric, _, cutoff = name.partition("@")
+            records.append({"metric": prefix + metric, "k": int(cutoff) if cutoff else None,
+                            "value": float(values.mean()), "n_users": int(values.count())})
     n_lists = recommendations[user_col].nunique()
     for kk in ks:
         report = long_tail_report(recommendations, X_train, catalog=catalog.to_numpy(), k=kk,
@@ -578,8 +497,8 @@ def evaluate_topk(estimator, X_train, X_test, y_test=None, *, k=10, items=None,
                             "n_users": n_lists})
     results = pd.DataFrame(records)
     results["k"] = results["k"].astype("Int64")
-    order = {m: j for j, m in enumerate([*metrics, "mrr", "tail_recall", "coverage", "arp",
-                                         "aplt", "gini", "entropy", "novelty"])}
+    order = {m: j for j, m in enumerate([*metrics, "tail_recall", "coverage", "arp", "aplt",
+                                         "gini", "entropy", "novelty"])}
     results = results.sort_values(["k", "metric"], key=lambda s: s.map(order) if s.name ==
                                   "metric" else s, na_position="last", kind="mergesort")
     results = results.reset_index(drop=True)

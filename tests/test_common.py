@@ -31,9 +31,9 @@ from sklearn_recsys.boosting import (
 )
 from sklearn_recsys.ensemble import SelfPacedEnsembleClassifier
 from sklearn_recsys.features import InteractionFeaturizer
-from sklearn_recsys.model_selection import OptunaSearch
+from sklearn_recsys.model_selection import OptunaSearchCV
 from sklearn_recsys.neural import MultiTaskClassifier, NeuralClassifier
-from sklearn_recsys.recommend import PopularityRecommender
+from sklearn_recsys.dummy import PopularityRecommender
 from sklearn_recsys.rerank import (
     CalibratedReranker,
     MMRReranker,
@@ -83,8 +83,8 @@ ESTIMATORS = [
     XQuADReranker(user_col=0, item_col=1),
     CalibratedReranker(user_col=0, item_col=1),
     MMRReranker(user_col=0, item_col=1, random_state=0),
-    OptunaSearch(DecisionTreeClassifier(random_state=0), {"max_depth": IntDistribution(2, 4)},
-                 n_trials=2, cv=2, random_state=0),
+    OptunaSearchCV(DecisionTreeClassifier(random_state=0), {"max_depth": IntDistribution(2, 4)},
+                   n_trials=2, cv=2, random_state=0),
 ]
 
 SAMPLERS = [
@@ -104,11 +104,6 @@ EXPECTED_FAILED_CHECKS = {
     "sklearn": {
         "NeuralClassifier": {"check_sample_weight_equivalence_on_dense_data": _SGD},
         "MultiTaskClassifier": {"check_sample_weight_equivalence_on_dense_data": _SGD},
-        # candidate rows carry ids only, so predict reads only item_col by design and does not
-        # check the other columns against those seen in fit
-        "PopularityRecommender": {
-            "check_n_features_in_after_fitting": "predict reads only item_col, by design",
-        },
         # the retrievers score candidate rows that carry ids only (see PopularityRecommender)
         **{name: {"check_n_features_in_after_fitting": "predict reads only the id columns, "
                   "by design"}

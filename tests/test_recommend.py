@@ -1,12 +1,13 @@
-"""recommend / evaluate_topk / PopularityRecommender."""
+"""recommend / evaluate_topk."""
 
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import BaseEstimator
 
-from sklearn_recsys.metrics import long_tail_report, ranking_scores
-from sklearn_recsys.recommend import PopularityRecommender, evaluate_topk, recommend
+from sklearn_recsys.dummy import PopularityRecommender
+from sklearn_recsys.metrics import long_tail_report, ranking_scores, tail_recall_at_k
+from sklearn_recsys.recommend import evaluate_topk, recommend
 
 
 class HashScorer(BaseEstimator):
@@ -84,20 +85,6 @@ def test_recommend_joins_side_tables_and_make_rows():
                   user_features=user_info, make_rows=lambda f: f.iloc[:1])
 
 
-def test_popularity_recommender():
-    X = pd.DataFrame({"user_id": [1, 2, 3, 4, 5], "item_id": ["x", "x", "y", "z", "z"]})
-    y = np.array([1, 0, 1, 1, 1])
-    pop = PopularityRecommender().fit(X, y)
-    assert pop.item_popularity_.to_dict() == {"x": 0.25, "y": 0.25, "z": 0.5}
-    pop = PopularityRecommender(positive_only=False).fit(X, y, sample_weight=[1, 1, 1, 1, 0])
-    assert pop.item_popularity_.to_dict() == {"x": 0.5, "y": 0.25, "z": 0.25}
-    assert PopularityRecommender().fit(X).predict(X.iloc[:1]).tolist() == [0.4]
-    with pytest.raises(ValueError, match="No positive"):
-        PopularityRecommender().fit(X, np.zeros(5))
-    with pytest.raises(ValueError, match="item_col='item'"):
-        PopularityRecommender(item_col="item").fit(X)
-
-
 @pytest.fixture(scope="module")
 def split():
     from sklearn_recsys.datasets import make_interactions
@@ -110,11 +97,8 @@ def split():
     return train, test
 
 
-def test_evaluate_topk_equals_metrics_on_all_candidates(split):
-    train, test = split
-    est = HashScorer().fit(None)
-    res = evaluate_topk(est, train, test, k=[5, 10], batch_size=500).set_index(["metric", "k"])
-    # by hand: every (test user, catalog item) pair not in train, scored and ranked
+def _candidates(train, test, grades=1.0):
+    """By hand: every (test user, catalog item) pair not in train, and its relevance."""
     catalog = pd.unique(np.concatenate([train["item_id"], test["item_id"]]))
     users = test["user_id"].unique()
     grid = pd.DataFrame({"user_id": np.repeat(users, len(catalog)),
@@ -122,8 +106,15 @@ def test_evaluate_topk_equals_metrics_on_all_candidates(split):
     seen = grid.merge(train[["user_id", "item_id"]].drop_duplicates(), how="left",
                       indicator=True)["_merge"].eq("both").to_numpy()
     grid = grid[~seen]
-    rel = grid.merge(test[["user_id", "item_id"]].assign(rel=1.0), how="left")["rel"]
-    y = rel.fillna(0).to_numpy()
+    rel = grid.merge(test[["user_id", "item_id"]].assign(rel=grades), how="left")["rel"]
+    return grid, rel.fillna(0).to_numpy(), users, catalog
+
+
+def test_evaluate_topk_equals_metrics_on_all_candidates(split):
+    train, test = split
+    est = HashScorer().fit(None)
+    res = evaluate_topk(est, train, test, k=[5, 10], batch_size=500).set_index(["metric", "k"])
+    grid, y, users, catalog = _candidates(train, test)
     s = est.predict(grid)
     for k in (5, 10):
         ref = ranking_scores(y, s, groups=grid["user_id"], k=k)
@@ -131,6 +122,10 @@ def test_evaluate_topk_equals_metrics_on_all_candidates(split):
             assert res.loc[(m, k), "value"] == pytest.approx(ref[f"{m}@{k}"], abs=1e-12)
         assert res.loc[(m, k), "n_users"] == ref["n_groups_evaluated"] == len(users)
     assert res.loc[("mrr", pd.NA), "value"].item() == pytest.approx(ref["mrr"], abs=1e-12)
+    for k in (5, 10):  # on the same ranking, head items competing for the top k
+        tail = tail_recall_at_k(y, s, groups=grid["user_id"], items=grid["item_id"],
+                                train=train, k=k)
+        assert res.loc[("tail_recall", k), "value"] == pytest.approx(tail, abs=1e-12)
     recs = recommend(est, users, catalog, k=10, exclude=train)
     lt = long_tail_report(recs, train, catalog=catalog, k=10)
     for name, v in lt.items():
@@ -151,6 +146,50 @@ def test_evaluate_topk_oracle_and_floor(split):
     items = np.setdiff1d(pd.unique(train["item_id"]), test["item_id"].iloc[:1])
     res = evaluate_topk(oracle, train, test, k=3, items=items).set_index("metric")["value"]
     assert res["recall"] < 1.0
+
+
+@pytest.mark.parametrize("ties", ["pessimistic", "stable", "optimistic"])
+def test_evaluate_topk_ties(split, ties):
+    train, test = split
+    est = HashScorer().fit(None)
+    est.predict = lambda X: np.round(HashScorer.predict(est, X), 1)  # many equal scores
+    grades = np.tile([3.0, 1.0, 2.0], len(test))[: len(test)]
+    res = evaluate_topk(est, train, test, grades, k=5, ties=ties).set_index("metric")
+    grid, y, _, _ = _candidates(train, test, grades)
+    ref = ranking_scores(y, est.predict(grid), groups=grid["user_id"], k=5, ties=ties)
+    for m in ("ndcg", "recall", "map", "mrr"):
+        name = m if m == "mrr" else f"{m}@5"
+        assert res.loc[m, "value"] == pytest.approx(ref[name], abs=1e-12)
+
+
+class MissingScorer(BaseEstimator):
+    """Scores every item by its id, except item 2: ``-inf``, never retrieved (as a retriever
+    scores an item it did not see in fit)."""
+
+    def fit(self, X=None, y=None):
+        return self
+
+    def predict(self, X):
+        i = X["item_id"].to_numpy().astype(float)
+        return np.where(i == 2, -np.inf, i)
+
+
+def test_relevant_items_that_are_no_candidate_count_as_missed():
+    train = pd.DataFrame({"user_id": [1, 1], "item_id": [0, 1]})
+    est = MissingScorer().fit()
+    # item 2 is relevant but scored -inf: missed, though the catalog is shorter than k
+    test = pd.DataFrame({"user_id": [1, 1], "item_id": [2, 3]})
+    res = evaluate_topk(est, train, test, k=10).set_index("metric")["value"]
+    assert res["recall"] == 0.5 and res["mrr"] == 1.0
+    # item 1 is relevant again but seen in training (excluded): missed, never in the top 10
+    test = pd.DataFrame({"user_id": [1, 1], "item_id": [1, 3]})
+    res = evaluate_topk(est, train, test, k=10).set_index("metric")["value"]
+    assert res["recall"] == 0.5 and res["precision"] == 0.1
+    assert res["ndcg"] == pytest.approx(1 / (1 + 1 / np.log2(3)))
+    # a user whose every candidate is excluded still counts, with zeros
+    test = pd.DataFrame({"user_id": [1, 2], "item_id": [1, 0]})
+    res = evaluate_topk(est, train, test, k=10, items=[0, 1, 2]).set_index("metric")
+    assert res.loc["recall", "value"] == 0.5 and res.loc["recall", "n_users"] == 2
 
 
 def test_evaluate_topk_graded_and_errors(split):

@@ -16,8 +16,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from ..dummy import PopularityRecommender
 from ..features import BehaviorHistoryFeaturizer, InteractionFeaturizer
-from ..recommend import PopularityRecommender
 from ._registry import STRATEGIES, NotApplicable, register_strategy
 
 __all__ = ["featurizer", "featurizer_steps", "oversampling_ratio"]

@@ -6,7 +6,7 @@
   :func:`per_group_scores`;
 - ranking per user / query, vectorised: :func:`ndcg_at_k`, :func:`recall_at_k`,
   :func:`precision_at_k`, :func:`hit_rate_at_k`, :func:`map_at_k`, :func:`mrr`,
-  :func:`ranking_scores`;
+  :func:`ranking_scores`, and of served lists: :func:`ranking_scores_from_lists`;
 - long tail and popularity bias: :func:`popularity_buckets`, :func:`item_coverage`,
   :func:`average_recommendation_popularity`, :func:`average_percentage_long_tail`,
   :func:`tail_recall_at_k`, :func:`gini_index`, :func:`shannon_entropy`, :func:`novelty`,
@@ -26,6 +26,7 @@ from ._classification import (
     precision_at_top_q,
     recall_at_top_q,
 )
+from ._lists import ranking_scores_from_lists
 from ._longtail import (
     average_percentage_long_tail,
     average_recommendation_popularity,
@@ -84,6 +85,7 @@ __all__ = [
     "predict_scores",
     "ranking_report",
     "ranking_scores",
+    "ranking_scores_from_lists",
     "recall_at_k",
     "recall_at_top_q",
     "shannon_entropy",

@@ -30,6 +30,7 @@ from sklearn.metrics import (
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 from .._contract import check_id_column
+from ._ranking import _as_1d_float
 
 __all__ = [
     "best_f1_threshold",
@@ -41,6 +42,8 @@ __all__ = [
 ]
 
 _Q = Interval(numbers.Real, 0, 1, closed="right")
+#: the parameters of the metrics of the top ``q`` share of scores
+_TOP_Q = {"y_true": ["array-like"], "y_score": ["array-like"], "q": [_Q]}
 
 
 def _check_binary(y_true, y_score, *, score_name="y_score"):
@@ -48,17 +51,9 @@ def _check_binary(y_true, y_score, *, score_name="y_score"):
     y_true = np.asarray(y_true)
     if y_true.ndim == 2 and y_true.shape[1] == 1:
         y_true = y_true.ravel()
-    try:
-        y_score = np.asarray(y_score, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{score_name} must be a 1-d array of numbers; {exc}") from None
-    if y_score.ndim == 2 and y_score.shape[1] == 1:
-        y_score = y_score.ravel()
-    if y_true.ndim != 1 or y_score.ndim != 1:
-        raise ValueError(
-            f"y_true and {score_name} must be 1-d; got shapes {y_true.shape} and "
-            f"{y_score.shape}."
-        )
+    if y_true.ndim != 1:
+        raise ValueError(f"y_true must be 1-d; got an array of shape {y_true.shape}.")
+    y_score = _as_1d_float(y_score, score_name)
     if len(y_true) == 0:
         raise ValueError("y_true is empty: 0 rows (expected at least one labelled row).")
     if len(y_true) != len(y_score):
@@ -90,10 +85,7 @@ def _top_hits(y_true, y_score, q):
     return int(y_true[order[:m]].sum()), m
 
 
-@validate_params(
-    {"y_true": ["array-like"], "y_score": ["array-like"], "q": [_Q]},
-    prefer_skip_nested_validation=True,
-)
+@validate_params(_TOP_Q, prefer_skip_nested_validation=True)
 def precision_at_top_q(y_true, y_score, *, q=0.01):
     r"""Precision among the ``q`` share of rows with the highest scores.
 
@@ -112,6 +104,7 @@ def precision_at_top_q(y_true, y_score, *, q=0.01):
     Returns
     -------
     precision : float
+        Positives among the top rows, over the number of top rows.
 
     Examples
     --------
@@ -124,10 +117,7 @@ def precision_at_top_q(y_true, y_score, *, q=0.01):
     return hits / m
 
 
-@validate_params(
-    {"y_true": ["array-like"], "y_score": ["array-like"], "q": [_Q]},
-    prefer_skip_nested_validation=True,
-)
+@validate_params(_TOP_Q, prefer_skip_nested_validation=True)
 def recall_at_top_q(y_true, y_score, *, q=0.01):
     r"""Share of all positives found among the ``q`` share of rows with the highest scores.
 

@@ -3,7 +3,8 @@
 Recommendations are given either as a DataFrame in long format (one row per recommended
 (user, item), the output of :func:`sklearn_recsys.recommend.recommend`: ``user_col``,
 ``item_col`` and optionally a ``rank`` column, 1 = best) or as a 2-d array with one row per user
-and the items from best to worst. Only the first ``k`` items of each user are used.
+and the items from best to worst, as for :func:`~sklearn_recsys.metrics.ranking_scores_from_lists`.
+Only the first ``k`` items of each user are used.
 
 Popularity is measured on the *training* interactions (``train``: the interaction frame, or a
 1-d array with the item id of every training interaction). The head / tail rule: items are
@@ -22,6 +23,7 @@ import pandas as pd
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 from .._contract import check_columns, check_id_column
+from ._lists import _recommendation_lists
 from ._ranking import _check_ranking_input, _from_ranking, _mean_over_evaluated, _ranked
 
 __all__ = [
@@ -41,40 +43,6 @@ _SHARE = [Interval(numbers.Real, 0, 1, closed="neither")]
 
 
 # ----------------------------------------------------------------------------- inputs
-def _recommendation_lists(recommendations, k, user_col, item_col, rank_col="rank"):
-    """Long arrays (user codes, items) of the first ``k`` recommendations of every user."""
-    if isinstance(recommendations, pd.DataFrame):
-        if len(recommendations) == 0:
-            raise ValueError("recommendations is empty: 0 rows.")
-        check_columns(recommendations, user_col=user_col, item_col=item_col)
-        users = check_id_column(recommendations[user_col], name=f"user_col={user_col!r}")
-        items = check_id_column(recommendations[item_col], name=f"item_col={item_col!r}")
-        codes, uniques = pd.factorize(users, sort=False)
-        if rank_col in recommendations.columns:
-            rank = pd.to_numeric(recommendations[rank_col]).to_numpy()
-            order = np.lexsort((rank, codes))
-            codes, items = codes[order], items.to_numpy()[order]
-        else:  # order of the rows within each user
-            order = np.argsort(codes, kind="stable")
-            codes, items = codes[order], items.to_numpy()[order]
-        starts = np.searchsorted(codes, np.arange(len(uniques)))
-        pos = np.arange(len(codes)) - starts[codes]
-        keep = pos < k
-        return codes[keep], items[keep], len(uniques)
-    arr = np.asarray(recommendations)
-    if arr.ndim != 2:
-        raise ValueError(
-            "recommendations must be a DataFrame (user_col, item_col[, rank]) or a 2-d array "
-            f"with one row of items per user; got an array of shape {arr.shape}."
-        )
-    if arr.size == 0:
-        raise ValueError("recommendations is empty.")
-    arr = arr[:, :k]
-    check_id_column(arr.ravel(), name="recommendations")
-    codes = np.repeat(np.arange(arr.shape[0]), arr.shape[1])
-    return codes, arr.ravel(), arr.shape[0]
-
-
 def _train_items(train, item_col):
     if isinstance(train, pd.DataFrame):
         if len(train) == 0:
@@ -538,6 +506,11 @@ def tail_recall_at_k(y_true, y_score, *, groups, items, train=None, k=10, head_s
     if isinstance(item_ids.dtype, pd.CategoricalDtype):
         item_ids = item_ids.astype(object)
     is_tail = _tail_set(train, item_col, head_share, tail_items)(item_ids.to_numpy())
+    return _tail_recall(y_true, y_score, codes, n_groups, is_tail, k=k, ties=ties)
+
+
+def _tail_recall(y_true, y_score, codes, n_groups, is_tail, *, k, ties):
+    """Mean recall@k of the relevant tail rows, on the ranking of all the rows (validated)."""
     ranking = _ranked(y_true, y_score, codes, n_groups, ties)
     values, _ = _from_ranking(ranking, np.where(is_tail, y_true, 0.0), codes, n_groups, k=k,
                               metrics=("recall",))

@@ -8,12 +8,8 @@ import numpy as np
 import pandas as pd
 from sklearn.utils._param_validation import Interval, validate_params
 
-from ._longtail import (
-    _bucket_of_counts,
-    _check_cutoffs,
-    _item_counts,
-    _recommendation_lists,
-)
+from ._lists import _recommendation_lists
+from ._longtail import _bucket_of_counts, _check_cutoffs, _item_counts
 
 __all__ = ["plot_exposure", "plot_long_tail", "plot_precision_recall"]
 
@@ -46,6 +42,7 @@ def plot_precision_recall(y_true, scores, *, ax=None):
     Returns
     -------
     ax : matplotlib Axes
+        The axes with one curve per model.
 
     Examples
     --------
@@ -96,6 +93,7 @@ def plot_long_tail(train, *, head_share=0.8, item_col="item_id", log=False, ax=N
     Returns
     -------
     ax : matplotlib Axes
+        The axes with the curve, the head shaded.
 
     Examples
     --------
@@ -156,6 +154,7 @@ def plot_exposure(recommendations, train, *, k=10, cutoffs=(0.8,), user_col="use
     Returns
     -------
     ax : matplotlib Axes
+        The axes with three bars per bucket.
 
     Examples
     --------

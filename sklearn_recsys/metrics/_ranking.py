@@ -20,6 +20,7 @@ Conventions (documented in ``docs/metrics.md``):
 
 from __future__ import annotations
 
+import inspect
 import numbers
 
 import numpy as np
@@ -114,11 +115,15 @@ def _ranked(y_true, y_score, codes, n_groups, ties):
     small = codes.astype(np.int16 if n_groups < 2**15 else np.int32)
     order = order[np.argsort(small[order], kind="stable")]
     c = codes[order]
-    counts = np.bincount(codes, minlength=n_groups)
-    starts = np.zeros(n_groups, dtype=np.int64)
-    np.cumsum(counts[:-1], out=starts[1:])
-    rank = np.arange(len(c), dtype=np.int64) - starts[c]
+    starts, rank = _positions(c, n_groups)
     return order, c, rank, starts
+
+
+def _positions(c, n_groups):
+    """First row of each group and 0-based position of each row within its group, for rows
+    sorted by their group code ``c``."""
+    starts = np.searchsorted(c, np.arange(n_groups))
+    return starts, np.arange(len(c), dtype=np.int64) - starts[c]
 
 
 def _gain(rel, gain):
@@ -133,10 +138,7 @@ def _ideal_dcg(y_true, codes, n_groups, k, gain):
     rel, c = y_true[pos], codes[pos]
     order = np.lexsort((-rel, c))
     c, rel = c[order], rel[order]
-    counts = np.bincount(c, minlength=n_groups)
-    starts = np.zeros(n_groups, dtype=np.int64)
-    np.cumsum(counts[:-1], out=starts[1:])
-    rank = np.arange(len(c)) - starts[c]
+    _, rank = _positions(c, n_groups)
     top = rank < k
     return np.bincount(
         c[top], weights=_gain(rel[top], gain) / np.log2(rank[top] + 2.0), minlength=n_groups
@@ -147,7 +149,8 @@ def _from_ranking(ranking, y_true, codes, n_groups, *, k, metrics, gain="linear"
     """Per-group metrics of an existing ranking, with relevance ``y_true`` (unsorted rows).
 
     The ranking may come from another relevance (e.g. all items, when ``y_true`` keeps only the
-    tail items): ties are then broken by that relevance, the metrics count ``y_true``.
+    tail items): ties are then broken by that relevance, the metrics count ``y_true``. It may
+    also hold only the relevant rows, at their ranks among all rows (``inf``: not ranked).
     """
     order, c, rank, starts = ranking
     rel = y_true[order]
@@ -177,7 +180,7 @@ def _from_ranking(ranking, y_true, codes, n_groups, *, k, metrics, gain="linear"
                 # divided by the number of relevant items of the group
                 csum = np.cumsum(hit)
                 before = csum - hit
-                within = csum - before[starts][c]
+                within = csum - before[starts[c]]
                 prec = np.where(hit & top, within / (rank + 1.0), 0.0)
                 value = np.bincount(c, weights=prec, minlength=n_groups) / n_rel
             elif name == "mrr":
@@ -200,6 +203,17 @@ def _per_group(y_true, y_score, codes, n_groups, *, k, metrics, gain="linear",
     return _from_ranking(ranking, y_true, codes, n_groups, k=k, metrics=metrics, gain=gain)
 
 
+def _check_metrics(metrics):
+    """The list of ranking metric names (None: all), validated."""
+    metrics = list(RANKING_METRICS if metrics is None else metrics)
+    unknown = [m for m in metrics if m not in RANKING_METRICS]
+    if unknown or not metrics:
+        raise ValueError(
+            f"metrics={metrics!r} must be a non-empty list of {list(RANKING_METRICS)}."
+        )
+    return metrics
+
+
 def _mean_over_evaluated(values):
     ok = ~np.isnan(values)
     return float(values[ok].mean()) if ok.any() else float("nan")
@@ -210,6 +224,27 @@ def _single(name, y_true, y_score, groups, k, gain="linear", ties="pessimistic")
     values, _ = _per_group(y_true, y_score, codes, n_groups, k=k, metrics=(name,), gain=gain,
                            ties=ties)
     return _mean_over_evaluated(values[name])
+
+
+_PARAMETERS = """Parameters
+    ----------
+    {names}
+        See :func:`ndcg_at_k`; a row is relevant when ``y_true > 0``.
+
+    Returns
+    -------
+    score : float
+        Mean over the groups with at least one relevant row (NaN if there is none)."""
+
+
+def _single_metric(func):
+    """Validate the parameters of a one-metric function and write its Parameters / Returns
+    (those of :func:`ndcg_at_k`) at ``{parameters}`` in its docstring."""
+    names = [p for p in _COMMON if p in inspect.signature(func).parameters]
+    func.__doc__ = func.__doc__.replace(
+        "{parameters}", _PARAMETERS.replace("{names}", ", ".join(names)))
+    return validate_params({p: _COMMON[p] for p in names},
+                           prefer_skip_nested_validation=True)(func)
 
 
 # ----------------------------------------------------------------------------- public API
@@ -259,20 +294,13 @@ def ndcg_at_k(y_true, y_score, *, groups, k=10, gain="linear", ties="pessimistic
     return _single("ndcg", y_true, y_score, groups, k, gain, ties)
 
 
-@validate_params(_COMMON, prefer_skip_nested_validation=True)
+@_single_metric
 def recall_at_k(y_true, y_score, *, groups, k=10, ties="pessimistic"):
     r"""Share of a user's relevant items found in the top ``k``, averaged over groups.
 
     .. math:: \mathrm{Recall}_u@k = \frac{|\mathrm{top}_k(u) \cap R_u|}{|R_u|}
 
-    Parameters
-    ----------
-    y_true, y_score, groups, k, ties
-        See :func:`ndcg_at_k`. A row is relevant when ``y_true > 0``.
-
-    Returns
-    -------
-    score : float
+    {parameters}
 
     Examples
     --------
@@ -283,7 +311,7 @@ def recall_at_k(y_true, y_score, *, groups, k=10, ties="pessimistic"):
     return _single("recall", y_true, y_score, groups, k, ties=ties)
 
 
-@validate_params(_COMMON, prefer_skip_nested_validation=True)
+@_single_metric
 def precision_at_k(y_true, y_score, *, groups, k=10, ties="pessimistic"):
     r"""Share of the top ``k`` that is relevant, averaged over groups.
 
@@ -292,14 +320,7 @@ def precision_at_k(y_true, y_score, *, groups, k=10, ties="pessimistic"):
     The denominator is ``k`` even when a user has fewer than ``k`` candidates (as in ranx and
     RecBole).
 
-    Parameters
-    ----------
-    y_true, y_score, groups, k, ties
-        See :func:`ndcg_at_k`.
-
-    Returns
-    -------
-    score : float
+    {parameters}
 
     Examples
     --------
@@ -310,21 +331,14 @@ def precision_at_k(y_true, y_score, *, groups, k=10, ties="pessimistic"):
     return _single("precision", y_true, y_score, groups, k, ties=ties)
 
 
-@validate_params(_COMMON, prefer_skip_nested_validation=True)
+@_single_metric
 def hit_rate_at_k(y_true, y_score, *, groups, k=10, ties="pessimistic"):
     r"""Share of users with at least one relevant item in their top ``k``.
 
     .. math:: \mathrm{HR}@k = \frac{1}{|U|}\sum_u \mathbb{1}[\mathrm{top}_k(u) \cap R_u \neq
         \emptyset]
 
-    Parameters
-    ----------
-    y_true, y_score, groups, k, ties
-        See :func:`ndcg_at_k`.
-
-    Returns
-    -------
-    score : float
+    {parameters}
 
     Examples
     --------
@@ -335,7 +349,7 @@ def hit_rate_at_k(y_true, y_score, *, groups, k=10, ties="pessimistic"):
     return _single("hit_rate", y_true, y_score, groups, k, ties=ties)
 
 
-@validate_params(_COMMON, prefer_skip_nested_validation=True)
+@_single_metric
 def map_at_k(y_true, y_score, *, groups, k=10, ties="pessimistic"):
     r"""Mean average precision at ``k`` (TREC / ranx definition).
 
@@ -346,14 +360,7 @@ def map_at_k(y_true, y_score, *, groups, k=10, ties="pessimistic"):
     RecBole divides by :math:`\min(|R_u|, k)` instead, which gives larger values when users have
     more than ``k`` relevant items.
 
-    Parameters
-    ----------
-    y_true, y_score, groups, k, ties
-        See :func:`ndcg_at_k`.
-
-    Returns
-    -------
-    score : float
+    {parameters}
 
     Examples
     --------
@@ -364,21 +371,13 @@ def map_at_k(y_true, y_score, *, groups, k=10, ties="pessimistic"):
     return _single("map", y_true, y_score, groups, k, ties=ties)
 
 
-@validate_params({k: v for k, v in _COMMON.items() if k != "k"},
-                 prefer_skip_nested_validation=True)
+@_single_metric
 def mrr(y_true, y_score, *, groups, ties="pessimistic"):
     r"""Mean reciprocal rank of the first relevant item (no cut-off).
 
     .. math:: \mathrm{MRR} = \frac{1}{|U|}\sum_u \frac{1}{\mathrm{rank}_u^*}
 
-    Parameters
-    ----------
-    y_true, y_score, groups, ties
-        See :func:`ndcg_at_k`.
-
-    Returns
-    -------
-    score : float
+    {parameters}
 
     Examples
     --------
@@ -428,12 +427,7 @@ def ranking_scores(y_true, y_score, *, groups, k=10, metrics=None, gain="linear"
     >>> s
     {'recall@2': 1.0, 'mrr': 0.5, 'n_groups': 2, 'n_groups_evaluated': 1}
     """
-    metrics = list(RANKING_METRICS if metrics is None else metrics)
-    unknown = [m for m in metrics if m not in RANKING_METRICS]
-    if unknown or not metrics:
-        raise ValueError(
-            f"metrics={metrics!r} must be a non-empty list of {list(RANKING_METRICS)}."
-        )
+    metrics = _check_metrics(metrics)
     groups_in = groups
     y_true, y_score, codes, n_groups = _check_ranking_input(y_true, y_score, groups)
     values, n_rel = _per_group(y_true, y_score, codes, n_groups, k=k, metrics=metrics,

@@ -26,6 +26,7 @@ from ._classification import (
     recall_at_top_q,
 )
 from ._longtail import (
+    _tail_recall,
     _tail_set,
     _train_items,
     average_percentage_long_tail,
@@ -39,10 +40,8 @@ from ._longtail import (
 from ._ranking import (
     RANKING_METRICS,
     _check_ranking_input,
-    _from_ranking,
     _mean_over_evaluated,
     _per_group,
-    _ranked,
     ranking_scores,
 )
 
@@ -212,10 +211,7 @@ class RankingScorer:
             tail = _tail_set(self.train, self.item_col, self.head_share, self.tail_items)
             is_tail = tail(np.asarray(items.astype(object) if isinstance(
                 items.dtype, pd.CategoricalDtype) else items))
-            ranking = _ranked(y, s, codes, n_groups, self.ties)
-            values, _ = _from_ranking(ranking, np.where(is_tail, y, 0.0), codes, n_groups,
-                                      k=self.k, metrics=("recall",))
-            return _mean_over_evaluated(values["recall"])
+            return _tail_recall(y, s, codes, n_groups, is_tail, k=self.k, ties=self.ties)
         recs = _top_rows(groups, items, y_score, self.k, self.group_col, self.item_col)
         kw = {"k": self.k, "user_col": self.group_col, "item_col": self.item_col}
         if self.metric == "coverage":
@@ -410,11 +406,9 @@ def ranking_report(y_true, y_score, *, groups, items=None, train=None, k=10, cat
         lt = long_tail_report(recs, train, catalog=catalog, head_share=head_share, **kw)
         for name in ("arp", "aplt", "novelty"):
             out[f"{name}@{k}"] = lt[f"{name}@{k}"]
-        ranking = _ranked(y, s, codes, n_groups, "pessimistic")
         is_tail = _tail_set(train, item_col, head_share, None)(items_arr)
-        values, _ = _from_ranking(ranking, np.where(is_tail, y, 0.0), codes, n_groups, k=k,
-                                  metrics=("recall",))
-        out[f"tail_recall@{k}"] = _mean_over_evaluated(values["recall"])
+        out[f"tail_recall@{k}"] = _tail_recall(y, s, codes, n_groups, is_tail, k=k,
+                                               ties="pessimistic")
     return out
 
 

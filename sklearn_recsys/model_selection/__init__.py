@@ -2,10 +2,11 @@
 under stratified, user-grouped CV."""
 
 from ._multiobjective import TopKParetoSearch
-from ._optuna import OptunaSearch
+from ._optuna import OptunaSearch, OptunaSearchCV
 from ._spaces import (
     SEARCH_SPACES,
     StepChoice,
+    classifier_choice,
     get_search_space,
     loss_choice,
     register_search_space,
@@ -27,12 +28,14 @@ __all__ = [
     "SEARCH_SPACES",
     "LeaveLastOut",
     "OptunaSearch",
+    "OptunaSearchCV",
     "RollingOriginSplit",
     "StepChoice",
     "StratifiedUserKFold",
     "TemporalSplit",
     "TopKParetoSearch",
     "UserTemporalSplit",
+    "classifier_choice",
     "get_search_space",
     "leave_last_out_split",
     "loss_choice",

@@ -1,4 +1,4 @@
-"""OptunaSearch: hyper-parameter search with Optuna under (stratified, user-grouped) CV.
+"""OptunaSearchCV: hyper-parameter search with Optuna under (stratified, user-grouped) CV.
 
 Built on :mod:`optuna` directly rather than on ``optuna_integration.OptunaSearchCV``, which
 prunes only through ``partial_fit`` iterations (not per fold), takes a mutable ``Study`` object
@@ -37,12 +37,13 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import _num_samples, check_is_fitted
 
 from .._contract import check_id_column
+from ..metrics import get_scorer
 from ..utils import derive_seed
 from ._spaces import resolve_space, suggest_params
 from ._split import StratifiedUserKFold
 from ._storage import make_storage, open_study
 
-__all__ = ["OptunaSearch"]
+__all__ = ["OptunaSearch", "OptunaSearchCV"]
 
 logger = logging.getLogger(__name__)
 
@@ -53,10 +54,7 @@ _FP = "sklearn_recsys:fingerprint"
 def _get_scorer(estimator, scoring):
     if scoring is None or callable(scoring):
         return check_scoring(estimator, scoring=scoring)
-    try:  # the toolkit's names first ("ndcg@10", "precision@top0.01"), then scikit-learn's
-        from ..metrics import get_scorer
-    except ImportError:  # pragma: no cover - metrics is written in parallel
-        from sklearn.metrics import get_scorer
+    # the toolkit's names first ("ndcg@10", "precision@top0.01"), then scikit-learn's
     return get_scorer(scoring)
 
 
@@ -147,6 +145,29 @@ def _search_estimator_has(attr):
     return check
 
 
+def _delegate(method, summary):
+    """A method of the search that calls ``method`` of ``best_estimator_`` on ``X``; it exists
+    only when the estimator has it (as scikit-learn's searches)."""
+
+    def call(self, X):
+        check_is_fitted(self)
+        return getattr(self.best_estimator_, method)(X)
+
+    call.__name__ = call.__qualname__ = method
+    call.__doc__ = f"""{summary}
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        result : ndarray
+            What ``best_estimator_.{method}(X)`` returns.
+        """
+    return available_if(_search_estimator_has(method))(call)
+
+
 class _Objective:
     """One trial: sample the space, cross-validate fold by fold, report, prune."""
 
@@ -216,7 +237,7 @@ class _Objective:
 
 
 # -------------------------------------------------------------------------- estimator
-class OptunaSearch(MetaEstimatorMixin, BaseEstimator):
+class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
     """Hyper-parameter search with Optuna under cross-validation, pruned fold by fold.
 
     ``fit`` runs ``n_trials`` trials of an Optuna study over the parameters of ``estimator``
@@ -326,10 +347,11 @@ class OptunaSearch(MetaEstimatorMixin, BaseEstimator):
     >>> from optuna.distributions import FloatDistribution
     >>> from sklearn.datasets import make_classification
     >>> from sklearn.linear_model import LogisticRegression
-    >>> from sklearn_recsys.model_selection._optuna import OptunaSearch
+    >>> from sklearn_recsys.model_selection import OptunaSearchCV
     >>> X, y = make_classification(n_samples=300, weights=[0.9], random_state=0)
-    >>> search = OptunaSearch(LogisticRegression(), {"C": FloatDistribution(1e-3, 10, log=True)},
-    ...                       n_trials=5, scoring="average_precision", cv=3, random_state=0)
+    >>> space = {"C": FloatDistribution(1e-3, 10, log=True)}
+    >>> search = OptunaSearchCV(LogisticRegression(), space, n_trials=5,
+    ...                         scoring="average_precision", cv=3, random_state=0)
     >>> search.fit(X, y).best_params_
     {'C': ...}
     >>> search.cv_results_[["number", "state", "mean_test_score"]].shape
@@ -482,7 +504,8 @@ class OptunaSearch(MetaEstimatorMixin, BaseEstimator):
 
         Returns
         -------
-        self : OptunaSearch
+        self : OptunaSearchCV
+            The fitted search.
         """
         if self.n_trials is None and self.timeout is None:
             raise ValueError("n_trials=None needs a timeout; set n_trials, timeout or both.")
@@ -605,41 +628,13 @@ class OptunaSearch(MetaEstimatorMixin, BaseEstimator):
         self.best_params_ = suggest_params(FixedTrial(self.best_trial_.params), space)
 
     # ------------------------------------------------------------------ delegation
-    @available_if(_search_estimator_has("predict"))
-    def predict(self, X):
-        """Predict with the best estimator."""
-        check_is_fitted(self)
-        return self.best_estimator_.predict(X)
-
-    @available_if(_search_estimator_has("predict_proba"))
-    def predict_proba(self, X):
-        """Class probabilities from the best estimator."""
-        check_is_fitted(self)
-        return self.best_estimator_.predict_proba(X)
-
-    @available_if(_search_estimator_has("predict_log_proba"))
-    def predict_log_proba(self, X):
-        """Log class probabilities from the best estimator."""
-        check_is_fitted(self)
-        return self.best_estimator_.predict_log_proba(X)
-
-    @available_if(_search_estimator_has("decision_function"))
-    def decision_function(self, X):
-        """Decision function of the best estimator."""
-        check_is_fitted(self)
-        return self.best_estimator_.decision_function(X)
-
-    @available_if(_search_estimator_has("transform"))
-    def transform(self, X):
-        """Transform with the best estimator."""
-        check_is_fitted(self)
-        return self.best_estimator_.transform(X)
-
-    @available_if(_search_estimator_has("score_samples"))
-    def score_samples(self, X):
-        """``score_samples`` of the best estimator."""
-        check_is_fitted(self)
-        return self.best_estimator_.score_samples(X)
+    predict = _delegate("predict", "Predict with the best estimator.")
+    predict_proba = _delegate("predict_proba", "Class probabilities from the best estimator.")
+    predict_log_proba = _delegate("predict_log_proba",
+                                  "Log class probabilities from the best estimator.")
+    decision_function = _delegate("decision_function", "Decision function of the best estimator.")
+    transform = _delegate("transform", "Transform with the best estimator.")
+    score_samples = _delegate("score_samples", "``score_samples`` of the best estimator.")
 
     def score(self, X, y=None):
         """Score of the best estimator with the refit scorer.
@@ -711,3 +706,34 @@ class OptunaSearch(MetaEstimatorMixin, BaseEstimator):
         ax.set_ylabel(names[1])
         ax.legend(loc="best")
         return ax
+
+
+class OptunaSearch(OptunaSearchCV):
+    """Deprecated alias of :class:`OptunaSearchCV`, removed in the next release.
+
+    The search was renamed to follow scikit-learn's ``*SearchCV`` convention; the parameters,
+    attributes and methods are those of :class:`OptunaSearchCV`.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn_recsys.model_selection import OptunaSearch, OptunaSearchCV
+    >>> isinstance(OptunaSearch(LogisticRegression()), OptunaSearchCV)
+    True
+    """
+
+    def fit(self, X, y=None, groups=None, **fit_params):
+        """Warn that the class was renamed, then fit as :meth:`OptunaSearchCV.fit`.
+
+        Parameters
+        ----------
+        X, y, groups, **fit_params
+            See :meth:`OptunaSearchCV.fit`.
+
+        Returns
+        -------
+        self : OptunaSearch
+        """
+        warnings.warn("OptunaSearch is deprecated and will be removed in the next release; use "
+                      "OptunaSearchCV (same parameters).", FutureWarning, stacklevel=2)
+        return super().fit(X, y, groups, **fit_params)

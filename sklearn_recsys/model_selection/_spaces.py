@@ -1,20 +1,21 @@
-"""Search spaces for :class:`OptunaSearch`: a registry of defaults and step choices.
+"""Search spaces for :class:`OptunaSearchCV`: a registry of defaults and step choices.
 
 A *search space* maps ``set_params`` names (``"lgbm__learning_rate"``) to Optuna distributions.
 Three extras make one study compare whole strategies:
 
 - :class:`StepChoice` makes the estimator of a pipeline step a categorical parameter (the sampler:
-  none / SMOTE / ADASYN / GAN / under-sampling; the loss: log loss / weighted / focal), with a
-  conditional sub-space per option;
+  none / SMOTE / ADASYN / GAN / under-sampling, :func:`sampler_choice`; the classifier and its
+  loss: log loss / weighted / focal LightGBM, :func:`classifier_choice`), with a conditional
+  sub-space per option;
 - the registry (:func:`register_search_space`, :func:`get_search_space`) holds sensible default
-  spaces per estimator class, looked up by class *name* through the MRO, so that spaces for the
-  toolkit's own estimators exist whether or not their sub-packages are importable;
+  spaces per estimator class, looked up by class *name* through the MRO, so that registering the
+  toolkit's own estimators imports none of them (nor torch, nor the optional extras);
 - spaces are addressable by step name: ``{"lgbm": "default"}`` or ``{"lgbm": {"gamma": ...}}``.
 """
 
 from __future__ import annotations
 
-import logging
+import warnings
 from collections.abc import Callable, Mapping
 
 from optuna.distributions import (
@@ -28,13 +29,13 @@ from sklearn.base import clone
 __all__ = [
     "SEARCH_SPACES",
     "StepChoice",
+    "classifier_choice",
     "get_search_space",
     "loss_choice",
     "register_search_space",
     "sampler_choice",
 ]
 
-logger = logging.getLogger(__name__)
 
 #: class name (or ``"module.QualName"``) -> ``space`` dict or ``factory(estimator) -> dict``.
 SEARCH_SPACES: dict[str, dict | Callable] = {}
@@ -275,7 +276,7 @@ def resolve_space(estimator, param_distributions, *, param="param_distributions"
             space.update(_prefixed(resolve_space(sub, dist, param=f"{param}[{name!r}]"),
                                    f"{name}__"))
         else:
-            if name not in valid:
+            if name not in valid and not _settable(estimator, name):
                 _unknown(estimator, name, valid, param)
             space[name] = _as_distribution(dist, name, param)
     for name, dist in space.items():
@@ -287,6 +288,16 @@ def resolve_space(estimator, param_distributions, *, param="param_distributions"
             for label in dist.labels:  # validates each option's sub-space now
                 dist.space_for(label)
     return space
+
+
+def _settable(estimator, name):
+    """Whether ``set_params`` takes ``name`` although ``get_params`` does not list it (a routed
+    parameter such as skorch's ``optimizer__weight_decay``)."""
+    try:
+        clone(estimator).set_params(**{name: None})
+    except (ValueError, TypeError, AttributeError):
+        return False
+    return True
 
 
 def _unknown(estimator, name, valid, param):
@@ -379,102 +390,77 @@ def _neural():
         "loss": _C("bce", "weighted", "focal", "class_balanced"),
         "focal_gamma": _F(0.5, 5.0),
         "lr": _F(1e-4, 1e-2, log=True),
-        "weight_decay": _F(1e-7, 1e-3, log=True),
+        "optimizer__weight_decay": _F(1e-7, 1e-3, log=True),
         "batch_size": _C(128, 256, 512),
     }
 
 
-def _only_existing(space):
-    """For classes written in parallel: keep the entries the estimator really has."""
-
-    def factory(estimator):
-        params = estimator.get_params(deep=False)
-        missing = sorted(set(space) - set(params))
-        if missing:
-            logger.debug("default space of %s: %s are not parameters, skipped",
-                         type(estimator).__name__, missing)
-        return {k: v for k, v in space.items() if k in params}
-
-    return factory
-
+_TREES = {"n_estimators": _I(50, 500, log=True), "max_depth": _I(2, 32, log=True),
+          "min_samples_leaf": _I(1, 50, log=True), "max_features": _F(0.1, 1.0)}
+_LGBM = {k: v for k, v in _boosting().items() if k != "subsample"}
 
 _DEFAULTS = {
     # scikit-learn
-    "LogisticRegression": lambda est: {"C": _F(1e-3, 1e2, log=True),
-                                       "class_weight": _C(None, "balanced")},
-    "RandomForestClassifier": lambda est: {
-        "n_estimators": _I(50, 500, log=True), "max_depth": _I(2, 32, log=True),
-        "min_samples_leaf": _I(1, 50, log=True), "max_features": _F(0.1, 1.0),
-        "class_weight": _C(None, "balanced", "balanced_subsample")},
-    "ExtraTreesClassifier": lambda est: {
-        "n_estimators": _I(50, 500, log=True), "max_depth": _I(2, 32, log=True),
-        "min_samples_leaf": _I(1, 50, log=True), "max_features": _F(0.1, 1.0),
-        "class_weight": _C(None, "balanced", "balanced_subsample")},
-    "HistGradientBoostingClassifier": lambda est: {
+    "LogisticRegression": {"C": _F(1e-3, 1e2, log=True), "class_weight": _C(None, "balanced")},
+    "RandomForestClassifier": {**_TREES,
+                               "class_weight": _C(None, "balanced", "balanced_subsample")},
+    "ExtraTreesClassifier": {**_TREES,
+                             "class_weight": _C(None, "balanced", "balanced_subsample")},
+    "HistGradientBoostingClassifier": {
         "learning_rate": _F(0.01, 0.3, log=True), "max_iter": _I(50, 500, log=True),
         "max_leaf_nodes": _I(8, 128, log=True), "min_samples_leaf": _I(5, 200, log=True),
         "l2_regularization": _F(1e-4, 10.0, log=True), "class_weight": _C(None, "balanced")},
-    "DecisionTreeClassifier": lambda est: {
+    "DecisionTreeClassifier": {
         "max_depth": _I(2, 32, log=True), "min_samples_leaf": _I(1, 50, log=True),
         "class_weight": _C(None, "balanced")},
-    "KNeighborsClassifier": lambda est: {"n_neighbors": _I(1, 100, log=True),
-                                         "weights": _C("uniform", "distance")},
-    "SGDClassifier": lambda est: {"alpha": _F(1e-6, 1e-1, log=True),
-                                  "loss": _C("log_loss", "modified_huber", "hinge"),
-                                  "class_weight": _C(None, "balanced")},
+    "KNeighborsClassifier": {"n_neighbors": _I(1, 100, log=True),
+                             "weights": _C("uniform", "distance")},
+    "SGDClassifier": {"alpha": _F(1e-6, 1e-1, log=True),
+                      "loss": _C("log_loss", "modified_huber", "hinge"),
+                      "class_weight": _C(None, "balanced")},
     # LightGBM
-    "LGBMClassifier": lambda est: {**{k: v for k, v in _boosting().items()
-                                      if k != "subsample"},
-                                   "class_weight": _C(None, "balanced")},
-    "LGBMRegressor": lambda est: {k: v for k, v in _boosting().items() if k != "subsample"},
-    "LGBMRanker": lambda est: {k: v for k, v in _boosting().items() if k != "subsample"},
+    "LGBMClassifier": {**_LGBM, "class_weight": _C(None, "balanced")},
+    "LGBMRegressor": _LGBM,
+    "LGBMRanker": _LGBM,
     # imbalanced-learn samplers
-    "SMOTE": lambda est: {"k_neighbors": _I(2, 10), "sampling_strategy": _ratio()},
-    "BorderlineSMOTE": lambda est: {"k_neighbors": _I(2, 10), "sampling_strategy": _ratio(),
-                                    "kind": _C("borderline-1", "borderline-2")},
-    "SVMSMOTE": lambda est: {"k_neighbors": _I(2, 10), "sampling_strategy": _ratio()},
-    "SMOTENC": lambda est: {"k_neighbors": _I(2, 10), "sampling_strategy": _ratio()},
+    "SMOTE": {"k_neighbors": _I(2, 10), "sampling_strategy": _ratio()},
+    "BorderlineSMOTE": {"k_neighbors": _I(2, 10), "sampling_strategy": _ratio(),
+                        "kind": _C("borderline-1", "borderline-2")},
+    "SVMSMOTE": {"k_neighbors": _I(2, 10), "sampling_strategy": _ratio()},
+    "SMOTENC": {"k_neighbors": _I(2, 10), "sampling_strategy": _ratio()},
     # ADASYN spreads the new rows over the minority rows and rounds per row: just above the
     # data's own ratio it generates none and raises, hence a higher floor
-    "ADASYN": lambda est: {"n_neighbors": _I(2, 10), "sampling_strategy": _F(0.5, 1.0)},
-    "RandomOverSampler": lambda est: {"sampling_strategy": _ratio()},
-    "RandomUnderSampler": lambda est: {"sampling_strategy": _ratio()},
-    "NearMiss": lambda est: {"version": _C(1, 2, 3), "n_neighbors": _I(2, 10),
-                             "sampling_strategy": _ratio()},
-    "EditedNearestNeighbours": lambda est: {"n_neighbors": _I(2, 7)},
-    "SMOTETomek": lambda est: {"sampling_strategy": _ratio()},
-    "SMOTEENN": lambda est: {"sampling_strategy": _ratio()},
+    "ADASYN": {"n_neighbors": _I(2, 10), "sampling_strategy": _F(0.5, 1.0)},
+    "RandomOverSampler": {"sampling_strategy": _ratio()},
+    "RandomUnderSampler": {"sampling_strategy": _ratio()},
+    "NearMiss": {"version": _C(1, 2, 3), "n_neighbors": _I(2, 10),
+                 "sampling_strategy": _ratio()},
+    "EditedNearestNeighbours": {"n_neighbors": _I(2, 7)},
+    "SMOTETomek": {"sampling_strategy": _ratio()},
+    "SMOTEENN": {"sampling_strategy": _ratio()},
     # imbalanced-learn ensembles
-    "BalancedRandomForestClassifier": lambda est: {
-        "n_estimators": _I(50, 500, log=True), "max_depth": _I(2, 32, log=True),
-        "min_samples_leaf": _I(1, 50, log=True), "max_features": _F(0.1, 1.0)},
-    "BalancedBaggingClassifier": lambda est: {"n_estimators": _I(10, 100, log=True),
-                                              "max_samples": _F(0.3, 1.0)},
-    "EasyEnsembleClassifier": lambda est: {"n_estimators": _I(5, 50, log=True)},
-    "RUSBoostClassifier": lambda est: {"n_estimators": _I(20, 300, log=True),
-                                       "learning_rate": _F(0.01, 1.0, log=True)},
-    # sklearn_recsys (by name: the classes are written in parallel)
-    "ImbalancedLGBMClassifier": lambda est: {**_boosting(),
-                                             "imbalance": _C("balanced", "sqrt", None)},
-    "FocalLGBMClassifier": lambda est: {**_boosting(), "gamma": _F(0.5, 5.0),
-                                        "imbalance": _C(None, "sqrt", "balanced")},
-    "GroupedLGBMRanker": lambda est: {**_boosting(),
-                                      "objective": _C("lambdarank", "rank_xendcg")},
-    "NeuralRanker": _only_existing({**_neural(),
-                                    "architecture": _C("mlp", "wide_deep", "deepfm",
-                                                       "two_tower")}),
-    "MultiTaskRanker": _only_existing({**_neural(), "aux_weight": _F(0.1, 2.0, log=True)}),
-    "GANOverSampler": _only_existing({"epochs": _I(10, 200, log=True),
-                                      "sampling_strategy": _ratio(),
-                                      "generator_lr": _F(5e-5, 1e-3, log=True)}),
-    "NegativeSampler": _only_existing({"n_negatives": _I(1, 10, log=True),
-                                       "strategy": _C("uniform", "popularity"),
-                                       "popularity_exponent": _F(0.0, 1.0)}),
-    "PopularityUnderSampler": _only_existing({"sampling_strategy": _ratio()}),
-    "SelfPacedEnsembleClassifier": _only_existing({"n_estimators": _I(5, 50, log=True),
-                                                   "k_bins": _I(3, 20)}),
-    "InteractionFeaturizer": lambda est: {"n_factors": _I(0, 32),
-                                          "smooth": _C("auto", 1.0, 10.0, 100.0)},
+    "BalancedRandomForestClassifier": _TREES,
+    "BalancedBaggingClassifier": {"n_estimators": _I(10, 100, log=True),
+                                  "max_samples": _F(0.3, 1.0)},
+    "EasyEnsembleClassifier": {"n_estimators": _I(5, 50, log=True)},
+    "RUSBoostClassifier": {"n_estimators": _I(20, 300, log=True),
+                           "learning_rate": _F(0.01, 1.0, log=True)},
+    # sklearn_recsys (by name: registering imports none of them)
+    "ImbalancedLGBMClassifier": {**_boosting(), "class_weight": _C("balanced", "sqrt", None)},
+    "FocalLGBMClassifier": {**_boosting(), "focal_gamma": _F(0.5, 5.0),
+                            "class_weight": _C(None, "sqrt", "balanced")},
+    "GroupedLGBMRanker": {**_boosting(), "objective": _C("lambdarank", "rank_xendcg")},
+    "NeuralClassifier": {**_neural(),
+                         "architecture": _C("mlp", "wide_deep", "deepfm", "two_tower")},
+    "MultiTaskClassifier": {**_neural(), "aux_weight": _F(0.1, 2.0, log=True)},
+    "GANOverSampler": {"max_epochs": _I(10, 200, log=True), "sampling_strategy": _ratio(),
+                       "generator_lr": _F(5e-5, 1e-3, log=True)},
+    "NegativeSampler": {"n_negatives": _I(1, 10, log=True),
+                        "strategy": _C("uniform", "popularity"),
+                        "popularity_exponent": _F(0.0, 1.0)},
+    "PopularityUnderSampler": {"sampling_strategy": _ratio()},
+    "SelfPacedEnsembleClassifier": {"n_estimators": _I(5, 50, log=True), "k_bins": _I(3, 20)},
+    "InteractionFeaturizer": {"n_factors": _I(0, 32), "smooth": _C("auto", 1.0, 10.0, 100.0)},
 }
 
 for _name, _space in _DEFAULTS.items():
@@ -501,7 +487,7 @@ def sampler_choice(options=("none", "smote", "adasyn", "gan", "under"), *, rando
     random_state : int or None, default=None
         Seed of every sampler.
     gan_epochs : int, default=30
-        Default epochs of the GAN option (its sub-space tunes it in [10, 200]).
+        ``max_epochs`` of the GAN option before tuning (its sub-space tunes it in [10, 200]).
     id_preserving : bool, default=False
         Wrap SMOTE / ADASYN / random over-sampling in ``IdPreservingSampler`` (sub-parameters
         become ``sampler__k_neighbors`` ...).
@@ -518,7 +504,7 @@ def sampler_choice(options=("none", "smote", "adasyn", "gan", "under"), *, rando
     def gan():
         from ..sampling import GANOverSampler
 
-        return GANOverSampler(epochs=gan_epochs, random_state=random_state)
+        return GANOverSampler(max_epochs=gan_epochs, random_state=random_state)
 
     makers = {
         "none": lambda: "passthrough",
@@ -541,18 +527,34 @@ def sampler_choice(options=("none", "smote", "adasyn", "gan", "under"), *, rando
     return StepChoice(chosen)
 
 
-def loss_choice(options=("logloss", "weighted", "focal"), *, random_state=None, n_jobs=None):
-    """A :class:`StepChoice` over LightGBM losses, for the classifier step of a pipeline.
+def classifier_choice(options=("logloss", "weighted", "focal"), *, random_state=None,
+                      n_jobs=None):
+    """A :class:`StepChoice` over LightGBM classifiers and their losses, for a pipeline's
+    classifier step.
 
     ``"logloss"``: :class:`lightgbm.LGBMClassifier`; ``"weighted"``:
     :class:`~sklearn_recsys.boosting.ImbalancedLGBMClassifier` (class-weight presets);
     ``"focal"``: :class:`~sklearn_recsys.boosting.FocalLGBMClassifier`. Each brings its
-    registry sub-space (for the focal loss ``gamma``).
+    registry sub-space (for the focal loss ``focal_gamma``).
+
+    Parameters
+    ----------
+    options : sequence of str, default=("logloss", "weighted", "focal")
+        Labels to include.
+    random_state : int or None, default=None
+        Seed of every classifier.
+    n_jobs : int or None, default=None
+        LightGBM's threads in every classifier.
+
+    Returns
+    -------
+    choice : StepChoice
+        The classifiers, by label.
 
     Examples
     --------
-    >>> from sklearn_recsys.model_selection._spaces import loss_choice
-    >>> loss_choice(("logloss", "focal")).labels
+    >>> from sklearn_recsys.model_selection import classifier_choice
+    >>> classifier_choice(("logloss", "focal")).labels
     ['logloss', 'focal']
     """
     from lightgbm import LGBMClassifier
@@ -571,5 +573,32 @@ def loss_choice(options=("logloss", "weighted", "focal"), *, random_state=None, 
     }
     unknown = [o for o in options if o not in makers]
     if unknown:
-        raise ValueError(f"unknown loss options {unknown}; available: {list(makers)}.")
+        raise ValueError(f"unknown classifier options {unknown}; available: {list(makers)}.")
     return StepChoice({o: makers[o]() for o in options})
+
+
+def loss_choice(options=("logloss", "weighted", "focal"), *, random_state=None, n_jobs=None):
+    """Deprecated alias of :func:`classifier_choice`, removed in the next release.
+
+    Parameters
+    ----------
+    options, random_state, n_jobs
+        See :func:`classifier_choice`.
+
+    Returns
+    -------
+    choice : StepChoice
+        As :func:`classifier_choice` returns it.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from sklearn_recsys.model_selection import loss_choice
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore", FutureWarning)
+    ...     loss_choice(("logloss",)).labels
+    ['logloss']
+    """
+    warnings.warn("loss_choice is deprecated and will be removed in the next release; use "
+                  "classifier_choice (same parameters).", FutureWarning, stacklevel=2)
+    return classifier_choice(options, random_state=random_state, n_jobs=n_jobs)

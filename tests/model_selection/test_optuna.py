@@ -1,4 +1,5 @@
-"""OptunaSearch: conformance, folds, pruning, resume, known OptunaSearchCV pitfalls, errors."""
+"""OptunaSearchCV: conformance, folds, pruning, resume, the pitfalls of optuna-integration's
+OptunaSearchCV, errors, the deprecated OptunaSearch alias."""
 
 import numpy as np
 import optuna
@@ -14,7 +15,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.tree import DecisionTreeClassifier
 
-from sklearn_recsys.model_selection._optuna import OptunaSearch
+from sklearn_recsys.model_selection import OptunaSearchCV
 from sklearn_recsys.model_selection._spaces import StepChoice
 
 TREE_SPACE = {"max_depth": IntDistribution(1, 6), "min_samples_leaf": IntDistribution(1, 20)}
@@ -30,7 +31,7 @@ def tree_search(**kw):
     kw.setdefault("n_trials", 4)
     kw.setdefault("cv", 3)
     kw.setdefault("random_state", 0)
-    return OptunaSearch(DecisionTreeClassifier(random_state=0), TREE_SPACE, **kw)
+    return OptunaSearchCV(DecisionTreeClassifier(random_state=0), TREE_SPACE, **kw)
 
 
 # (scikit-learn conformance: tests/test_common.py)
@@ -40,7 +41,7 @@ def tree_search(**kw):
 def test_default_cv_stratifies_and_groups_users(small_interactions):
     X = small_interactions.interactions.drop(columns="purchase")
     y = small_interactions.interactions["purchase"].to_numpy()
-    splits = OptunaSearch(DummyClassifier())._splits(X, y, None)
+    splits = OptunaSearchCV(DummyClassifier())._splits(X, y, None)
     assert len(splits) == 5
     rate = y.mean()
     for train, test in splits:
@@ -52,22 +53,23 @@ def test_default_cv_stratifies_and_groups_users(small_interactions):
 def test_default_cv_groups_users_for_graded_targets(small_interactions):
     X = small_interactions.interactions.drop(columns="purchase")
     y = X["price"].to_numpy()  # continuous: no stratification, users still grouped
-    for train, test in OptunaSearch(DummyClassifier(), cv=4)._splits(X, y, None):
+    for train, test in OptunaSearchCV(DummyClassifier(), cv=4)._splits(X, y, None):
         assert set(X.user_id.iloc[train]).isdisjoint(X.user_id.iloc[test])
 
 
 def test_default_cv_without_user_column_is_stratified(Xy):
     X, y = Xy
-    splits = OptunaSearch(DummyClassifier(), cv=4)._splits(X, y, None)
+    splits = OptunaSearchCV(DummyClassifier(), cv=4)._splits(X, y, None)
     positives = [int(y[te].sum()) for _, te in splits]
     assert max(positives) - min(positives) <= 1
 
 
 def test_every_trial_sees_the_same_shuffled_folds(Xy):
-    # OptunaSearchCV re-splits per trial: a shuffling cv without random_state then gives every
-    # trial (and the pruner) other folds. Here the folds are fixed once per fit.
+    # optuna_integration.OptunaSearchCV re-splits per trial: a shuffling cv without
+    # random_state then gives every trial (and the pruner) other folds. Here the folds are
+    # fixed once per fit.
     X, y = Xy
-    search = OptunaSearch(DecisionTreeClassifier(random_state=0),
+    search = OptunaSearchCV(DecisionTreeClassifier(random_state=0),
                           {"max_depth": CategoricalDistribution([3])}, n_trials=4,
                           cv=StratifiedKFold(3, shuffle=True), pruner="none", random_state=0)
     res = search.fit(X, y).cv_results_
@@ -94,6 +96,38 @@ def test_fit_finds_the_better_region_and_refits(Xy):
     np.testing.assert_array_equal(search.classes_, [0, 1])
 
 
+def test_delegation_follows_the_best_estimator(Xy):
+    X, y = Xy
+    search = tree_search(n_trials=2).fit(X, y)
+    np.testing.assert_array_equal(search.predict(X), search.best_estimator_.predict(X))
+    assert search.predict.__name__ == "predict" and "best estimator" in search.predict.__doc__
+    for method in ("decision_function", "transform", "score_samples"):  # trees have none
+        assert not hasattr(search, method)
+    scaled = OptunaSearchCV(Pipeline([("clf", LogisticRegression())]),
+                            {"clf__C": FloatDistribution(0.1, 1.0)}, n_trials=1, cv=2,
+                            random_state=0).fit(X, y)
+    np.testing.assert_allclose(scaled.decision_function(X),
+                               scaled.best_estimator_.decision_function(X))
+    np.testing.assert_allclose(scaled.predict_log_proba(X),
+                               scaled.best_estimator_.predict_log_proba(X))
+    with pytest.raises(AttributeError, match="has no attribute 'predict'"):
+        tree_search(n_trials=1, refit=False).fit(X, y).predict(X)
+
+
+def test_optuna_search_is_a_deprecated_alias(Xy):
+    from sklearn_recsys.model_selection import OptunaSearch
+
+    X, y = Xy
+    old = OptunaSearch(DecisionTreeClassifier(random_state=0), TREE_SPACE, n_trials=3, cv=3,
+                       random_state=0)
+    with pytest.warns(FutureWarning, match="use OptunaSearchCV"):
+        old.fit(X, y)
+    new = tree_search(n_trials=3).fit(X, y)
+    assert old.best_params_ == new.best_params_
+    pd.testing.assert_series_equal(old.cv_results_["mean_test_score"],
+                                   new.cv_results_["mean_test_score"])
+
+
 def test_reproducible_under_random_state(Xy):
     X, y = Xy
     a = tree_search(n_trials=6).fit(X, y).cv_results_
@@ -108,7 +142,7 @@ def test_pruning_stops_bad_trials_after_few_folds(Xy):
     space = {"clf": StepChoice({"good": LogisticRegression(),
                                 "bad": DummyClassifier(strategy="uniform", random_state=0)},
                                spaces={})}
-    search = OptunaSearch(pipe, space, n_trials=14, cv=4, scoring="roc_auc",
+    search = OptunaSearchCV(pipe, space, n_trials=14, cv=4, scoring="roc_auc",
                           sampler=optuna.samplers.RandomSampler(seed=0),
                           pruner=optuna.pruners.MedianPruner(n_startup_trials=2,
                                                              n_warmup_steps=0),
@@ -129,7 +163,7 @@ def test_step_choice_over_samplers_records_labels_and_conditional_params(Xy):
     space = {"sampler": StepChoice({"none": "passthrough", "smote": SMOTE(random_state=0),
                                     "under": RandomUnderSampler(random_state=0)}),
              "clf__C": FloatDistribution(0.01, 10, log=True)}
-    search = OptunaSearch(pipe, space, n_trials=8, cv=3, scoring="average_precision",
+    search = OptunaSearchCV(pipe, space, n_trials=8, cv=3, scoring="average_precision",
                           sampler=optuna.samplers.RandomSampler(seed=1), random_state=0)
     res = search.fit(X, y).cv_results_
     assert set(res["param_sampler"]) <= {"none", "smote", "under"}
@@ -147,7 +181,7 @@ def test_step_choice_over_samplers_records_labels_and_conditional_params(Xy):
 
 def test_multi_objective_pareto_front(Xy):
     X, y = Xy
-    search = OptunaSearch(LogisticRegression(),
+    search = OptunaSearchCV(LogisticRegression(),
                           {"C": FloatDistribution(1e-3, 10, log=True),
                            "class_weight": CategoricalDistribution([None, "balanced"])},
                           n_trials=10, cv=3, scoring=["precision", "recall"], refit="recall",
@@ -178,7 +212,7 @@ def test_timeout_without_n_trials(Xy):
 def test_failing_fits_fail_the_trial_not_the_study(Xy):
     X, y = Xy
     space = {"C": CategoricalDistribution([1.0, -1.0])}  # C < 0 fails inside fit
-    search = OptunaSearch(LogisticRegression(), space, n_trials=6, cv=2,
+    search = OptunaSearchCV(LogisticRegression(), space, n_trials=6, cv=2,
                           sampler=optuna.samplers.RandomSampler(seed=0), random_state=0)
     with pytest.warns(Warning, match="folds failed"):
         search.fit(X, y)
@@ -186,7 +220,7 @@ def test_failing_fits_fail_the_trial_not_the_study(Xy):
     assert set(res.loc[res["param_C"] == -1.0, "state"]) == {"FAIL"}
     assert search.best_params_ == {"C": 1.0}
     with pytest.raises(ValueError, match="C"):
-        OptunaSearch(LogisticRegression(), {"C": CategoricalDistribution([-1.0])}, n_trials=1,
+        OptunaSearchCV(LogisticRegression(), {"C": CategoricalDistribution([-1.0])}, n_trials=1,
                      cv=2, error_score="raise").fit(X, y)
 
 
@@ -220,7 +254,7 @@ def test_interaction_pipeline_end_to_end(small_interactions):
     ])
     space = {"clf": {"num_leaves": IntDistribution(4, 16, log=True),
                      "class_weight": CategoricalDistribution([None, "balanced"])}}
-    search = OptunaSearch(pipe, space, n_trials=3, cv=3, scoring="average_precision",
+    search = OptunaSearchCV(pipe, space, n_trials=3, cv=3, scoring="average_precision",
                           random_state=0).fit(X, y)
     assert search.n_splits_ == 3
     assert search.cv_results_["state"].eq("COMPLETE").all()
@@ -281,22 +315,22 @@ def test_bad_input_errors(Xy, tmp_path):
     X, y = Xy
     tree = DecisionTreeClassifier()
     with pytest.raises(ValueError, match="'max_dept', which is not a parameter"):
-        OptunaSearch(tree, {"max_dept": IntDistribution(1, 3)}).fit(X, y)
+        OptunaSearchCV(tree, {"max_dept": IntDistribution(1, 3)}).fit(X, y)
     with pytest.raises(ValueError, match="param_distributions is empty"):
-        OptunaSearch(tree, {}).fit(X, y)
+        OptunaSearchCV(tree, {}).fit(X, y)
     with pytest.raises(TypeError, match="must be an Optuna distribution"):
-        OptunaSearch(tree, {"max_depth": 3}).fit(X, y)
+        OptunaSearchCV(tree, {"max_depth": 3}).fit(X, y)
     with pytest.raises(ValueError, match="is not a storage URL"):
-        OptunaSearch(tree, TREE_SPACE, storage="tune.db").fit(X, y)
+        OptunaSearchCV(tree, TREE_SPACE, storage="tune.db").fit(X, y)
     with pytest.raises(ValueError, match="unknown database dialect"):
-        OptunaSearch(tree, TREE_SPACE, storage="nosuchdb://host/x").fit(X, y)
+        OptunaSearchCV(tree, TREE_SPACE, storage="nosuchdb://host/x").fit(X, y)
     with pytest.raises(ValueError, match="needs a timeout"):
-        OptunaSearch(tree, TREE_SPACE, n_trials=None).fit(X, y)
+        OptunaSearchCV(tree, TREE_SPACE, n_trials=None).fit(X, y)
     with pytest.raises(ValueError, match="refit must be the name"):
-        OptunaSearch(tree, TREE_SPACE, scoring=["recall", "precision"]).fit(X, y)
+        OptunaSearchCV(tree, TREE_SPACE, scoring=["recall", "precision"]).fit(X, y)
     with pytest.raises(ValueError, match="no default search space"):
-        OptunaSearch(DummyClassifier()).fit(X, y)
+        OptunaSearchCV(DummyClassifier()).fit(X, y)
     with pytest.raises(ValueError, match="n_trials"):
-        OptunaSearch(tree, TREE_SPACE, n_trials=0).fit(X, y)
+        OptunaSearchCV(tree, TREE_SPACE, n_trials=0).fit(X, y)
     with pytest.raises(ValueError, match="pruner"):
-        OptunaSearch(tree, TREE_SPACE, pruner="sometimes").fit(X, y)
+        OptunaSearchCV(tree, TREE_SPACE, pruner="sometimes").fit(X, y)

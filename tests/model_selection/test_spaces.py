@@ -16,6 +16,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn_recsys.model_selection import _spaces
 from sklearn_recsys.model_selection._spaces import (
     StepChoice,
+    classifier_choice,
     get_search_space,
     loss_choice,
     register_search_space,
@@ -55,8 +56,8 @@ REGISTERED = {
     "sklearn_recsys.boosting.ImbalancedLGBMClassifier": {},
     "sklearn_recsys.boosting.FocalLGBMClassifier": {},
     "sklearn_recsys.boosting.GroupedLGBMRanker": {},
-    "sklearn_recsys.neural.NeuralRanker": {},
-    "sklearn_recsys.neural.MultiTaskRanker": {},
+    "sklearn_recsys.neural.NeuralClassifier": {},
+    "sklearn_recsys.neural.MultiTaskClassifier": {},
     "sklearn_recsys.sampling.GANOverSampler": {},
     "sklearn_recsys.sampling.NegativeSampler": {},
     "sklearn_recsys.sampling.PopularityUnderSampler": {},
@@ -111,7 +112,20 @@ def test_lookup_follows_the_mro_and_class_names():
         def fit(self, X, y):
             return self
 
-    assert "gamma" in get_search_space(FocalLGBMClassifier())
+    assert "focal_gamma" in get_search_space(FocalLGBMClassifier())
+
+
+def test_routed_parameters_that_set_params_takes_are_valid():
+    from sklearn_recsys.neural import NeuralClassifier
+
+    est = NeuralClassifier()
+    assert "optimizer__weight_decay" not in est.get_params(deep=True)
+    space = {"optimizer__weight_decay": FloatDistribution(1e-6, 1e-3, log=True)}
+    assert resolve_space(est, space) == space
+    pipe = Pipeline([("clf", est)])
+    assert list(resolve_space(pipe, {"clf": space})) == ["clf__optimizer__weight_decay"]
+    with pytest.raises(ValueError, match="'nonsense__lr', which is not a parameter"):
+        resolve_space(est, {"nonsense__lr": FloatDistribution(0.1, 1.0)})
 
 
 def test_pipeline_spaces_are_prefixed_by_step_names():
@@ -217,7 +231,16 @@ def test_strategy_choices():
         assert isinstance(wrapped.options["smote"], IdPreservingSampler)
         assert set(wrapped.space_for("smote")) == {"sampler__k_neighbors",
                                                    "sampler__sampling_strategy"}
-    losses = loss_choice(("logloss",), random_state=0)
+    losses = classifier_choice(("logloss",), random_state=0)
     assert isinstance(losses.options["logloss"], LGBMClassifier)
-    with pytest.raises(ValueError, match="unknown loss options"):
-        loss_choice(("hinge",))
+    with pytest.raises(ValueError, match="unknown classifier options"):
+        classifier_choice(("hinge",))
+
+
+def test_loss_choice_is_a_deprecated_alias_of_classifier_choice():
+    with pytest.warns(FutureWarning, match="use classifier_choice"):
+        old = loss_choice(("logloss", "focal"), random_state=3)
+    new = classifier_choice(("logloss", "focal"), random_state=3)
+    assert old.labels == new.labels
+    assert repr(old) == repr(new)
+    assert old.options["logloss"].get_params() == new.options["logloss"].get_params()

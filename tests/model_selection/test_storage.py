@@ -24,11 +24,11 @@ WORKER = textwrap.dedent("""
     from optuna.distributions import IntDistribution
     from sklearn.datasets import make_classification
     from sklearn.tree import DecisionTreeClassifier
-    from sklearn_recsys.model_selection._optuna import OptunaSearch
+    from sklearn_recsys.model_selection import OptunaSearchCV
 
     storage, seed, n_trials = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     X, y = make_classification(n_samples=200, weights=[0.8], random_state=0)
-    search = OptunaSearch(DecisionTreeClassifier(random_state=0),
+    search = OptunaSearchCV(DecisionTreeClassifier(random_state=0),
                           {"max_depth": IntDistribution(1, 8),
                            "min_samples_leaf": IntDistribution(1, 30)},
                           n_trials=n_trials, cv=3, storage=storage, study_name="shared",
@@ -193,12 +193,12 @@ def test_folds_on_a_dask_local_cluster():
     from sklearn.datasets import make_classification
     from sklearn.tree import DecisionTreeClassifier
 
-    from sklearn_recsys.model_selection._optuna import OptunaSearch
+    from sklearn_recsys.model_selection import OptunaSearchCV
 
     X, y = make_classification(n_samples=200, weights=[0.8], random_state=0)
 
     def search(**kw):
-        return OptunaSearch(DecisionTreeClassifier(random_state=0),
+        return OptunaSearchCV(DecisionTreeClassifier(random_state=0),
                             {"max_depth": IntDistribution(1, 8)}, n_trials=3, cv=4,
                             random_state=0, **kw)
 

