@@ -21,6 +21,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from sklearn.utils.validation import check_array, validate_data
 
 __all__ = [
     "UNKNOWN_INDEX",
@@ -31,6 +32,7 @@ __all__ = [
     "check_time_column",
     "column_list",
     "group_codes",
+    "interaction_ids",
     "plain_ids",
     "positive_weights",
     "resolve_id_columns",
@@ -294,3 +296,63 @@ def resolve_id_columns(X, cols: Sequence[tuple[str, str | None]]):
     return {
         c: check_id_column(X[c], name=f"{p}={c!r}") for p, c in cols if c is not None
     }
+
+
+def interaction_ids(estimator, X, *, reset, cols=("user_col", "item_col")):
+    """``X`` as a frame and the plain ids of an estimator's id columns, validated.
+
+    The one rule of the id-reading estimators: a DataFrame is read by column name (rows to score
+    may carry other columns than the training frame, e.g. candidate rows with ids only); an
+    array's id columns are positions, so its layout must be the training one
+    (``n_features_in_`` is checked when ``reset`` is False, as scikit-learn does).
+
+    Parameters
+    ----------
+    estimator : estimator
+        Has the parameters named by ``cols``; ``reset`` records its input features on it.
+    X : DataFrame or array-like of shape (n_samples, n_features)
+        The interaction rows.
+    reset : bool
+        True in ``fit`` (records ``n_features_in_`` / ``feature_names_in_``).
+    cols : tuple of str, default=("user_col", "item_col")
+        The estimator's id-column parameters, in the order of the returned ids.
+
+    Returns
+    -------
+    X : DataFrame
+        ``X``, or a frame of the array with integer column names.
+    ids : list of ndarray
+        One array of ids per entry of ``cols`` (categoricals as their values).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.base import BaseEstimator
+    >>> from sklearn_recsys._contract import interaction_ids
+    >>> class Est(BaseEstimator):
+    ...     def __init__(self, user_col=0, item_col=1):
+    ...         self.user_col, self.item_col = user_col, item_col
+    >>> est = Est()
+    >>> _, (users, items) = interaction_ids(est, np.array([[1, 7], [2, 8]]), reset=True)
+    >>> users.tolist(), items.tolist(), est.n_features_in_
+    ([1, 2], [7, 8], 2)
+    """
+    if isinstance(X, pd.DataFrame):
+        if reset:
+            validate_data(estimator, X, reset=True, skip_check_array=True)
+    else:
+        X = check_array(X, dtype=None)
+        validate_data(estimator, X, reset=reset, skip_check_array=True)
+        X = pd.DataFrame(X)
+    if X.shape[0] == 0:
+        raise ValueError("X is empty: 0 rows (expected at least 1 interaction).")
+    named = [(c, getattr(estimator, c)) for c in cols]
+    if X.shape[1] < len(cols):
+        raise ValueError(f"X has n_features = {X.shape[1]}; it needs "
+                         + " and ".join(f"a {c.removesuffix('_col')} column ({c}={v!r})"
+                                        for c, v in named) + ".")
+    values = [v for _, v in named]
+    if len({repr(v) for v in values}) < len(values):
+        raise ValueError(" and ".join(c for c in cols) + f" must differ; got {values!r}.")
+    ids = resolve_id_columns(X, named)
+    return X, [plain_ids(ids[v]).to_numpy() for v in values]

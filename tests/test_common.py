@@ -104,11 +104,6 @@ EXPECTED_FAILED_CHECKS = {
     "sklearn": {
         "NeuralClassifier": {"check_sample_weight_equivalence_on_dense_data": _SGD},
         "MultiTaskClassifier": {"check_sample_weight_equivalence_on_dense_data": _SGD},
-        # the retrievers score candidate rows that carry ids only (see PopularityRecommender)
-        **{name: {"check_n_features_in_after_fitting": "predict reads only the id columns, "
-                  "by design"}
-           for name in ("EASERecommender", "ItemKNNRecommender", "ALSRecommender",
-                        "BPRRecommender", "TwoTowerRetriever", "TwoStageRecommender")},
     },
     "imblearn": {
         "NegativeSampler": {

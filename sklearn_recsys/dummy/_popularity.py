@@ -7,9 +7,9 @@ import numbers
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, _fit_context
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
-from .._contract import plain_ids, positive_weights, resolve_id_columns
+from .._contract import interaction_ids, positive_weights
 from ..utils import frame_input_tags
 
 __all__ = ["PopularityRecommender"]
@@ -74,15 +74,7 @@ class PopularityRecommender(BaseEstimator):
 
     def _items(self, X, reset):
         """The validated item ids of ``X`` (categoricals as their values)."""
-        if isinstance(X, pd.DataFrame):
-            if reset:
-                validate_data(self, X, reset=True, skip_check_array=True)
-        else:  # positional columns: the training layout is checked at predict time
-            X = check_array(X, dtype=None)
-            validate_data(self, X, reset=reset, skip_check_array=True)
-            X = pd.DataFrame(X)
-        ids = resolve_id_columns(X, [("item_col", self.item_col)])
-        return plain_ids(ids[self.item_col])
+        return interaction_ids(self, X, reset=reset, cols=("item_col",))[1][0]
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None, sample_weight=None):
@@ -103,7 +95,7 @@ class PopularityRecommender(BaseEstimator):
             The fitted baseline.
         """
         items = self._items(X, reset=True)
-        w = positive_weights(items.to_numpy(), y, sample_weight, positive_only=self.positive_only)
+        w = positive_weights(items, y, sample_weight, positive_only=self.positive_only)
         total = w.sum()
         if total <= 0:
             raise ValueError(
@@ -111,7 +103,7 @@ class PopularityRecommender(BaseEstimator):
                 "weights are 0, so the popularity is undefined. Pass positive_only=False to "
                 "count every row."
             )
-        counts = pd.Series(w, index=items.to_numpy()).groupby(level=0, sort=True).sum()
+        counts = pd.Series(w, index=items).groupby(level=0, sort=True).sum()
         self.item_popularity_ = counts / total
         return self
 
@@ -131,7 +123,7 @@ class PopularityRecommender(BaseEstimator):
         """
         check_is_fitted(self)
         items = self._items(X, reset=False)
-        pos = self.item_popularity_.index.get_indexer(items.to_numpy())
+        pos = self.item_popularity_.index.get_indexer(items)
         return np.where(pos >= 0, self.item_popularity_.to_numpy()[np.maximum(pos, 0)], 0.0)
 
     def __sklearn_tags__(self):

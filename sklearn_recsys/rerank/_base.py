@@ -17,9 +17,9 @@ import pandas as pd
 from scipy.stats import rankdata
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import check_is_fitted, column_or_1d
 
-from .._contract import check_columns, plain_ids, resolve_id_columns
+from .._contract import check_columns, interaction_ids, plain_ids
 from ..utils import frame_input_tags
 
 __all__ = ["BaseReranker"]
@@ -71,17 +71,7 @@ class BaseReranker(BaseEstimator):
         -------
         self
         """
-        if not isinstance(X, pd.DataFrame):
-            X = pd.DataFrame(check_array(X, dtype=None))
-        validate_data(self, X, reset=True, skip_check_array=True)
-        if X.shape[1] < 2:
-            raise ValueError(f"X has n_features = {X.shape[1]}; it needs a user and an item "
-                             f"column (user_col={self.user_col!r}, item_col={self.item_col!r}).")
-        if self.user_col == self.item_col:
-            raise ValueError(f"user_col and item_col must differ; both are {self.user_col!r}.")
-        ids = resolve_id_columns(X, [("user_col", self.user_col), ("item_col", self.item_col)])
-        users = plain_ids(ids[self.user_col]).to_numpy()
-        items = plain_ids(ids[self.item_col]).to_numpy()
+        X, (users, items) = interaction_ids(self, X, reset=True)
         if y is not None:
             keep = np.asarray(column_or_1d(y), dtype=float) > 0
             if len(keep) != len(users):

@@ -18,20 +18,17 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-import pandas as pd
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils.validation import (
-    check_array,
     check_is_fitted,
-    validate_data,
 )
 
 from .._contract import (
     check_id_column,
+    interaction_ids,
     plain_ids,
     positive_weights,
-    resolve_id_columns,
     sorted_id_index,
 )
 from ..utils import frame_input_tags
@@ -43,21 +40,9 @@ _BLOCK = 1 << 22
 
 
 def _id_frame(est, X, reset):
-    """``X`` as a frame and its validated user and item ids (categoricals as their values), for
-    an estimator with ``user_col`` / ``item_col``; ``reset`` records the input features."""
-    if not isinstance(X, pd.DataFrame):
-        X = pd.DataFrame(check_array(X, dtype=None))
-    if reset:
-        validate_data(est, X, reset=True, skip_check_array=True)
-    if X.shape[0] == 0:
-        raise ValueError("X is empty: 0 rows (expected at least 1 interaction).")
-    if X.shape[1] < 2:
-        raise ValueError(f"X has n_features = {X.shape[1]}; it needs a user and an item "
-                         f"column (user_col={est.user_col!r}, item_col={est.item_col!r}).")
-    if est.user_col == est.item_col:
-        raise ValueError(f"user_col and item_col must differ; both are {est.user_col!r}.")
-    ids = resolve_id_columns(X, [("user_col", est.user_col), ("item_col", est.item_col)])
-    return X, plain_ids(ids[est.user_col]).to_numpy(), plain_ids(ids[est.item_col]).to_numpy()
+    """``X`` as a frame and its validated user and item ids (see ``interaction_ids``)."""
+    X, (users, items) = interaction_ids(est, X, reset=reset)
+    return X, users, items
 
 
 def _check_mask(exclude, shape):
