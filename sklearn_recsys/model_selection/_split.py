@@ -832,19 +832,15 @@ def user_temporal_split(*arrays, test_size=0.2, user_col="user_id", time_col="ti
 
 def leave_last_out_split(*arrays, n_last=1, user_col="user_id", time_col="timestamp",
                          label_time_col=None):
-    """Per-user leave-last-out split (see :class:`LeaveLastOut`).
+    """Per-user leave-last-out split (see :class:`LeaveLastOut`): each user's ``n_last`` latest
+    rows are the test set.
 
     Parameters
     ----------
-    *arrays : DataFrame, then optional arrays of the same length (e.g. ``y``)
-        The first array is the interaction frame holding the user and time columns.
+    *arrays, user_col, time_col, label_time_col
+        As in :func:`user_temporal_split` (the purge too).
     n_last : int, default=1
-    user_col : str, default="user_id"
-    time_col : str, default="timestamp"
-    label_time_col : str or None, default=None
-        Column with the time each label becomes known; a user's training rows with
-        ``label_time`` after the user's earliest test time are purged (in no output). Users
-        without test rows keep all their rows.
+        Test rows per user.
 
     Returns
     -------
