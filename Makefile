@@ -33,6 +33,7 @@ demo: $(VENV)/.installed-dev
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 test: lint
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q -ra

@@ -26,7 +26,7 @@ _KINDS = {
 
 def _runtime(obj):
     target = importlib.import_module(obj.module.path)
-    for part in obj.path[len(obj.module.path) + 1:].split("."):
+    for part in obj.path[len(obj.module.path) + 1 :].split("."):
         target = getattr(target, part)
     return target
 
@@ -48,7 +48,12 @@ class RuntimeDocstrings(griffe.Extension):
         init = cls.members.get("__init__")
         if target is None or init is None or "__signature__" not in vars(target.__init__):
             return
-        params = [griffe.Parameter(p.name, kind=_KINDS[p.kind],
-                                   default=None if p.default is p.empty else repr(p.default))
-                  for p in inspect.signature(target.__init__).parameters.values()]
+        params = [
+            griffe.Parameter(
+                p.name,
+                kind=_KINDS[p.kind],
+                default=None if p.default is p.empty else repr(p.default),
+            )
+            for p in inspect.signature(target.__init__).parameters.values()
+        ]
         init.parameters = griffe.Parameters(*params)

@@ -8,14 +8,18 @@ page: ``:func:`~sklearn_recsys.x.f``` becomes ``f`` and ``:class:`a.B``` becomes
 
 import re
 
-_ROLE = re.compile(r":(?:py:)?(?:func|class|meth|mod|attr|data|obj|exc|ref|term|doc|const)"
-                   r":(<code>)(~?)([^<]*)</code>")
+_ROLE = re.compile(
+    r":(?:py:)?(?:func|class|meth|mod|attr|data|obj|exc|ref|term|doc|const)"
+    r":(<code>)(~?)([^<]*)</code>"
+)
 _MATH = re.compile(r":math:<code>([^<]*)</code>")
 # a numpydoc ".. math::" directive: mkdocstrings renders it as a paragraph and a code block
 _MATH_BLOCK = re.compile(r"<p>\.\. math::</p>\s*<pre><code>(.*?)</code></pre>", re.DOTALL)
 # inside a code span (a parameter's type) the role keeps its backticks
-_ROLE_IN_CODE = re.compile(r":(?:py:)?(?:func|class|meth|mod|attr|data|obj|exc|ref|term|doc|"
-                           r"const):`(~?)([^`<]*)`")
+_ROLE_IN_CODE = re.compile(
+    r":(?:py:)?(?:func|class|meth|mod|attr|data|obj|exc|ref|term|doc|"
+    r"const):`(~?)([^`<]*)`"
+)
 
 
 def _plain(match):

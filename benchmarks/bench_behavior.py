@@ -68,12 +68,19 @@ def speed(sizes):
         with tempfile.TemporaryDirectory() as tmp:
             path = f"{tmp}/log.parquet"
             subprocess.run([sys.executable, "-c", GENERATE_CHILD, str(n), path], check=True)
-            out = subprocess.run([sys.executable, "-c", SPEED_CHILD, path], check=True,
-                                 capture_output=True, text=True)
+            out = subprocess.run(
+                [sys.executable, "-c", SPEED_CHILD, path],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
         rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
-        print(f"  {n:>11,} events: {rows[-1]['total_s']:.1f} s, "
-              f"peak {rows[-1]['peak_rss_gib']:.2f} GiB "
-              f"(log loaded: {rows[-1]['rss_before_gib']:.2f} GiB)", flush=True)
+        print(
+            f"  {n:>11,} events: {rows[-1]['total_s']:.1f} s, "
+            f"peak {rows[-1]['peak_rss_gib']:.2f} GiB "
+            f"(log loaded: {rows[-1]['rss_before_gib']:.2f} GiB)",
+            flush=True,
+        )
     return pd.DataFrame(rows)
 
 
@@ -83,16 +90,23 @@ def main(argv=None):
     p.add_argument("--output", default="bench_behavior")
     args = p.parse_args(argv)
     table = speed(args.sizes)
-    payload = {"runs": table.to_dict(orient="records"),
-               "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python "
-                          f"{platform.python_version()}",
-               "load_average_1min": os.getloadavg()[0]}
+    payload = {
+        "runs": table.to_dict(orient="records"),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}",
+        "load_average_1min": os.getloadavg()[0],
+    }
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"{args.output}.json").write_text(json.dumps(payload, indent=2, allow_nan=False))
-    md = ["# BehaviorHistoryFeaturizer speed (synthetic multi-behaviour log)", "",
-          f"Machine: {payload['machine']}; 1-minute load average at the end "
-          f"{payload['load_average_1min']:.1f}.", "",
-          table.to_markdown(index=False, floatfmt=".2f"), ""]
+    md = [
+        "# BehaviorHistoryFeaturizer speed (synthetic multi-behaviour log)",
+        "",
+        f"Machine: {payload['machine']}; 1-minute load average at the end "
+        f"{payload['load_average_1min']:.1f}.",
+        "",
+        table.to_markdown(index=False, floatfmt=".2f"),
+        "",
+    ]
     (RESULTS / f"{args.output}.md").write_text("\n".join(md))
     print(table.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
 

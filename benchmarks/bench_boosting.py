@@ -59,8 +59,16 @@ SEED = 0
 THREADS = 1
 # the settings of the published tables: 200 trees at learning rate 0.05, L2 penalty 1, row and
 # feature fractions 0.8 (the wrappers' defaults are LightGBM's own since they became drop-in)
-LGBM = {"n_estimators": 200, "learning_rate": 0.05, "reg_lambda": 1.0, "subsample": 0.8,
-        "subsample_freq": 1, "colsample_bytree": 0.8, "n_jobs": THREADS, "random_state": SEED}
+LGBM = {
+    "n_estimators": 200,
+    "learning_rate": 0.05,
+    "reg_lambda": 1.0,
+    "subsample": 0.8,
+    "subsample_freq": 1,
+    "colsample_bytree": 0.8,
+    "n_jobs": THREADS,
+    "random_state": SEED,
+}
 OVERHEAD_TREES = 100
 
 
@@ -68,15 +76,22 @@ def strategies(stack_cv):
     """name -> (estimator, is_ranker)."""
     return {
         "lightgbm": (ImbalancedLGBMClassifier(class_weight=None, **LGBM), False),
-        "lightgbm (ids numeric)": (ImbalancedLGBMClassifier(
-            class_weight=None, user_col=None, item_col=None, categorical_features=None,
-            **LGBM), False),
+        "lightgbm (ids numeric)": (
+            ImbalancedLGBMClassifier(
+                class_weight=None, user_col=None, item_col=None, categorical_features=None, **LGBM
+            ),
+            False,
+        ),
         "lightgbm balanced": (ImbalancedLGBMClassifier(class_weight="balanced", **LGBM), False),
         "lightgbm sqrt": (ImbalancedLGBMClassifier(class_weight="sqrt", **LGBM), False),
-        "focal (a=.25, g=2)": (FocalLGBMClassifier(focal_alpha=0.25, focal_gamma=2.0, **LGBM),
-                               False),
-        "focal (g=1) balanced": (FocalLGBMClassifier(focal_gamma=1.0, class_weight="balanced",
-                                                     **LGBM), False),
+        "focal (a=.25, g=2)": (
+            FocalLGBMClassifier(focal_alpha=0.25, focal_gamma=2.0, **LGBM),
+            False,
+        ),
+        "focal (g=1) balanced": (
+            FocalLGBMClassifier(focal_gamma=1.0, class_weight="balanced", **LGBM),
+            False,
+        ),
         "lambdarank": (GroupedLGBMRanker(**LGBM), True),
         "balanced bagging": (make_balanced_bagging(n_jobs=1, random_state=SEED), False),
         "EasyEnsemble": (make_easy_ensemble(n_jobs=1, random_state=SEED), False),
@@ -121,8 +136,9 @@ def score(name, est, is_ranker, X_train, y_train, X_test, y_test, data):
         "f1_minority": f1,
         "g_mean": gmean,
         "ndcg@10": ndcg_at_k(y_test, s, groups=users, k=10),
-        "tail_recall@10": tail_recall_at_k(y_test, s, groups=users, items=items,
-                                           train=data.X_train, k=10),
+        "tail_recall@10": tail_recall_at_k(
+            y_test, s, groups=users, items=items, train=data.X_train, k=10
+        ),
         "fit_s": fit_s,
     }
 
@@ -148,6 +164,7 @@ def _lgbm_fit_timer():
                 return original(self, *args, **kwargs)
             finally:
                 spent[0] += time.process_time() - t0
+
         return fit
 
     for cls, original in originals.items():
@@ -167,8 +184,11 @@ def overhead(X_train, y_train, repeats):
     # classifier: the wrapper takes the frame (ids mapped to codes, categoricals marked)
     kw = {**LGBM, "n_estimators": OVERHEAD_TREES}
     clf = ImbalancedLGBMClassifier(class_weight=None, **kw).fit(X_train, y)
-    Xe, cats, params = clf._encoder.transform(X_train), clf._encoder.categorical_index_, \
-        _raw_params(clf)
+    Xe, cats, params = (
+        clf._encoder.transform(X_train),
+        clf._encoder.categorical_index_,
+        _raw_params(clf),
+    )
     # ranker: the wrapper also sorts the rows by user and derives the group sizes
     rk = GroupedLGBMRanker(**kw).fit(X_train, y)
     codes = pd.factorize(X_train["user_id"])[0]
@@ -179,17 +199,26 @@ def overhead(X_train, y_train, repeats):
     cases = {
         "ImbalancedLGBMClassifier": (
             lambda: ImbalancedLGBMClassifier(class_weight=None, **kw).fit(X_train, y),
-            lambda: lightgbm.train(params, lightgbm.Dataset(Xe, y, categorical_feature=cats),
-                                   num_boost_round=OVERHEAD_TREES),
+            lambda: lightgbm.train(
+                params,
+                lightgbm.Dataset(Xe, y, categorical_feature=cats),
+                num_boost_round=OVERHEAD_TREES,
+            ),
             lambda: lightgbm.LGBMClassifier(**clf.estimator_.get_params()).fit(
-                Xe, y, categorical_feature=cats)),
+                Xe, y, categorical_feature=cats
+            ),
+        ),
         "GroupedLGBMRanker": (
             lambda: GroupedLGBMRanker(**kw).fit(X_train, y),
-            lambda: lightgbm.train(rk_params, lightgbm.Dataset(
-                Xr, y[order], group=sizes, categorical_feature=rk_cats),
-                num_boost_round=OVERHEAD_TREES),
+            lambda: lightgbm.train(
+                rk_params,
+                lightgbm.Dataset(Xr, y[order], group=sizes, categorical_feature=rk_cats),
+                num_boost_round=OVERHEAD_TREES,
+            ),
             lambda: lightgbm.LGBMRanker(**rk.estimator_.get_params()).fit(
-                Xr, y[order], group=sizes, categorical_feature=rk_cats)),
+                Xr, y[order], group=sizes, categorical_feature=rk_cats
+            ),
+        ),
     }
     for name, fits in cases.items():
         times = np.zeros((repeats, 3))
@@ -212,14 +241,20 @@ def overhead(X_train, y_train, repeats):
                 total = time.process_time() - t0
             own.append(total - inner[0])
         own_s = float(np.median(own))
-        rows.append({"model": name, "trees": OVERHEAD_TREES, "repeats": repeats,
-                     "raw_cpu_s": float(np.median(raw)),
-                     "lgbm_sklearn_cpu_s": float(np.median(sk)),
-                     "wrapper_cpu_s": float(np.median(wrapper)),
-                     "ratio": float(np.median(wrapper / raw)),
-                     "ratio_vs_lgbm_sklearn": float(np.median(wrapper / sk)),
-                     "own_cpu_s": own_s,
-                     "own_ratio": float((np.median(sk) + own_s) / np.median(raw))})
+        rows.append(
+            {
+                "model": name,
+                "trees": OVERHEAD_TREES,
+                "repeats": repeats,
+                "raw_cpu_s": float(np.median(raw)),
+                "lgbm_sklearn_cpu_s": float(np.median(sk)),
+                "wrapper_cpu_s": float(np.median(wrapper)),
+                "ratio": float(np.median(wrapper / raw)),
+                "ratio_vs_lgbm_sklearn": float(np.median(wrapper / sk)),
+                "own_cpu_s": own_s,
+                "own_ratio": float((np.median(sk) + own_s) / np.median(raw)),
+            }
+        )
     return rows
 
 
@@ -229,38 +264,55 @@ def markdown(table, columns, floatfmt=".3f"):
         cells = []
         for c in columns:
             v = row[c]
-            cells.append(f"{v:{floatfmt}}" if isinstance(v, float) and not np.isnan(v) else
-                         ("–" if isinstance(v, float) else str(v)))
+            cells.append(
+                f"{v:{floatfmt}}"
+                if isinstance(v, float) and not np.isnan(v)
+                else ("–" if isinstance(v, float) else str(v))
+            )
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--datasets", nargs="+", default=["ml-100k", "synthetic"])
     parser.add_argument("--n-interactions", type=int, default=100_000)
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--stack-cv", type=int, default=3)
-    parser.add_argument("--only", nargs="*", default=None,
-                        help="strategy names to run (others keep their previous results)")
+    parser.add_argument(
+        "--only",
+        nargs="*",
+        default=None,
+        help="strategy names to run (others keep their previous results)",
+    )
     args = parser.parse_args(argv)
 
-    out = {"machine": {"python": platform.python_version(), "lightgbm": lightgbm.__version__,
-                       "cpus": os.cpu_count(), "threads": THREADS},
-           "datasets": {}}
+    out = {
+        "machine": {
+            "python": platform.python_version(),
+            "lightgbm": lightgbm.__version__,
+            "cpus": os.cpu_count(),
+            "threads": THREADS,
+        },
+        "datasets": {},
+    }
     md = ["# bench_boosting", ""]
     previous = {}
     if args.only is not None and (RESULTS / "bench_boosting.json").exists():
         previous = json.loads((RESULTS / "bench_boosting.json").read_text())["datasets"]
     for dataset in args.datasets:
-        data = load_benchmark_data(dataset, n_interactions=args.n_interactions,
-                                   random_state=SEED)
+        data = load_benchmark_data(dataset, n_interactions=args.n_interactions, random_state=SEED)
         y_train, y_test = data.y_train.to_numpy(), data.y_test.to_numpy()
         X_train, X_test = featurize(data)
-        info = {"train_rows": len(X_train), "test_rows": len(X_test),
-                "features": X_train.shape[1], "positive_rate_train": float(y_train.mean()),
-                "positive_rate_test": float(y_test.mean())}
+        info = {
+            "train_rows": len(X_train),
+            "test_rows": len(X_test),
+            "features": X_train.shape[1],
+            "positive_rate_train": float(y_train.mean()),
+            "positive_rate_test": float(y_test.mean()),
+        }
         print(f"\n== {dataset}: {info}", flush=True)
         rows = []
         for name, (est, is_ranker) in strategies(args.stack_cv).items():
@@ -268,8 +320,12 @@ def main(argv=None):
                 continue
             row = score(name, est, is_ranker, X_train, y_train, X_test, y_test, data)
             rows.append(row)
-            print("  ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{v:<22}"
-                            for k, v in row.items()), flush=True)
+            print(
+                "  ".join(
+                    f"{k}={v:.3f}" if isinstance(v, float) else f"{v:<22}" for k, v in row.items()
+                ),
+                flush=True,
+            )
         over = overhead(X_train, y_train, args.repeats) if args.repeats else []
         if args.only is not None:  # partial run: keep the other rows of the previous run
             prev = previous.get(dataset, {})
@@ -279,30 +335,64 @@ def main(argv=None):
             rows.sort(key=lambda r: order.index(r["strategy"]))
             over = over or prev.get("overhead", [])
         for r in over:
-            print(f"overhead {r['model']}: raw {r['raw_cpu_s']:.2f}s, LightGBM sklearn "
-                  f"{r['lgbm_sklearn_cpu_s']:.2f}s, wrapper {r['wrapper_cpu_s']:.2f}s CPU, ratio "
-                  f"{r['ratio']:.3f} (vs LightGBM sklearn {r['ratio_vs_lgbm_sklearn']:.3f}); own "
-                  f"work {r['own_cpu_s']:.3f}s -> ratio {r['own_ratio']:.3f}",
-                  flush=True)
+            print(
+                f"overhead {r['model']}: raw {r['raw_cpu_s']:.2f}s, LightGBM sklearn "
+                f"{r['lgbm_sklearn_cpu_s']:.2f}s, wrapper {r['wrapper_cpu_s']:.2f}s CPU, ratio "
+                f"{r['ratio']:.3f} (vs LightGBM sklearn {r['ratio_vs_lgbm_sklearn']:.3f}); own "
+                f"work {r['own_cpu_s']:.3f}s -> ratio {r['own_ratio']:.3f}",
+                flush=True,
+            )
         out["datasets"][dataset] = {"info": info, "results": rows, "overhead": over}
-        md += [f"## {dataset}", "",
-               f"{info['train_rows']} training / {info['test_rows']} test rows, "
-               f"{info['features']} features, positive rate {info['positive_rate_test']:.3f} "
-               "(test).", "",
-               markdown(rows, ["strategy", "pr_auc", "f1_minority", "g_mean", "ndcg@10",
-                               "tail_recall@10", "fit_s"]), ""]
+        md += [
+            f"## {dataset}",
+            "",
+            f"{info['train_rows']} training / {info['test_rows']} test rows, "
+            f"{info['features']} features, positive rate {info['positive_rate_test']:.3f} "
+            "(test).",
+            "",
+            markdown(
+                rows,
+                [
+                    "strategy",
+                    "pr_auc",
+                    "f1_minority",
+                    "g_mean",
+                    "ndcg@10",
+                    "tail_recall@10",
+                    "fit_s",
+                ],
+            ),
+            "",
+        ]
         if over:
-            md += ["Wrapper overhead against `lightgbm.train` and LightGBM's own scikit-learn "
-                   "class on the same encoded matrix and parameters (CPU seconds of one fit, "
-                   "one thread, median of the repeats; ratios are medians of interleaved "
-                   "pairs; the wrapper's time includes validating and encoding the frame and, "
-                   "for the ranker, sorting the rows by user):",
-                   "", markdown(over, ["model", "trees", "repeats", "raw_cpu_s",
-                                       "lgbm_sklearn_cpu_s", "wrapper_cpu_s", "ratio",
-                                       "ratio_vs_lgbm_sklearn", "own_cpu_s", "own_ratio"]),
-                   "", "`own_cpu_s` is the wrapper's own work (its fit minus the time inside "
-                   "LightGBM's `fit`, measured in the same call); `own_ratio` = (LightGBM "
-                   "sklearn + own work) / raw, the overhead without the run-to-run noise.", ""]
+            md += [
+                "Wrapper overhead against `lightgbm.train` and LightGBM's own scikit-learn "
+                "class on the same encoded matrix and parameters (CPU seconds of one fit, "
+                "one thread, median of the repeats; ratios are medians of interleaved "
+                "pairs; the wrapper's time includes validating and encoding the frame and, "
+                "for the ranker, sorting the rows by user):",
+                "",
+                markdown(
+                    over,
+                    [
+                        "model",
+                        "trees",
+                        "repeats",
+                        "raw_cpu_s",
+                        "lgbm_sklearn_cpu_s",
+                        "wrapper_cpu_s",
+                        "ratio",
+                        "ratio_vs_lgbm_sklearn",
+                        "own_cpu_s",
+                        "own_ratio",
+                    ],
+                ),
+                "",
+                "`own_cpu_s` is the wrapper's own work (its fit minus the time inside "
+                "LightGBM's `fit`, measured in the same call); `own_ratio` = (LightGBM "
+                "sklearn + own work) / raw, the overhead without the run-to-run noise.",
+                "",
+            ]
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "bench_boosting.json").write_text(json.dumps(out, indent=2, default=float))
     (RESULTS / "bench_boosting.md").write_text("\n".join(md) + "\n")

@@ -27,8 +27,9 @@ def measure(n_rows):
 
     n_users, n_items = max(2000, n_rows // 50), max(1000, n_rows // 200)
     t0 = time.perf_counter()
-    X, y = make_interactions(n_users=n_users, n_items=n_items, n_interactions=n_rows,
-                             random_state=0, return_X_y=True)
+    X, y = make_interactions(
+        n_users=n_users, n_items=n_items, n_interactions=n_rows, random_state=0, return_X_y=True
+    )
     gen_s = time.perf_counter() - t0
     feat = InteractionFeaturizer(random_state=0)
     t0 = time.perf_counter()
@@ -40,8 +41,12 @@ def measure(n_rows):
     assert Xt.shape == Xt2.shape and np.isfinite(Xt2).all()
     peak_gib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     return {
-        "rows": n_rows, "users": n_users, "items": n_items, "features_out": Xt.shape[1],
-        "generate_s": round(gen_s, 2), "fit_transform_s": round(fit_s, 2),
+        "rows": n_rows,
+        "users": n_users,
+        "items": n_items,
+        "features_out": Xt.shape[1],
+        "generate_s": round(gen_s, 2),
+        "fit_transform_s": round(fit_s, 2),
         "transform_s": round(transform_s, 2),
         "fit_transform_rows_per_s": round(n_rows / fit_s),
         "transform_rows_per_s": round(n_rows / transform_s),
@@ -59,21 +64,29 @@ def main(argv=None):
         return
     rows = []
     for n in args.sizes:
-        out = subprocess.run([sys.executable, __file__, "--one", str(n)], check=True,
-                             capture_output=True, text=True)
+        out = subprocess.run(
+            [sys.executable, __file__, "--one", str(n)], check=True, capture_output=True, text=True
+        )
         rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
         print(f"{n:>11,d} rows done", file=sys.stderr)
     cols = list(rows[0])
     md = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    md += ["| " + " | ".join(f"{r[c]:,}" if isinstance(r[c], int) else str(r[c])
-                             for c in cols) + " |" for r in rows]
+    md += [
+        "| " + " | ".join(f"{r[c]:,}" if isinstance(r[c], int) else str(r[c]) for c in cols) + " |"
+        for r in rows
+    ]
     print("\n".join(md))
     RESULTS.mkdir(exist_ok=True)
     import platform
-    meta = {"machine": platform.processor() or platform.machine(),
-            "cpus": __import__("os").cpu_count(), "python": platform.python_version()}
-    (RESULTS / "bench_featurizer.json").write_text(json.dumps({"meta": meta, "results": rows},
-                                                              indent=2))
+
+    meta = {
+        "machine": platform.processor() or platform.machine(),
+        "cpus": __import__("os").cpu_count(),
+        "python": platform.python_version(),
+    }
+    (RESULTS / "bench_featurizer.json").write_text(
+        json.dumps({"meta": meta, "results": rows}, indent=2)
+    )
     (RESULTS / "bench_featurizer.md").write_text("\n".join(md) + "\n")
 
 

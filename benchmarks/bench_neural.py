@@ -46,8 +46,14 @@ from sklearn_recsys.utils import torch_threads
 
 RESULTS = Path(__file__).parent / "results"
 SEED = 0
-ARCH = dict(embedding_dim=16, hidden_units=(128, 64), dropout=0.1, batch_size=1024, lr=2e-3,
-            random_state=SEED)
+ARCH = dict(
+    embedding_dim=16,
+    hidden_units=(128, 64),
+    dropout=0.1,
+    batch_size=1024,
+    lr=2e-3,
+    random_state=SEED,
+)
 ID_COLS = ["user_id", "item_id"]
 
 
@@ -94,8 +100,13 @@ def hand_loop(module, data, y, epochs, batch_size, lr, seed):
 def bench_overhead(X, y, repeats, epochs):
     skorch_s, hand_s, fit_s = [], [], []
     for r in range(repeats):
-        model = NeuralClassifier("deepfm", validation_fraction=None, early_stopping=False,
-                                 max_epochs=epochs, **{**ARCH, "dropout": 0.0, "random_state": r})
+        model = NeuralClassifier(
+            "deepfm",
+            validation_fraction=None,
+            early_stopping=False,
+            max_epochs=epochs,
+            **{**ARCH, "dropout": 0.0, "random_state": r},
+        )
         start = time.perf_counter()
         model.fit(X, y)
         fit_s.append((time.perf_counter() - start) / epochs)
@@ -103,15 +114,20 @@ def bench_overhead(X, y, repeats, epochs):
         module = type(model.net_.module_)(**model.net_.get_params_for("module"))
         with torch_threads(None):
             torch.manual_seed(r)
-            hand_s += hand_loop(module, model.encoder_.transform(X), y, epochs,
-                                ARCH["batch_size"], ARCH["lr"], r)
+            hand_s += hand_loop(
+                module, model.encoder_.transform(X), y, epochs, ARCH["batch_size"], ARCH["lr"], r
+            )
     med_skorch, med_hand = float(np.median(skorch_s)), float(np.median(hand_s))
     return {
-        "rows": len(y), "epochs_per_repeat": epochs, "repeats": repeats,
-        "skorch_s_per_epoch": med_skorch, "hand_s_per_epoch": med_hand,
+        "rows": len(y),
+        "epochs_per_repeat": epochs,
+        "repeats": repeats,
+        "skorch_s_per_epoch": med_skorch,
+        "hand_s_per_epoch": med_hand,
         "ratio": med_skorch / med_hand,
         "skorch_fit_s_per_epoch": float(np.median(fit_s)),  # + encoding and initialisation
-        "skorch_samples_per_s": len(y) / med_skorch, "hand_samples_per_s": len(y) / med_hand,
+        "skorch_samples_per_s": len(y) / med_skorch,
+        "hand_samples_per_s": len(y) / med_hand,
     }
 
 
@@ -119,24 +135,41 @@ def bench_overhead(X, y, repeats, epochs):
 def lightgbm_row(Xtr, ytr, Xte, yte):
     from lightgbm import LGBMClassifier
 
-    model = LGBMClassifier(n_estimators=300, learning_rate=0.05, num_leaves=31, subsample=0.8,
-                           subsample_freq=1, colsample_bytree=0.8, n_jobs=1, verbose=-1,
-                           random_state=SEED)
+    model = LGBMClassifier(
+        n_estimators=300,
+        learning_rate=0.05,
+        num_leaves=31,
+        subsample=0.8,
+        subsample_freq=1,
+        colsample_bytree=0.8,
+        n_jobs=1,
+        verbose=-1,
+        random_state=SEED,
+    )
     start = time.perf_counter()
     model.fit(Xtr.drop(columns=ID_COLS), ytr)
     fit_s = time.perf_counter() - start
     Xte = Xte.drop(columns=ID_COLS)
-    return {"model": "lightgbm (300 trees)", "fit_s": fit_s, "epochs": None, "s_per_epoch": None,
-            **scores(yte, model.predict_proba(Xte)[:, 1], model.predict(Xte))}
+    return {
+        "model": "lightgbm (300 trees)",
+        "fit_s": fit_s,
+        "epochs": None,
+        "s_per_epoch": None,
+        **scores(yte, model.predict_proba(Xte)[:, 1], model.predict(Xte)),
+    }
 
 
 def neural_row(name, model, Xtr, ytr, Xte, yte):
     start = time.perf_counter()
     model.fit(Xtr, ytr)
     fit_s = time.perf_counter() - start
-    return {"model": name, "fit_s": fit_s, "epochs": model.n_epochs_,
-            "s_per_epoch": float(np.mean(model.history_[:, "dur"])),
-            **scores(yte, model.predict_proba(Xte)[:, 1], model.predict(Xte))}
+    return {
+        "model": name,
+        "fit_s": fit_s,
+        "epochs": model.n_epochs_,
+        "s_per_epoch": float(np.mean(model.history_[:, "dur"])),
+        **scores(yte, model.predict_proba(Xte)[:, 1], model.predict(Xte)),
+    }
 
 
 def deepctr_row(Xtr, ytr, Xte, yte, epochs):
@@ -154,21 +187,41 @@ def deepctr_row(Xtr, ytr, Xte, yte, epochs):
         return out
 
     indexers = {c: IdIndexer(name=c).fit(Xtr[c]) for c in ID_COLS}
-    columns = [SparseFeat(c, vocabulary_size=indexers[c].n_indices_,
-                          embedding_dim=ARCH["embedding_dim"]) for c in ID_COLS]
+    columns = [
+        SparseFeat(c, vocabulary_size=indexers[c].n_indices_, embedding_dim=ARCH["embedding_dim"])
+        for c in ID_COLS
+    ]
     columns += [DenseFeat(c, 1) for c in dense_cols]
     with torch_threads(None):
         torch.manual_seed(SEED)
-        model = DeepFM(columns, columns, dnn_hidden_units=ARCH["hidden_units"],
-                       dnn_dropout=ARCH["dropout"], task="binary", seed=SEED, device="cpu")
+        model = DeepFM(
+            columns,
+            columns,
+            dnn_hidden_units=ARCH["hidden_units"],
+            dnn_dropout=ARCH["dropout"],
+            task="binary",
+            seed=SEED,
+            device="cpu",
+        )
         model.compile(torch.optim.Adam(model.parameters(), lr=ARCH["lr"]), "binary_crossentropy")
         start = time.perf_counter()
-        model.fit(inputs(Xtr, indexers), ytr.astype(np.float32), batch_size=ARCH["batch_size"],
-                  epochs=epochs, verbose=0, shuffle=True)
+        model.fit(
+            inputs(Xtr, indexers),
+            ytr.astype(np.float32),
+            batch_size=ARCH["batch_size"],
+            epochs=epochs,
+            verbose=0,
+            shuffle=True,
+        )
         fit_s = time.perf_counter() - start
         proba = model.predict(inputs(Xte, indexers), batch_size=4096).reshape(-1)
-    return {"model": "DeepCTR-Torch DeepFM", "fit_s": fit_s, "epochs": epochs,
-            "s_per_epoch": fit_s / epochs, **scores(yte, proba, (proba > 0.5).astype(int))}
+    return {
+        "model": "DeepCTR-Torch DeepFM",
+        "fit_s": fit_s,
+        "epochs": epochs,
+        "s_per_epoch": fit_s / epochs,
+        **scores(yte, proba, (proba > 0.5).astype(int)),
+    }
 
 
 def bench_architectures(Xtr, ytr, Xte, yte, max_epochs):
@@ -198,8 +251,14 @@ LOSS_CONFIGS = {
 def bench_losses(Xtr, ytr, Xte, yte, max_epochs):
     rows = [lightgbm_row(Xtr, ytr, Xte, yte)]
     for name, params in LOSS_CONFIGS.items():
-        model = NeuralClassifier("mlp", max_epochs=max_epochs, n_iter_no_change=2,
-                                 monitor="valid_pr_auc", **ARCH, **params)
+        model = NeuralClassifier(
+            "mlp",
+            max_epochs=max_epochs,
+            n_iter_no_change=2,
+            monitor="valid_pr_auc",
+            **ARCH,
+            **params,
+        )
         rows.append(neural_row(name, model, Xtr, ytr, Xte, yte))
         print(f"  {name}: PR-AUC {rows[-1]['pr_auc']:.4f}", flush=True)
     return rows
@@ -214,62 +273,76 @@ def to_markdown(df):
         if len(values) and (values == values.round()).all():  # counts (epochs, rows)
             df[c] = df[c].map(lambda v: "" if pd.isna(v) else f"{v:,.0f}")
         else:
-            df[c] = df[c].map(lambda v: "" if pd.isna(v) else f"{v:.4f}" if abs(v) < 100
-                              else f"{v:,.0f}")
+            df[c] = df[c].map(
+                lambda v: "" if pd.isna(v) else f"{v:.4f}" if abs(v) < 100 else f"{v:,.0f}"
+            )
     df = df.fillna("")
-    lines = ["| " + " | ".join(map(str, df.columns)) + " |",
-             "|" + "---|" * len(df.columns)]
+    lines = ["| " + " | ".join(map(str, df.columns)) + " |", "|" + "---|" * len(df.columns)]
     lines += ["| " + " | ".join(map(str, row)) + " |" for row in df.itertuples(index=False)]
     return "\n".join(lines)
 
 
 def markdown_report(out):
     """The Markdown tables of a result dict (as written to bench_neural.json)."""
-    return "\n".join([
-        "# bench_neural",
-        "",
-        f"CPU, one torch thread; total {out['total_s']:.0f} s.",
-        "",
-        "## skorch vs hand-written loop (MovieLens-100k features, DeepFM)",
-        "",
-        to_markdown(pd.DataFrame([out["overhead"]])),
-        "",
-        "## Architectures, MovieLens-100k loved (train positive rate "
-        f"{out['ml-100k']['train_positive_rate']:.3f})",
-        "",
-        to_markdown(pd.DataFrame(out["architectures"])),
-        "",
-        "## Losses, synthetic purchases (train positive rate "
-        f"{out['synthetic']['train_positive_rate']:.3f}, {out['synthetic']['test_positives']} "
-        "test positives)",
-        "",
-        to_markdown(pd.DataFrame(out["losses"])),
-        "",
-    ])
+    return "\n".join(
+        [
+            "# bench_neural",
+            "",
+            f"CPU, one torch thread; total {out['total_s']:.0f} s.",
+            "",
+            "## skorch vs hand-written loop (MovieLens-100k features, DeepFM)",
+            "",
+            to_markdown(pd.DataFrame([out["overhead"]])),
+            "",
+            "## Architectures, MovieLens-100k loved (train positive rate "
+            f"{out['ml-100k']['train_positive_rate']:.3f})",
+            "",
+            to_markdown(pd.DataFrame(out["architectures"])),
+            "",
+            "## Losses, synthetic purchases (train positive rate "
+            f"{out['synthetic']['train_positive_rate']:.3f}, {out['synthetic']['test_positives']} "
+            "test positives)",
+            "",
+            to_markdown(pd.DataFrame(out["losses"])),
+            "",
+        ]
+    )
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--max-epochs", type=int, default=8)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--overhead-epochs", type=int, default=2)
     parser.add_argument("--n-interactions", type=int, default=100_000)
     args = parser.parse_args(argv)
     t0 = time.perf_counter()
-    out = {"machine": {"python": platform.python_version(), "torch": torch.__version__,
-                       "cpu": platform.processor() or platform.machine(), "torch_threads": 1},
-           "args": vars(args)}
+    out = {
+        "machine": {
+            "python": platform.python_version(),
+            "torch": torch.__version__,
+            "cpu": platform.processor() or platform.machine(),
+            "torch_threads": 1,
+        },
+        "args": vars(args),
+    }
 
     print("MovieLens-100k, loved = rating 5, per-user temporal split", flush=True)
     ml = load_benchmark_data("ml-100k", random_state=SEED)
     Xtr, ytr, Xte, yte = featurize(ml)
-    out["ml-100k"] = {"train_rows": len(ytr), "test_rows": len(yte),
-                      "train_positive_rate": float(ytr.mean()), "features": Xtr.shape[1]}
+    out["ml-100k"] = {
+        "train_rows": len(ytr),
+        "test_rows": len(yte),
+        "train_positive_rate": float(ytr.mean()),
+        "features": Xtr.shape[1],
+    }
 
     # warm-up: torch imports its optimizer machinery on the first step (seconds, once)
     NeuralClassifier(max_epochs=1, validation_fraction=None, early_stopping=False).fit(
-        Xtr.head(2048), ytr[:2048])
+        Xtr.head(2048), ytr[:2048]
+    )
     print("1. skorch vs hand-written loop (DeepFM, one thread)", flush=True)
     over = bench_overhead(Xtr, ytr, args.repeats, args.overhead_epochs)
     out["overhead"] = over
@@ -283,9 +356,12 @@ def main(argv=None):
     print(f"3. losses, synthetic purchases ({args.n_interactions} impressions)", flush=True)
     syn = load_benchmark_data("synthetic", n_interactions=args.n_interactions, random_state=SEED)
     Str, sytr, Ste, syte = featurize(syn)
-    out["synthetic"] = {"train_rows": len(sytr), "test_rows": len(syte),
-                        "train_positive_rate": float(sytr.mean()),
-                        "test_positives": int(syte.sum())}
+    out["synthetic"] = {
+        "train_rows": len(sytr),
+        "test_rows": len(syte),
+        "train_positive_rate": float(sytr.mean()),
+        "test_positives": int(syte.sum()),
+    }
     losses = pd.DataFrame(bench_losses(Str, sytr, Ste, syte, args.max_epochs))
     out["losses"] = losses.to_dict(orient="records")
     print(losses.to_string(index=False, float_format=lambda v: f"{v:.4f}"), flush=True)

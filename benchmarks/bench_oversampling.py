@@ -92,26 +92,47 @@ def load_datasets(quick, ml_rows, synthetic_rows):
     sets.append(("digits_9_vs_rest_5pct", *_thin(X, (y == 9).astype(int), 0.05, 0), "table"))
     if not quick:
         X, target = load_diabetes(return_X_y=True)
-        sets.append(("diabetes_top10pct", X, (target >= np.quantile(target, 0.9)).astype(int),
-                     "table"))
-        X, y = make_classification(n_samples=5000, n_features=20, n_informative=6,
-                                   weights=[0.95], flip_y=0.01, class_sep=0.8, random_state=0)
+        sets.append(
+            ("diabetes_top10pct", X, (target >= np.quantile(target, 0.9)).astype(int), "table")
+        )
+        X, y = make_classification(
+            n_samples=5000,
+            n_features=20,
+            n_informative=6,
+            weights=[0.95],
+            flip_y=0.01,
+            class_sep=0.8,
+            random_state=0,
+        )
         sets.append(("make_classification_5pct", X, y, "table"))
     from sklearn_recsys.datasets import make_interactions
 
-    data = make_interactions(n_users=1000, n_items=500, n_interactions=synthetic_rows,
-                             random_state=0)
+    data = make_interactions(
+        n_users=1000, n_items=500, n_interactions=synthetic_rows, random_state=0
+    )
     inter = data.interactions
-    sets.append(("synthetic_purchase", inter.drop(columns="purchase"),
-                 inter["purchase"].to_numpy(), "interactions"))
+    sets.append(
+        (
+            "synthetic_purchase",
+            inter.drop(columns="purchase"),
+            inter["purchase"].to_numpy(),
+            "interactions",
+        )
+    )
     home = os.environ.get("SKLEARN_RECSYS_DATA")
     if home and (Path(home) / "ml-100k" / "u.data").is_file():
         from sklearn_recsys.datasets import label_loved, load_movielens
 
         ml = load_movielens("100k", data_home=home, download_if_missing=False).interactions
         ml = ml.sample(n=min(ml_rows, len(ml)), random_state=0).sort_values("timestamp")
-        sets.append(("movielens100k_loved", ml.drop(columns="rating"),
-                     np.asarray(label_loved(ml)), "interactions"))
+        sets.append(
+            (
+                "movielens100k_loved",
+                ml.drop(columns="rating"),
+                np.asarray(label_loved(ml)),
+                "interactions",
+            )
+        )
     else:
         print("SKLEARN_RECSYS_DATA is not set: MovieLens-100k skipped", file=sys.stderr)
     return sets
@@ -140,8 +161,9 @@ def make_sampler(method, y_train, epochs):
         "random_over": lambda: RandomOverSampler(random_state=0),
         "smote": lambda: SMOTE(k_neighbors=k, random_state=0),
         "adasyn": lambda: ADASYN(n_neighbors=k, random_state=0),
-        "borderline_smote": lambda: BorderlineSMOTE(k_neighbors=k, m_neighbors=max(k, 5),
-                                                    random_state=0),
+        "borderline_smote": lambda: BorderlineSMOTE(
+            k_neighbors=k, m_neighbors=max(k, 5), random_state=0
+        ),
         "gan": lambda: GANOverSampler(max_epochs=epochs, batch_size=BATCH, random_state=0),
     }[method]()
 
@@ -160,10 +182,18 @@ def start_ctgan(folds, epochs, workdir):
         path = Path(workdir) / f"fold{f}"
         frame.to_csv(f"{path}_train.csv", index=False)
         need = int(np.bincount(y_train).max() - np.bincount(y_train).min())
-        jobs.append({"train": f"{path}_train.csv", "label": "label", "epochs": epochs[f],
-                     "batch_size": BATCH, "seed": 0, "n_samples": {"1": need},
-                     "discrete_columns": [f"f{j}" for j in discrete_columns(X_train)]
-                     + ["label"], "out": str(path)})
+        jobs.append(
+            {
+                "train": f"{path}_train.csv",
+                "label": "label",
+                "epochs": epochs[f],
+                "batch_size": BATCH,
+                "seed": 0,
+                "n_samples": {"1": need},
+                "discrete_columns": [f"f{j}" for j in discrete_columns(X_train)] + ["label"],
+                "out": str(path),
+            }
+        )
     spec = Path(workdir) / "jobs.json"
     spec.write_text(json.dumps({"threads": 1, "jobs": jobs}))
     env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
@@ -181,8 +211,14 @@ def collect_ctgan(started, folds):
         rows = pd.read_csv(job["out"] + ".csv")
         X_new = rows.drop(columns="label").to_numpy(dtype=float)
         y_new = rows["label"].to_numpy(dtype=int)
-        out.append((np.vstack([X_train, X_new]), np.r_[y_train, y_new],
-                    stats["fit_s"] + stats["sample_s"], stats))
+        out.append(
+            (
+                np.vstack([X_train, X_new]),
+                np.r_[y_train, y_new],
+                stats["fit_s"] + stats["sample_s"],
+                stats,
+            )
+        )
     return out
 
 
@@ -194,8 +230,14 @@ def run_ctgan(folds, epochs, workdir):
 # ---------------------------------------------------------------------------- evaluation
 def models():
     return {
-        "lightgbm": lambda: LGBMClassifier(n_estimators=200, learning_rate=0.05, num_leaves=15,
-                                           n_jobs=1, verbose=-1, random_state=0),
+        "lightgbm": lambda: LGBMClassifier(
+            n_estimators=200,
+            learning_rate=0.05,
+            num_leaves=15,
+            n_jobs=1,
+            verbose=-1,
+            random_state=0,
+        ),
         "logreg": lambda: make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)),
     }
 
@@ -206,9 +248,11 @@ def evaluate(X_res, y_res, X_test, y_test):
         model = build().fit(X_res, y_res)
         proba = model.predict_proba(X_test)[:, 1]
         pred = (proba >= 0.5).astype(int)
-        scores[name] = {"pr_auc": average_precision_score(y_test, proba),
-                        "f1": f1_score(y_test, pred, zero_division=0),
-                        "g_mean": geometric_mean_score(y_test, pred)}
+        scores[name] = {
+            "pr_auc": average_precision_score(y_test, proba),
+            "f1": f1_score(y_test, pred, zero_division=0),
+            "g_mean": geometric_mean_score(y_test, pred),
+        }
     return scores
 
 
@@ -241,21 +285,37 @@ def bench_dataset(name, X, y, kind, n_folds, use_ctgan, updates):
                     seconds = time.perf_counter() - t0
                 if f == 0 and method in ("smote", "ctgan", "gan"):
                     real = X_train[y_train == 1]
-                    syn = X_res[len(X_train):][y_res[len(X_train):] == 1]
+                    syn = X_res[len(X_train) :][y_res[len(X_train) :] == 1]
                     if len(syn) >= 10:
                         q = synthetic_quality(real, syn, cv=3, max_rows=2000, random_state=0)
-                        quality[method] = {"ks_mean": q.ks_mean,
-                                           "correlation_distance": q.correlation_distance,
-                                           "detection_auc": q.detection_auc}
+                        quality[method] = {
+                            "ks_mean": q.ks_mean,
+                            "correlation_distance": q.correlation_distance,
+                            "detection_auc": q.detection_auc,
+                        }
                 for model, sc in evaluate(X_res, y_res, X_test, y_test).items():
-                    rows.append({"dataset": name, "method": method, "model": model, "fold": f,
-                                 "seconds": seconds, "epochs": epochs[f], **sc,
-                                 "ctgan_accepted": (info.get("labels", {}).get("1", {})
-                                                    .get("accepted_fraction"))})
+                    rows.append(
+                        {
+                            "dataset": name,
+                            "method": method,
+                            "model": model,
+                            "fold": f,
+                            "seconds": seconds,
+                            "epochs": epochs[f],
+                            **sc,
+                            "ctgan_accepted": (
+                                info.get("labels", {}).get("1", {}).get("accepted_fraction")
+                            ),
+                        }
+                    )
             print(f"  {name:26s} {method:17s} done", file=sys.stderr, flush=True)
     rows.sort(key=lambda r: METHODS.index(r["method"]))  # stable: the table's method order
-    meta = {"n_rows": int(len(y)), "n_features": int(folds[0][0].shape[1]),
-            "minority_rate": float(np.mean(y)), "epochs": epochs}
+    meta = {
+        "n_rows": int(len(y)),
+        "n_features": int(folds[0][0].shape[1]),
+        "minority_rate": float(np.mean(y)),
+        "epochs": epochs,
+    }
     return rows, quality, meta
 
 
@@ -265,30 +325,43 @@ def bench_speed(use_ctgan, epochs=10):
     t0 = time.perf_counter()
     GANOverSampler(max_epochs=epochs, batch_size=BATCH, random_state=0).fit_resample(X, y)
     ours = time.perf_counter() - t0
-    result = {"table": "make_classification 20,000 x 20 (19 features + label), 5 % minority",
-              "epochs": epochs, "rows_generated": need, "gan_seconds": ours,
-              "load_average_1min": os.getloadavg()[0]}
+    result = {
+        "table": "make_classification 20,000 x 20 (19 features + label), 5 % minority",
+        "epochs": epochs,
+        "rows_generated": need,
+        "gan_seconds": ours,
+        "load_average_1min": os.getloadavg()[0],
+    }
     if use_ctgan:
         with tempfile.TemporaryDirectory() as tmp:
-            (_, _, seconds, info), = run_ctgan([(X, y)], [epochs], tmp)
-        result.update(ctgan_seconds=seconds, ctgan_fit_seconds=info["fit_s"],
-                      ctgan_sample_seconds=info["sample_s"],
-                      ctgan_accepted_fraction=info["labels"]["1"]["accepted_fraction"],
-                      speedup=seconds / ours)
+            ((_, _, seconds, info),) = run_ctgan([(X, y)], [epochs], tmp)
+        result.update(
+            ctgan_seconds=seconds,
+            ctgan_fit_seconds=info["fit_s"],
+            ctgan_sample_seconds=info["sample_s"],
+            ctgan_accepted_fraction=info["labels"]["1"]["accepted_fraction"],
+            speedup=seconds / ours,
+        )
     return result
 
 
 # ---------------------------------------------------------------------------- report
 def summarise(rows):
     df = pd.DataFrame(rows)
-    return (df.groupby(["dataset", "model", "method"], sort=False)
-              [["pr_auc", "f1", "g_mean", "seconds"]].mean().reset_index())
+    return (
+        df.groupby(["dataset", "model", "method"], sort=False)[
+            ["pr_auc", "f1", "g_mean", "seconds"]
+        ]
+        .mean()
+        .reset_index()
+    )
 
 
 def head_to_head(summary, method="gan", others=("ctgan", "smote", "none")):
     """Per (data set, model) pair: how often ``method`` is at least as good as each other one."""
-    wide = summary.pivot_table(index=["dataset", "model"], columns="method",
-                               values=["pr_auc", "f1", "g_mean"])
+    wide = summary.pivot_table(
+        index=["dataset", "model"], columns="method", values=["pr_auc", "f1", "g_mean"]
+    )
     out = []
     for other in others:
         if other not in wide["pr_auc"].columns:
@@ -303,47 +376,79 @@ def head_to_head(summary, method="gan", others=("ctgan", "smote", "none")):
 
 
 def markdown(summary, speed, quality, meta, n_folds):
-    lines = ["### GANOverSampler head to head", "",
-             "Per data set x downstream model pair (means over folds): in how many pairs "
-             "GANOverSampler is at least as good, and its mean difference.", "",
-             "| vs | pairs | PR-AUC >= | PR-AUC diff | F1 >= | F1 diff | G-mean >= | "
-             "G-mean diff |", "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "### GANOverSampler head to head",
+        "",
+        "Per data set x downstream model pair (means over folds): in how many pairs "
+        "GANOverSampler is at least as good, and its mean difference.",
+        "",
+        "| vs | pairs | PR-AUC >= | PR-AUC diff | F1 >= | F1 diff | G-mean >= | G-mean diff |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for r in head_to_head(summary):
-        lines.append(f"| {r['vs']} | {r['pairs']} | {r['pr_auc_at_least']} | "
-                     f"{r['pr_auc_mean_diff']:+.3f} | {r['f1_at_least']} | "
-                     f"{r['f1_mean_diff']:+.3f} | {r['g_mean_at_least']} | "
-                     f"{r['g_mean_mean_diff']:+.3f} |")
+        lines.append(
+            f"| {r['vs']} | {r['pairs']} | {r['pr_auc_at_least']} | "
+            f"{r['pr_auc_mean_diff']:+.3f} | {r['f1_at_least']} | "
+            f"{r['f1_mean_diff']:+.3f} | {r['g_mean_at_least']} | "
+            f"{r['g_mean_mean_diff']:+.3f} |"
+        )
     lines += ["", f"### Downstream ({n_folds}-fold stratified CV, means over folds)", ""]
     lines.append("| data set | model | method | PR-AUC | minority F1 | G-mean | fit+sample s |")
     lines.append("|---|---|---|---|---|---|---|")
     for r in summary.itertuples():
-        lines.append(f"| {r.dataset} | {r.model} | {r.method} | {r.pr_auc:.3f} | {r.f1:.3f} | "
-                     f"{r.g_mean:.3f} | {r.seconds:.2f} |")
-    lines += ["", "### Data sets", "", "| data set | rows | features | minority rate | epochs |",
-              "|---|---|---|---|---|"]
+        lines.append(
+            f"| {r.dataset} | {r.model} | {r.method} | {r.pr_auc:.3f} | {r.f1:.3f} | "
+            f"{r.g_mean:.3f} | {r.seconds:.2f} |"
+        )
+    lines += [
+        "",
+        "### Data sets",
+        "",
+        "| data set | rows | features | minority rate | epochs |",
+        "|---|---|---|---|---|",
+    ]
     for name, m in meta.items():
-        lines.append(f"| {name} | {m['n_rows']} | {m['n_features']} | "
-                     f"{m['minority_rate']:.3f} | {m['epochs'][0]} |")
-    lines += ["", "### Synthetic minority rows vs real ones (fold 0)", "",
-              "| data set | method | mean KS | correlation distance | detection ROC-AUC |",
-              "|---|---|---|---|---|"]
+        lines.append(
+            f"| {name} | {m['n_rows']} | {m['n_features']} | "
+            f"{m['minority_rate']:.3f} | {m['epochs'][0]} |"
+        )
+    lines += [
+        "",
+        "### Synthetic minority rows vs real ones (fold 0)",
+        "",
+        "| data set | method | mean KS | correlation distance | detection ROC-AUC |",
+        "|---|---|---|---|---|",
+    ]
     for name, per in quality.items():
         for method, q in per.items():
-            lines.append(f"| {name} | {method} | {q['ks_mean']:.3f} | "
-                         f"{q['correlation_distance']:.2f} | {q['detection_auc']:.3f} |")
+            lines.append(
+                f"| {name} | {method} | {q['ks_mean']:.3f} | "
+                f"{q['correlation_distance']:.2f} | {q['detection_auc']:.3f} |"
+            )
     lines += ["", "### Speed (one CPU thread)", ""]
-    lines.append(f"{speed['table']}, {speed['epochs']} epochs, {speed['rows_generated']} "
-                 "minority rows generated; wall-clock seconds, measured back to back (machine "
-                 f"load average {speed['load_average_1min']:.1f} when it started).")
-    lines += ["", "| method | fit + sample s |", "|---|---|",
-              f"| GANOverSampler | {speed['gan_seconds']:.1f} |"]
+    lines.append(
+        f"{speed['table']}, {speed['epochs']} epochs, {speed['rows_generated']} "
+        "minority rows generated; wall-clock seconds, measured back to back (machine "
+        f"load average {speed['load_average_1min']:.1f} when it started)."
+    )
+    lines += [
+        "",
+        "| method | fit + sample s |",
+        "|---|---|",
+        f"| GANOverSampler | {speed['gan_seconds']:.1f} |",
+    ]
     if "ctgan_seconds" in speed:
-        lines.append(f"| CTGAN 0.12.1 | {speed['ctgan_seconds']:.1f} (fit "
-                     f"{speed['ctgan_fit_seconds']:.1f}, sample "
-                     f"{speed['ctgan_sample_seconds']:.1f}) |")
-        lines += ["", f"Speed-up: {speed['speedup']:.1f}x. CTGAN's conditional sampling "
-                  f"returned the asked-for class on {100 * speed['ctgan_accepted_fraction']:.1f} "
-                  "% of its rows (the rest were dropped and redrawn); GANOverSampler's is exact."]
+        lines.append(
+            f"| CTGAN 0.12.1 | {speed['ctgan_seconds']:.1f} (fit "
+            f"{speed['ctgan_fit_seconds']:.1f}, sample "
+            f"{speed['ctgan_sample_seconds']:.1f}) |"
+        )
+        lines += [
+            "",
+            f"Speed-up: {speed['speedup']:.1f}x. CTGAN's conditional sampling "
+            f"returned the asked-for class on {100 * speed['ctgan_accepted_fraction']:.1f} "
+            "% of its rows (the rest were dropped and redrawn); GANOverSampler's is exact.",
+        ]
     else:
         lines.append("| CTGAN | not run (no .venv-bench) |")
     return "\n".join(lines) + "\n"
@@ -361,8 +466,9 @@ def plot(summary, path):
     fig, ax = plt.subplots(figsize=(10, 4))
     width = 0.8 / len(methods)
     for k, method in enumerate(methods):
-        vals = [data[(data.dataset == d) & (data.method == method)]["pr_auc"].mean()
-                for d in datasets]
+        vals = [
+            data[(data.dataset == d) & (data.method == method)]["pr_auc"].mean() for d in datasets
+        ]
         ax.bar(np.arange(len(datasets)) + k * width, vals, width, label=method)
     ax.set_xticks(np.arange(len(datasets)) + 0.4 - width / 2)
     ax.set_xticklabels(datasets, rotation=20, ha="right", fontsize=8)
@@ -380,8 +486,12 @@ def main(argv=None):
     parser.add_argument("--no-ctgan", action="store_true", help="skip the CTGAN peer")
     parser.add_argument("--ml-rows", type=int, default=10_000)
     parser.add_argument("--synthetic-rows", type=int, default=10_000)
-    parser.add_argument("--updates", type=int, default=TARGET_UPDATES,
-                        help="generator updates per GAN fit (sets the equal epochs)")
+    parser.add_argument(
+        "--updates",
+        type=int,
+        default=TARGET_UPDATES,
+        help="generator updates per GAN fit (sets the equal epochs)",
+    )
     parser.add_argument("--speed-epochs", type=int, default=10)
     args = parser.parse_args(argv)
     use_ctgan = not args.no_ctgan and PEERS_PYTHON.is_file()
@@ -399,12 +509,24 @@ def main(argv=None):
     RESULTS.mkdir(parents=True, exist_ok=True)
     md = markdown(summary, speed, quality, meta, args.folds)
     (RESULTS / "bench_oversampling.md").write_text(md)
-    (RESULTS / "bench_oversampling.json").write_text(json.dumps(
-        {"folds": args.folds, "speed": speed, "datasets": meta, "quality": quality,
-         "summary": summary.to_dict(orient="records"), "rows": rows,
-         "head_to_head": head_to_head(summary),
-         "ctgan": "run" if use_ctgan else "not run", "updates": args.updates,
-         "total_seconds": time.perf_counter() - t_start}, indent=1, default=float))
+    (RESULTS / "bench_oversampling.json").write_text(
+        json.dumps(
+            {
+                "folds": args.folds,
+                "speed": speed,
+                "datasets": meta,
+                "quality": quality,
+                "summary": summary.to_dict(orient="records"),
+                "rows": rows,
+                "head_to_head": head_to_head(summary),
+                "ctgan": "run" if use_ctgan else "not run",
+                "updates": args.updates,
+                "total_seconds": time.perf_counter() - t_start,
+            },
+            indent=1,
+            default=float,
+        )
+    )
     plot(summary, ROOT / "docs" / "img" / "bench_oversampling.png")
     print(md)
 

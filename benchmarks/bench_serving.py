@@ -77,9 +77,13 @@ def timed(fn, n):
 
 
 def summary(ms):
-    return {"n": len(ms), "p50_ms": float(np.percentile(ms, 50)),
-            "p90_ms": float(np.percentile(ms, 90)), "p99_ms": float(np.percentile(ms, 99)),
-            "mean_ms": float(ms.mean())}
+    return {
+        "n": len(ms),
+        "p50_ms": float(np.percentile(ms, 50)),
+        "p90_ms": float(np.percentile(ms, 90)),
+        "p99_ms": float(np.percentile(ms, 99)),
+        "mean_ms": float(ms.mean()),
+    }
 
 
 def throughput(port, rows, n_clients, n_per_client):
@@ -103,21 +107,31 @@ def drift_run(c, model_path, rows, labels, n_requests, check_every=25):
     first_alert = None
     for j in range(n_requests):
         body = c.call("POST", "/score", {"rows": [rows[j]]})
-        c.call("POST", "/feedback", {"request_id": body["request_id"],
-                                     "item_id": rows[j]["item_id"], "label": int(labels[j])})
+        c.call(
+            "POST",
+            "/feedback",
+            {
+                "request_id": body["request_id"],
+                "item_id": rows[j]["item_id"],
+                "label": int(labels[j]),
+            },
+        )
         if (j + 1) % check_every == 0:
             rep = c.call("GET", "/monitor")
             if rep["alerts"] and first_alert is None:
                 first_alert = j + 1
     rep = c.call("GET", "/monitor")
-    return {"requests": n_requests, "first_alert_at": first_alert,
-            "alerts_at_end": sorted({f"{a['kind']}:{a['name']}" for a in rep["alerts"]}),
-            "feature_psi": {k: round(v["psi"], 4) for k, v in rep["features"].items() if v},
-            "score_psi": round(rep["scores"]["psi"], 4),
-            "feedback_positive_rate": rep["positive_rate"]["feedback"],
-            "reference_positive_rate": rep["positive_rate"]["reference"],
-            "estimated_roc_auc": rep["performance"]["estimated_roc_auc"],
-            "measured_roc_auc": rep["performance"]["measured_roc_auc"]}
+    return {
+        "requests": n_requests,
+        "first_alert_at": first_alert,
+        "alerts_at_end": sorted({f"{a['kind']}:{a['name']}" for a in rep["alerts"]}),
+        "feature_psi": {k: round(v["psi"], 4) for k, v in rep["features"].items() if v},
+        "score_psi": round(rep["scores"]["psi"], 4),
+        "feedback_positive_rate": rep["positive_rate"]["feedback"],
+        "reference_positive_rate": rep["positive_rate"]["reference"],
+        "estimated_roc_auc": rep["performance"]["estimated_roc_auc"],
+        "measured_roc_auc": rep["performance"]["measured_roc_auc"],
+    }
 
 
 def main(argv=None):
@@ -136,8 +150,7 @@ def main(argv=None):
     # the reference is a held-out window just before the test period (each user's last 20 %
     # of the training rows), as NannyML recommends: the model has not seen it, so its scores
     # and positive rate are what the traffic of an unchanged world looks like
-    X_fit, X_ref, y_fit, y_ref = user_temporal_split(data.X_train, data.y_train,
-                                                     test_size=0.2)
+    X_fit, X_ref, y_fit, y_ref = user_temporal_split(data.X_train, data.y_train, test_size=0.2)
     pipe = STRATEGIES["lightgbm"].factory(data)
     t0 = time.perf_counter()
     pipe.fit(X_fit, y_fit)
@@ -154,9 +167,21 @@ def main(argv=None):
     assert np.array_equal(loaded.predict_proba(X_test)[:, 1], pipe.predict_proba(X_test)[:, 1])
 
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "sklearn_recsys.cli", "serve", str(model),
-                             "--port", str(port), "--log", str(tmp / "log.db")],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "sklearn_recsys.cli",
+            "serve",
+            str(model),
+            "--port",
+            str(port),
+            "--log",
+            str(tmp / "log.db"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     results = {}
     try:
         deadline = time.monotonic() + 180
@@ -176,27 +201,34 @@ def main(argv=None):
         for j in range(200):  # warm-up
             c.call("POST", "/score", {"rows": [rows[j]]})
         n1, nb = args.n_single, args.n_batch
-        results["score_1_row"] = summary(timed(
-            lambda j: c.call("POST", "/score", {"rows": [rows[j % len(rows)]]}), n1))
-        batches = [rows[(j * 100) % (len(rows) - 100):][:100] for j in range(nb)]
-        results["score_100_rows"] = summary(timed(
-            lambda j: c.call("POST", "/score", {"rows": batches[j]}), nb))
+        results["score_1_row"] = summary(
+            timed(lambda j: c.call("POST", "/score", {"rows": [rows[j % len(rows)]]}), n1)
+        )
+        batches = [rows[(j * 100) % (len(rows) - 100) :][:100] for j in range(nb)]
+        results["score_100_rows"] = summary(
+            timed(lambda j: c.call("POST", "/score", {"rows": batches[j]}), nb)
+        )
         users = X_test["user_id"].to_numpy()[order]
-        results["recommend_k10_catalogue"] = summary(timed(
-            lambda j: c.call("POST", "/recommend", {"user_id": int(users[j]), "k": 10}), nb))
+        results["recommend_k10_catalogue"] = summary(
+            timed(lambda j: c.call("POST", "/recommend", {"user_id": int(users[j]), "k": 10}), nb)
+        )
         results["throughput_rps_1_client"] = throughput(port, rows, 1, 1000)
         results["throughput_rps_4_clients"] = throughput(port, rows, 4, 500)
         # in-process, same rows: predict_proba on a one-row frame, and the fast path
         frames = [X_test.loc[[i]] for i in order[:500]]
-        results["inprocess_predict_proba_1_row"] = summary(timed(
-            lambda j: pipe.predict_proba(frames[j]), 500))
+        results["inprocess_predict_proba_1_row"] = summary(
+            timed(lambda j: pipe.predict_proba(frames[j]), 500)
+        )
         scorer = PipelineScorer(loaded)
-        results["inprocess_fastpath_1_row"] = summary(timed(
-            lambda j: scorer.score({k: [v] for k, v in rows[j].items()}), 500))
+        results["inprocess_fastpath_1_row"] = summary(
+            timed(lambda j: scorer.score({k: [v] for k, v in rows[j].items()}), 500)
+        )
         results["overhead_vs_predict_proba_p50"] = (
-            results["score_1_row"]["p50_ms"] / results["inprocess_predict_proba_1_row"]["p50_ms"])
+            results["score_1_row"]["p50_ms"] / results["inprocess_predict_proba_1_row"]["p50_ms"]
+        )
         results["overhead_vs_fastpath_p50"] = (
-            results["score_1_row"]["p50_ms"] / results["inprocess_fastpath_1_row"]["p50_ms"])
+            results["score_1_row"]["p50_ms"] / results["inprocess_fastpath_1_row"]["p50_ms"]
+        )
 
         # drift: unshifted test replay vs tail items with a doubled positive rate
         y_test = data.y_test.to_numpy()[order]
@@ -206,54 +238,84 @@ def main(argv=None):
         tail_rows = [r for r in rows if r["item_id"] in tail]
         train_rate = float(np.mean(y_ref))
         shifted_labels = rng.random(len(tail_rows)) < 2 * train_rate
-        results["drift_shifted"] = drift_run(c, model, tail_rows, shifted_labels,
-                                             min(1000, len(tail_rows)))
+        results["drift_shifted"] = drift_run(
+            c, model, tail_rows, shifted_labels, min(1000, len(tail_rows))
+        )
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             proc.kill()
-    meta = {"dataset": "ml-100k", "n_fit": len(X_fit), "n_reference": len(X_ref),
-            "n_test": len(data.X_test),
-            "catalogue": int(data.X_train["item_id"].nunique()), "fit_s": fit_s,
-            "save_s": save_s, "load_s": load_s, "model_bytes": model.stat().st_size,
-            "loadavg_before": load, "loadavg_after": os.getloadavg(), "cpus": os.cpu_count(),
-            "server": "sklearn-recsys serve, 1 uvicorn worker; client in this process"}
+    meta = {
+        "dataset": "ml-100k",
+        "n_fit": len(X_fit),
+        "n_reference": len(X_ref),
+        "n_test": len(data.X_test),
+        "catalogue": int(data.X_train["item_id"].nunique()),
+        "fit_s": fit_s,
+        "save_s": save_s,
+        "load_s": load_s,
+        "model_bytes": model.stat().st_size,
+        "loadavg_before": load,
+        "loadavg_after": os.getloadavg(),
+        "cpus": os.cpu_count(),
+        "server": "sklearn-recsys serve, 1 uvicorn worker; client in this process",
+    }
     goals = [
         ("/score 1 row p50 (ms)", results["score_1_row"]["p50_ms"], "<= 5"),
         ("/score 1 row p99 (ms)", results["score_1_row"]["p99_ms"], "<= 20"),
         ("/score 100 rows p99 (ms)", results["score_100_rows"]["p99_ms"], "<= 30"),
-        ("/recommend k=10, 1,682 items p99 (ms)", results["recommend_k10_catalogue"]["p99_ms"],
-         "<= 50"),
+        (
+            "/recommend k=10, 1,682 items p99 (ms)",
+            results["recommend_k10_catalogue"]["p99_ms"],
+            "<= 50",
+        ),
         ("single-row requests/s, 1 client", results["throughput_rps_1_client"], ">= 300"),
         ("single-row requests/s, 4 clients", results["throughput_rps_4_clients"], ">= 300"),
-        ("in-process predict_proba 1 row p50 (ms)",
-         results["inprocess_predict_proba_1_row"]["p50_ms"], "-"),
-        ("in-process fast path 1 row p50 (ms)", results["inprocess_fastpath_1_row"]["p50_ms"],
-         "-"),
-        ("server p50 / in-process predict_proba p50", results["overhead_vs_predict_proba_p50"],
-         "ratio"),
+        (
+            "in-process predict_proba 1 row p50 (ms)",
+            results["inprocess_predict_proba_1_row"]["p50_ms"],
+            "-",
+        ),
+        ("in-process fast path 1 row p50 (ms)", results["inprocess_fastpath_1_row"]["p50_ms"], "-"),
+        (
+            "server p50 / in-process predict_proba p50",
+            results["overhead_vs_predict_proba_p50"],
+            "ratio",
+        ),
         ("server p50 / in-process fast path p50", results["overhead_vs_fastpath_p50"], "ratio"),
-        ("unshifted test replay: alerts after 1,000 requests",
-         len(results["drift_unshifted"]["alerts_at_end"]), "0"),
-        ("shifted traffic: requests until the first alert",
-         results["drift_shifted"]["first_alert_at"], "<= 1,000"),
+        (
+            "unshifted test replay: alerts after 1,000 requests",
+            len(results["drift_unshifted"]["alerts_at_end"]),
+            "0",
+        ),
+        (
+            "shifted traffic: requests until the first alert",
+            results["drift_shifted"]["first_alert_at"],
+            "<= 1,000",
+        ),
     ]
     lines = ["| measure | value | goal |", "|---|---|---|"]
     for name, value, goal in goals:
-        v = "none" if value is None else (f"{value:,.2f}" if isinstance(value, float)
-                                          else f"{value:,}")
+        v = (
+            "none"
+            if value is None
+            else (f"{value:,.2f}" if isinstance(value, float) else f"{value:,}")
+        )
         lines.append(f"| {name} | {v} | {goal} |")
     lines.append("")
     lines.append(f"Shifted run alerts: {', '.join(results['drift_shifted']['alerts_at_end'])}")
-    lines.append(f"Load average before / after: {load[0]:.2f} / {os.getloadavg()[0]:.2f} "
-                 f"({os.cpu_count()} CPUs)")
+    lines.append(
+        f"Load average before / after: {load[0]:.2f} / {os.getloadavg()[0]:.2f} "
+        f"({os.cpu_count()} CPUs)"
+    )
     table = "\n".join(lines)
     print(table)
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "bench_serving.json").write_text(json.dumps({"meta": meta, "results": results},
-                                                           indent=2, default=float))
+    (RESULTS / "bench_serving.json").write_text(
+        json.dumps({"meta": meta, "results": results}, indent=2, default=float)
+    )
     (RESULTS / "bench_serving.md").write_text(table + "\n")
     print(f"\nwrote {RESULTS / 'bench_serving.json'} and bench_serving.md")
 

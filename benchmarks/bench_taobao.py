@@ -76,17 +76,21 @@ def references(data):
     hist = BehaviorHistoryFeaturizer(data.events).fit(data.X_train)
     H_test = hist.transform(data.X_test)
     rows["heuristic: user's earlier events on the item"] = _scores(
-        data.y_test, H_test["user_item_events"])
+        data.y_test, H_test["user_item_events"]
+    )
     H_train = hist.transform(data.X_train)
     cols = hist.history_names_
     model = _lgbm().fit(H_train[cols], data.y_train)
     rows["LightGBM on the history columns, general settings"] = _scores(
-        data.y_test, model.predict_proba(H_test[cols])[:, 1])
-    old = make_pipeline(InteractionFeaturizer(keep_id_columns=False, random_state=0),
-                        _lgbm()).set_output(transform="pandas")
+        data.y_test, model.predict_proba(H_test[cols])[:, 1]
+    )
+    old = make_pipeline(
+        InteractionFeaturizer(keep_id_columns=False, random_state=0), _lgbm()
+    ).set_output(transform="pandas")
     old.fit(data.X_train, data.y_train)
     rows["old default: InteractionFeaturizer + LightGBM"] = _scores(
-        data.y_test, old.predict_proba(data.X_test)[:, 1])
+        data.y_test, old.predict_proba(data.X_test)[:, 1]
+    )
     # the same protocol without the purge: labels that mature in the test period leak in
     X, y = label_conversion(data.events, target="buy", window="72h")  # the log already loaded
     X_tr, X_te, y_tr, y_te = user_temporal_split(X.drop(columns="label_time"), y)
@@ -94,8 +98,7 @@ def references(data):
     rows["old default, NOT purged (leakage)"] = _scores(y_te, old.predict_proba(X_te)[:, 1])
     new = STRATEGIES["lightgbm"].factory(data)
     new.fit(X_tr, y_tr)
-    rows["lightgbm (history), NOT purged (leakage)"] = _scores(
-        y_te, new.predict_proba(X_te)[:, 1])
+    rows["lightgbm (history), NOT purged (leakage)"] = _scores(y_te, new.predict_proba(X_te)[:, 1])
     return pd.DataFrame(rows).T
 
 
@@ -110,9 +113,11 @@ def settings_on_folds(folds, summary):
     res = pd.DataFrame(res)
     cols = ["roc_auc_mean", "roc_auc_std", "pr_auc_mean", "pr_auc_std"]
     general = [res.roc_auc.mean(), res.roc_auc.std(), res.pr_auc.mean(), res.pr_auc.std()]
-    return pd.DataFrame([general, summary.loc["lightgbm", cols].to_numpy(dtype=float)],
-                        index=["general (LGBM_PARAMS)", "conversion logs (LGBM_PARAMS_EVENTS)"],
-                        columns=cols)
+    return pd.DataFrame(
+        [general, summary.loc["lightgbm", cols].to_numpy(dtype=float)],
+        index=["general (LGBM_PARAMS)", "conversion logs (LGBM_PARAMS_EVENTS)"],
+        columns=cols,
+    )
 
 
 def plot(summary, path):
@@ -124,8 +129,14 @@ def plot(summary, path):
     s = summary.dropna(subset=["pr_auc_mean"]).sort_values("pr_auc_mean")
     fig, axes = plt.subplots(1, 2, figsize=(11, 0.32 * len(s) + 1.5), sharey=True)
     for ax, metric, label in [(axes[0], "roc_auc", "ROC-AUC"), (axes[1], "pr_auc", "PR-AUC")]:
-        ax.barh(s.index, s[f"{metric}_mean"], xerr=s[f"{metric}_std"], color="#4c72b0",
-                ecolor="#333333", capsize=2)
+        ax.barh(
+            s.index,
+            s[f"{metric}_mean"],
+            xerr=s[f"{metric}_std"],
+            color="#4c72b0",
+            ecolor="#333333",
+            capsize=2,
+        )
         ax.set_xlabel(f"{label}, mean ± sd over the rolling-origin folds")
         if metric == "roc_auc":
             ax.axvline(0.5, color="grey", lw=0.8, ls="--")
@@ -141,22 +152,37 @@ def plot(summary, path):
 
 
 def markdown(payload, split, summary, refs, settings, speed_table):
-    lines = ["# Taobao case study (bench_taobao.py)", "",
-             f"{payload['protocol']}: {payload['n_train']} train / {payload['n_test']} test rows,"
-             f" {payload['n_purged']} immature training rows purged; positive rate "
-             f"{payload['pos_rate_train']:.4f} (train) / {payload['pos_rate_test']:.4f} (test).",
-             "", "## References (test split)", "", refs.to_markdown(floatfmt=".4f"), "",
-             "## Every strategy: the split, and the rolling-origin folds", "",
-             summary.to_markdown(floatfmt=".4f"), "",
-             "Split only:", "",
-             split[["roc_auc", "pr_auc", "f1_pos", "ndcg@10", "fit_s", "note"]].to_markdown(
-                 floatfmt=".4f"), ""]
+    lines = [
+        "# Taobao case study (bench_taobao.py)",
+        "",
+        f"{payload['protocol']}: {payload['n_train']} train / {payload['n_test']} test rows,"
+        f" {payload['n_purged']} immature training rows purged; positive rate "
+        f"{payload['pos_rate_train']:.4f} (train) / {payload['pos_rate_test']:.4f} (test).",
+        "",
+        "## References (test split)",
+        "",
+        refs.to_markdown(floatfmt=".4f"),
+        "",
+        "## Every strategy: the split, and the rolling-origin folds",
+        "",
+        summary.to_markdown(floatfmt=".4f"),
+        "",
+        "Split only:",
+        "",
+        split[["roc_auc", "pr_auc", "f1_pos", "ndcg@10", "fit_s", "note"]].to_markdown(
+            floatfmt=".4f"
+        ),
+        "",
+    ]
     if settings is not None:
-        lines += ["## LightGBM settings on the folds", "", settings.to_markdown(floatfmt=".4f"),
-                  ""]
+        lines += ["## LightGBM settings on the folds", "", settings.to_markdown(floatfmt=".4f"), ""]
     if speed_table is not None:
-        lines += ["## BehaviorHistoryFeaturizer speed (synthetic multi-behaviour log)", "",
-                  speed_table.to_markdown(index=False, floatfmt=".2f"), ""]
+        lines += [
+            "## BehaviorHistoryFeaturizer speed (synthetic multi-behaviour log)",
+            "",
+            speed_table.to_markdown(index=False, floatfmt=".2f"),
+            "",
+        ]
     lines += [f"Machine: {payload['machine']}; {time.strftime('%Y-%m-%d')}."]
     return "\n".join(lines) + "\n"
 
@@ -173,8 +199,10 @@ def main(argv=None):
     t_start = time.time()
 
     data = load_benchmark_data("taobao")
-    print(f"taobao: {len(data.X_train)} train / {len(data.X_test)} test, "
-          f"{data.n_purged} purged", flush=True)
+    print(
+        f"taobao: {len(data.X_train)} train / {len(data.X_test)} test, {data.n_purged} purged",
+        flush=True,
+    )
     refs = references(data)
     print(refs.to_string(float_format=lambda v: f"{v:.4f}"), flush=True)
     split, _ = run_benchmark(data, strategies, verbose=1)
@@ -190,35 +218,53 @@ def main(argv=None):
 
     best = summary["pr_auc_mean"].idxmax()
     payload = {
-        "protocol": data.protocol, "n_train": len(data.X_train), "n_test": len(data.X_test),
-        "n_purged": data.n_purged, "pos_rate_train": float(data.y_train.mean()),
+        "protocol": data.protocol,
+        "n_train": len(data.X_train),
+        "n_test": len(data.X_test),
+        "n_purged": data.n_purged,
+        "pos_rate_train": float(data.y_train.mean()),
         "pos_rate_test": float(data.y_test.mean()),
-        "fold_sizes": [{"n_train": len(f.X_train), "n_test": len(f.X_test),
-                        "n_purged": f.n_purged, "pos_rate_test": float(f.y_test.mean())}
-                       for f in folds],
+        "fold_sizes": [
+            {
+                "n_train": len(f.X_train),
+                "n_test": len(f.X_test),
+                "n_purged": f.n_purged,
+                "pos_rate_test": float(f.y_test.mean()),
+            }
+            for f in folds
+        ],
         "references": refs.reset_index(names="reference").to_dict(orient="records"),
-        "split": split.reset_index().astype(object).where(split.reset_index().notna(), None)
+        "split": split.reset_index()
+        .astype(object)
+        .where(split.reset_index().notna(), None)
         .to_dict(orient="records"),
-        "folds_summary": summary.reset_index().astype(object)
-        .where(summary.reset_index().notna(), None).to_dict(orient="records"),
-        "per_fold": per_fold.reset_index().astype(object)
-        .where(per_fold.reset_index().notna(), None).to_dict(orient="records"),
+        "folds_summary": summary.reset_index()
+        .astype(object)
+        .where(summary.reset_index().notna(), None)
+        .to_dict(orient="records"),
+        "per_fold": per_fold.reset_index()
+        .astype(object)
+        .where(per_fold.reset_index().notna(), None)
+        .to_dict(orient="records"),
         "lightgbm_settings": settings.reset_index(names="settings").to_dict(orient="records"),
         "speed": None if speed_table is None else speed_table.to_dict(orient="records"),
         "best_by_fold_pr_auc": best,
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python "
-                   f"{platform.python_version()}",
+        f"{platform.python_version()}",
         "wall_s": time.time() - t_start,
     }
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"{args.output}.json").write_text(json.dumps(payload, indent=2, allow_nan=False))
     (RESULTS / f"{args.output}.md").write_text(
-        markdown(payload, split, summary, refs, settings, speed_table))
+        markdown(payload, split, summary, refs, settings, speed_table)
+    )
     IMG.mkdir(parents=True, exist_ok=True)
     plot(summary, IMG / f"{args.output}.png")
     print(f"best strategy by mean fold PR-AUC: {best}")
-    print(f"wrote {RESULTS / args.output}.json / .md and {IMG / args.output}.png "
-          f"({payload['wall_s']:.0f} s)")
+    print(
+        f"wrote {RESULTS / args.output}.json / .md and {IMG / args.output}.png "
+        f"({payload['wall_s']:.0f} s)"
+    )
 
 
 if __name__ == "__main__":

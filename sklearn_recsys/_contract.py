@@ -132,9 +132,7 @@ def check_id_column(values, *, name):
         or pd.api.types.is_timedelta64_dtype(dtype)
         or pd.api.types.is_complex_dtype(dtype)
     ):
-        raise TypeError(
-            f"{name} must hold integer, string or categorical ids; got dtype {dtype}."
-        )
+        raise TypeError(f"{name} must hold integer, string or categorical ids; got dtype {dtype}.")
     missing = ids.isna().to_numpy()
     if missing.any():
         raise ValueError(
@@ -293,9 +291,7 @@ def resolve_id_columns(X, cols: Sequence[tuple[str, str | None]]):
     """
     check_interactions(X)
     check_columns(X, **{p: c for p, c in cols})
-    return {
-        c: check_id_column(X[c], name=f"{p}={c!r}") for p, c in cols if c is not None
-    }
+    return {c: check_id_column(X[c], name=f"{p}={c!r}") for p, c in cols if c is not None}
 
 
 def interaction_ids(estimator, X, *, reset, cols=("user_col", "item_col")):
@@ -348,9 +344,11 @@ def interaction_ids(estimator, X, *, reset, cols=("user_col", "item_col")):
         raise ValueError("X is empty: 0 rows (expected at least 1 interaction).")
     named = [(c, getattr(estimator, c)) for c in cols]
     if X.shape[1] < len(cols):
-        raise ValueError(f"X has n_features = {X.shape[1]}; it needs "
-                         + " and ".join(f"a {c.removesuffix('_col')} column ({c}={v!r})"
-                                        for c, v in named) + ".")
+        raise ValueError(
+            f"X has n_features = {X.shape[1]}; it needs "
+            + " and ".join(f"a {c.removesuffix('_col')} column ({c}={v!r})" for c, v in named)
+            + "."
+        )
     values = [v for _, v in named]
     if len({repr(v) for v in values}) < len(values):
         raise ValueError(" and ".join(c for c in cols) + f" must differ; got {values!r}.")

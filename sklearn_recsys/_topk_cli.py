@@ -17,8 +17,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["TOPK_MODELS", "add_topk_parser", "make_topk_model", "run_topk", "side_tables",
-           "topk_main"]
+__all__ = [
+    "TOPK_MODELS",
+    "add_topk_parser",
+    "make_topk_model",
+    "run_topk",
+    "side_tables",
+    "topk_main",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +38,7 @@ TOPK_MODELS = {
     "bpr": "BPRRecommender (implicit, 64 factors)",
     "two-tower": "TwoTowerRetriever (sampled softmax + logQ, 10 epochs)",
     "two-stage": "TwoStageRecommender: EASE top-100 re-scored by lambdarank (graded labels, "
-                 "side features)",
+    "side features)",
 }
 DEFAULT_MODELS = ("popularity", "itemknn", "ease", "als", "two-stage")
 
@@ -81,16 +87,20 @@ def make_topk_model(name, data):
     if name == "als":
         return ALSRecommender(factors=64, regularization=0.05, iterations=15, random_state=seed)
     if name == "bpr":
-        return BPRRecommender(factors=64, learning_rate=0.01, iterations=200,
-                              random_state=seed)
+        return BPRRecommender(factors=64, learning_rate=0.01, iterations=200, random_state=seed)
     if name == "two-tower":
-        return TwoTowerRetriever(embedding_dim=64, max_epochs=10, batch_size=1024, lr=0.01,
-                                 random_state=seed)
+        return TwoTowerRetriever(
+            embedding_dim=64, max_epochs=10, batch_size=1024, lr=0.01, random_state=seed
+        )
     if name == "two-stage":
         items, users = side_tables(data)
-        return TwoStageRecommender(EASERecommender(l2=300.0), n_candidates=100,
-                                   item_features=items, user_features=users,
-                                   random_state=seed)
+        return TwoStageRecommender(
+            EASERecommender(l2=300.0),
+            n_candidates=100,
+            item_features=items,
+            user_features=users,
+            random_state=seed,
+        )
     raise ValueError(f"unknown top-k model {name!r}; available: {list(TOPK_MODELS)}")
 
 
@@ -138,8 +148,11 @@ def _eval_kwargs(name, data):
 
 def _metrics(res, prefix):
     v = res[res["k"].eq(10) | res["k"].isna()].set_index("metric")["value"]
-    return {f"{prefix}_{m}": float(v[m]) for m in ("ndcg", "recall", "tail_recall", "aplt",
-                                                   "coverage") if m in v}
+    return {
+        f"{prefix}_{m}": float(v[m])
+        for m in ("ndcg", "recall", "tail_recall", "aplt", "coverage")
+        if m in v
+    }
 
 
 def run_topk(data, models=DEFAULT_MODELS, *, rerankers=(), verbose=1):
@@ -178,15 +191,25 @@ def run_topk(data, models=DEFAULT_MODELS, *, rerankers=(), verbose=1):
             t0 = time.perf_counter()
             res_all = evaluate_topk(model, data.X_train, data.X_test, k=10, reranker=rr, **kw)
             eval_s = time.perf_counter() - t0
-            res_pos = evaluate_topk(model, data.X_train, data.X_test, y_test, k=10,
-                                    reranker=rr, **kw)
-            row = {"model": name + (f" + {label}" if label else ""),
-                   **_metrics(res_all, "all"), **_metrics(res_pos, "pos"),
-                   "fit_s": fit_s, "eval_s": eval_s}
+            res_pos = evaluate_topk(
+                model, data.X_train, data.X_test, y_test, k=10, reranker=rr, **kw
+            )
+            row = {
+                "model": name + (f" + {label}" if label else ""),
+                **_metrics(res_all, "all"),
+                **_metrics(res_pos, "pos"),
+                "fit_s": fit_s,
+                "eval_s": eval_s,
+            }
             rows.append(row)
             if verbose:
-                logger.info("%s: NDCG@10 all %.4f, pos %.4f (%.1f s)", row["model"],
-                            row["all_ndcg"], row["pos_ndcg"], eval_s)
+                logger.info(
+                    "%s: NDCG@10 all %.4f, pos %.4f (%.1f s)",
+                    row["model"],
+                    row["all_ndcg"],
+                    row["pos_ndcg"],
+                    eval_s,
+                )
     return pd.DataFrame(rows).set_index("model"), fitted
 
 
@@ -201,24 +224,37 @@ def topk_main(args):
             print(f"{flag} {name:12s} {desc}")
         print("\n* run when --models is not given")
         return 0
-    data = load_benchmark_data(args.dataset, data_home=args.data_home,
-                               n_interactions=args.n_interactions, test_size=args.test_size,
-                               random_state=args.random_state)
+    data = load_benchmark_data(
+        args.dataset,
+        data_home=args.data_home,
+        n_interactions=args.n_interactions,
+        test_size=args.test_size,
+        random_state=args.random_state,
+    )
     models = args.models.split(",") if args.models else DEFAULT_MODELS
     unknown = [m for m in models if m not in TOPK_MODELS]
     if unknown:
         raise SystemExit(f"unknown models {unknown}; available: {list(TOPK_MODELS)}")
     rerankers = [(f"xquad({w:g})", XQuADReranker(w)) for w in args.xquad]
     table, _ = run_topk(data, models, rerankers=rerankers, verbose=args.verbose)
-    print(f"\n{data.name}: per-user temporal split, {len(data.X_train)} train / "
-          f"{len(data.X_test)} test rows; full ranking over the catalogue, k = 10\n")
+    print(
+        f"\n{data.name}: per-user temporal split, {len(data.X_train)} train / "
+        f"{len(data.X_test)} test rows; full ranking over the catalogue, k = 10\n"
+    )
     print(table.to_string(float_format=lambda v: f"{v:.4f}"))
     if args.output:
         out = Path(args.output)
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps({"dataset": data.name, "random_state": args.random_state,
-                                   "results": table.reset_index().to_dict(orient="records")},
-                                  indent=2))
+        out.write_text(
+            json.dumps(
+                {
+                    "dataset": data.name,
+                    "random_state": args.random_state,
+                    "results": table.reset_index().to_dict(orient="records"),
+                },
+                indent=2,
+            )
+        )
         print(f"\nwrote {out}")
     return 0
 
@@ -237,18 +273,26 @@ def add_topk_parser(subparsers):
     ('ease,two-stage', [0.3])
     """
     t = subparsers.add_parser(
-        "topk", help="full-ranking top-k comparison of recommenders (and long-tail re-rankers)",
+        "topk",
+        help="full-ranking top-k comparison of recommenders (and long-tail re-rankers)",
         description="Fit top-k recommenders on the benchmark split and rank the whole catalogue "
-                    "for every test user (NDCG / recall / tail recall / APLT @10, with every "
-                    "test interaction relevant and with the positive label).")
+        "for every test user (NDCG / recall / tail recall / APLT @10, with every "
+        "test interaction relevant and with the positive label).",
+    )
     t.add_argument("--dataset", default="ml-100k", choices=["synthetic", "ml-100k"])
     t.add_argument("--models", default=None, help="comma-separated names (see --list)")
     t.add_argument("--list", action="store_true", help="list the models and exit")
-    t.add_argument("--xquad", type=float, nargs="*", default=[],
-                   help="also re-rank every model with XQuADReranker at these weights")
+    t.add_argument(
+        "--xquad",
+        type=float,
+        nargs="*",
+        default=[],
+        help="also re-rank every model with XQuADReranker at these weights",
+    )
     t.add_argument("--data-home", default=None)
-    t.add_argument("--n-interactions", type=int, default=100_000,
-                   help="rows of the synthetic data set")
+    t.add_argument(
+        "--n-interactions", type=int, default=100_000, help="rows of the synthetic data set"
+    )
     t.add_argument("--test-size", type=float, default=0.2)
     t.add_argument("--random-state", type=int, default=0)
     t.add_argument("--output", default=None, help="write the table as JSON here")

@@ -31,7 +31,7 @@ DEFAULT_TIMEOUT = 600.0
 RECIPES = {
     "lightgbm": "InteractionFeaturizer + LightGBM; LightGBM's default space",
     "strategies": "InteractionFeaturizer + sampler choice (none / SMOTE / ADASYN / GAN / "
-                  "under-sampling) + loss choice (log loss / class-weighted / focal LightGBM)",
+    "under-sampling) + loss choice (log loss / class-weighted / focal LightGBM)",
     "logistic": "InteractionFeaturizer + standardised logistic regression",
 }
 SAMPLERS = ("none", "smote", "adasyn", "gan", "under")
@@ -126,17 +126,26 @@ def make_recipe(name, data, *, samplers=SAMPLERS, losses=LOSSES, memory=None, n_
         feat = _CachedTransformer(feat, memory=memory)
     features = ("features", feat)
     if name == "lightgbm":
-        pipe = Pipeline([features, ("clf", LGBMClassifier(random_state=rs, n_jobs=n_jobs,
-                                                          verbose=-1))])
+        pipe = Pipeline(
+            [features, ("clf", LGBMClassifier(random_state=rs, n_jobs=n_jobs, verbose=-1))]
+        )
         space = {"clf": "default"}
     elif name == "strategies":
-        pipe = Pipeline([features, ("sampler", "passthrough"),
-                         ("clf", LGBMClassifier(random_state=rs, n_jobs=n_jobs, verbose=-1))])
-        space = {"sampler": sampler_choice(samplers, random_state=rs),
-                 "clf": classifier_choice(losses, random_state=rs, n_jobs=n_jobs)}
+        pipe = Pipeline(
+            [
+                features,
+                ("sampler", "passthrough"),
+                ("clf", LGBMClassifier(random_state=rs, n_jobs=n_jobs, verbose=-1)),
+            ]
+        )
+        space = {
+            "sampler": sampler_choice(samplers, random_state=rs),
+            "clf": classifier_choice(losses, random_state=rs, n_jobs=n_jobs),
+        }
     elif name == "logistic":
-        pipe = Pipeline([features, ("scale", StandardScaler()),
-                         ("clf", LogisticRegression(max_iter=1000))])
+        pipe = Pipeline(
+            [features, ("scale", StandardScaler()), ("clf", LogisticRegression(max_iter=1000))]
+        )
         space = {"clf": "default"}
     else:
         raise ValueError(f"recipe must be one of {list(RECIPES)}; got {name!r}.")
@@ -159,44 +168,80 @@ def add_tune_parser(subparsers):
     from .cli import add_data_arguments
 
     t = subparsers.add_parser(
-        "tune", help="tune a pipeline recipe with Optuna under stratified, user-grouped CV",
+        "tune",
+        help="tune a pipeline recipe with Optuna under stratified, user-grouped CV",
         description="Run (or resume with --resume, or join with --storage and --study-name) "
-                    "an Optuna study over a pipeline recipe on a data set or your own log "
-                    "(--data); writes the trials' journal, the study summary, the trials, the "
-                    "best pipeline (joblib) and plots to --output-dir.")
-    t.add_argument("--recipe", default="strategies", choices=list(RECIPES),
-                   help="pipeline and search space: " + "; ".join(
-                       f"{k}: {v}" for k, v in RECIPES.items()))
-    t.add_argument("--samplers", default=",".join(DEFAULT_SAMPLERS),
-                   help="sampler options of the 'strategies' recipe (comma-separated; of "
-                        f"{','.join(SAMPLERS)})")
-    t.add_argument("--losses", default=",".join(LOSSES),
-                   help="loss options of the 'strategies' recipe (comma-separated)")
-    t.add_argument("--n-trials", type=int, default=DEFAULT_TRIALS,
-                   help="trials this process runs (with --resume: until the study has this "
-                        "many finished trials)")
-    t.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
-                   help="seconds; stop starting trials after this (0: no limit)")
+        "an Optuna study over a pipeline recipe on a data set or your own log "
+        "(--data); writes the trials' journal, the study summary, the trials, the "
+        "best pipeline (joblib) and plots to --output-dir.",
+    )
+    t.add_argument(
+        "--recipe",
+        default="strategies",
+        choices=list(RECIPES),
+        help="pipeline and search space: " + "; ".join(f"{k}: {v}" for k, v in RECIPES.items()),
+    )
+    t.add_argument(
+        "--samplers",
+        default=",".join(DEFAULT_SAMPLERS),
+        help="sampler options of the 'strategies' recipe (comma-separated; of "
+        f"{','.join(SAMPLERS)})",
+    )
+    t.add_argument(
+        "--losses",
+        default=",".join(LOSSES),
+        help="loss options of the 'strategies' recipe (comma-separated)",
+    )
+    t.add_argument(
+        "--n-trials",
+        type=int,
+        default=DEFAULT_TRIALS,
+        help="trials this process runs (with --resume: until the study has this "
+        "many finished trials)",
+    )
+    t.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT,
+        help="seconds; stop starting trials after this (0: no limit)",
+    )
     t.add_argument("--cv", type=int, default=3, help="folds (stratified, grouped by user)")
     t.add_argument("--scoring", default="average_precision", help="scikit-learn scorer")
-    t.add_argument("--pruner", default="median", choices=["median", "halving", "hyperband",
-                                                          "none"],
-                   help="stops unpromising trials after their first folds")
-    t.add_argument("--storage", default=None,
-                   help="Optuna storage shared by several workers: sqlite:///tune.db, "
-                        "journal:///abs/tune.log, postgresql://user:pw@host/db (default: the "
-                        f"journal file {JOURNAL} in --output-dir)")
-    t.add_argument("--study-name", default=None,
-                   help=f"join / resume this study (default with the journal: {STUDY_NAME})")
-    t.add_argument("--resume", action="store_true",
-                   help=f"continue the study of --output-dir/{JOURNAL} (e.g. after a killed "
-                        "run) instead of refusing to overwrite it")
-    t.add_argument("--no-refit", action="store_true",
-                   help="worker mode: run trials only, write no pipeline")
+    t.add_argument(
+        "--pruner",
+        default="median",
+        choices=["median", "halving", "hyperband", "none"],
+        help="stops unpromising trials after their first folds",
+    )
+    t.add_argument(
+        "--storage",
+        default=None,
+        help="Optuna storage shared by several workers: sqlite:///tune.db, "
+        "journal:///abs/tune.log, postgresql://user:pw@host/db (default: the "
+        f"journal file {JOURNAL} in --output-dir)",
+    )
+    t.add_argument(
+        "--study-name",
+        default=None,
+        help=f"join / resume this study (default with the journal: {STUDY_NAME})",
+    )
+    t.add_argument(
+        "--resume",
+        action="store_true",
+        help=f"continue the study of --output-dir/{JOURNAL} (e.g. after a killed "
+        "run) instead of refusing to overwrite it",
+    )
+    t.add_argument(
+        "--no-refit", action="store_true", help="worker mode: run trials only, write no pipeline"
+    )
     add_data_arguments(t)
-    t.add_argument("--worker-seed", type=int, default=None,
-                   help="seed of this worker's Optuna sampler (default: --random-state); give "
-                        "each worker of a shared study its own")
+    t.add_argument(
+        "--worker-seed",
+        type=int,
+        default=None,
+        help="seed of this worker's Optuna sampler (default: --random-state); give "
+        "each worker of a shared study its own",
+    )
     t.add_argument("--n-jobs", type=int, default=1, help="folds fitted in parallel")
     t.add_argument("--output-dir", default="tune-output", help="folder of the results")
     t.add_argument("--verbose", type=int, default=1, help="progress bar when > 0")
@@ -212,8 +257,10 @@ def _plots(study, out):
     from optuna.visualization import matplotlib as ovm
 
     written = []
-    for name, plot in (("optimization_history", ovm.plot_optimization_history),
-                       ("param_importances", ovm.plot_param_importances)):
+    for name, plot in (
+        ("optimization_history", ovm.plot_optimization_history),
+        ("param_importances", ovm.plot_param_importances),
+    ):
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -247,8 +294,9 @@ def _journal_storage(args, out):
             raise UsageError(f"--resume: there is no study to continue in {journal}")
         return f"journal://{journal}", name, args.n_trials
     if not args.resume:
-        raise UsageError(f"{journal} already holds a study; --resume continues it, or give "
-                         "another --output-dir")
+        raise UsageError(
+            f"{journal} already holds a study; --resume continues it, or give another --output-dir"
+        )
     import optuna
 
     storage = JournalStorage(JournalFileBackend(str(journal)))
@@ -278,20 +326,36 @@ def tune_main(args):
     out.mkdir(parents=True, exist_ok=True)
     storage, study_name, n_trials = _journal_storage(args, out)
     bad = [s for s in args.samplers.split(",") if s not in SAMPLERS] + [
-        loss for loss in args.losses.split(",") if loss not in LOSSES]
+        loss for loss in args.losses.split(",") if loss not in LOSSES
+    ]
     if bad:
-        raise UsageError(f"unknown --samplers / --losses options {bad}; samplers are "
-                         f"{list(SAMPLERS)}, losses {list(LOSSES)}")
+        raise UsageError(
+            f"unknown --samplers / --losses options {bad}; samplers are "
+            f"{list(SAMPLERS)}, losses {list(LOSSES)}"
+        )
     with tempfile.TemporaryDirectory(prefix="recsys-tune-cache-") as cache:
-        pipe, space = make_recipe(args.recipe, data, samplers=args.samplers.split(","),
-                                  losses=args.losses.split(","), memory=cache)
-        search = OptunaSearchCV(pipe, space, n_trials=max(n_trials, 1),
-                                timeout=args.timeout or None, scoring=args.scoring, cv=args.cv,
-                                storage=storage, study_name=study_name, pruner=args.pruner,
-                                n_jobs=args.n_jobs, refit=not args.no_refit,
-                                random_state=(args.random_state if args.worker_seed is None
-                                              else args.worker_seed),
-                                verbose=args.verbose)
+        pipe, space = make_recipe(
+            args.recipe,
+            data,
+            samplers=args.samplers.split(","),
+            losses=args.losses.split(","),
+            memory=cache,
+        )
+        search = OptunaSearchCV(
+            pipe,
+            space,
+            n_trials=max(n_trials, 1),
+            timeout=args.timeout or None,
+            scoring=args.scoring,
+            cv=args.cv,
+            storage=storage,
+            study_name=study_name,
+            pruner=args.pruner,
+            n_jobs=args.n_jobs,
+            refit=not args.no_refit,
+            random_state=(args.random_state if args.worker_seed is None else args.worker_seed),
+            verbose=args.verbose,
+        )
         if n_trials == 0:  # a finished study: refit its best trial, run nothing new
             search.set_params(timeout=1e-9)
         t0 = time.perf_counter()
@@ -306,19 +370,32 @@ def tune_main(args):
             search.best_estimator_.set_params(features__memory=None)
     res = search.cv_results_
     summary = {
-        "dataset": data.name, "recipe": args.recipe, "scoring": args.scoring, "cv": args.cv,
-        "storage": storage, "study_name": search.study_.study_name,
-        "n_trials_this_run": search.n_trials_, "n_trials_in_study": len(res),
+        "dataset": data.name,
+        "recipe": args.recipe,
+        "scoring": args.scoring,
+        "cv": args.cv,
+        "storage": storage,
+        "study_name": search.study_.study_name,
+        "n_trials_this_run": search.n_trials_,
+        "n_trials_in_study": len(res),
         "states": res["state"].value_counts().to_dict(),
-        "best_trial": int(search.best_trial_.number), "best_cv_score": search.best_score_,
-        "best_params": search.best_trial_.params, "wall_s": wall,
+        "best_trial": int(search.best_trial_.number),
+        "best_cv_score": search.best_score_,
+        "best_params": search.best_trial_.params,
+        "wall_s": wall,
     }
     cols = ["number", "state", "n_folds", "mean_test_score"] + [
-        c for c in ("param_sampler", "param_clf") if c in res]
-    print(res.sort_values("mean_test_score", ascending=False)[cols].head(10)
-          .to_string(index=False, float_format=lambda v: f"{v:.4f}"))
-    print(f"\nbest trial {summary['best_trial']}: CV {args.scoring} "
-          f"{search.best_score_:.4f}; {search.n_trials_} trials in {wall:.0f} s")
+        c for c in ("param_sampler", "param_clf") if c in res
+    ]
+    print(
+        res.sort_values("mean_test_score", ascending=False)[cols]
+        .head(10)
+        .to_string(index=False, float_format=lambda v: f"{v:.4f}")
+    )
+    print(
+        f"\nbest trial {summary['best_trial']}: CV {args.scoring} "
+        f"{search.best_score_:.4f}; {search.n_trials_} trials in {wall:.0f} s"
+    )
     res.drop(columns=["params"]).to_csv(out / "cv_results.csv", index=False)
     if not args.no_refit:
         est = search.best_estimator_
@@ -328,6 +405,8 @@ def tune_main(args):
         joblib.dump(est, out / "best_pipeline.joblib")
         summary["plots"] = _plots(search.study_, out)
     write_json(out / "summary.json", summary)
-    print(f"wrote {out}/summary.json, cv_results.csv"
-          + ("" if args.no_refit else ", best_pipeline.joblib and plots"))
+    print(
+        f"wrote {out}/summary.json, cv_results.csv"
+        + ("" if args.no_refit else ", best_pipeline.joblib and plots")
+    )
     return 0

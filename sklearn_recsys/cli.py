@@ -53,8 +53,13 @@ def user_input(what=None):
     """Turn the validation errors raised while reading the user's input into UsageError."""
     try:
         yield
-    except (ValueError, FileNotFoundError, NotADirectoryError, IsADirectoryError,
-            PermissionError) as exc:
+    except (
+        ValueError,
+        FileNotFoundError,
+        NotADirectoryError,
+        IsADirectoryError,
+        PermissionError,
+    ) as exc:
         text = " ".join(str(exc).split())
         raise UsageError(f"{what}: {text}" if what else text) from exc
 
@@ -84,57 +89,115 @@ def add_data_arguments(parser, *, events=True):
     from .benchmark import DATASETS
 
     g = parser.add_argument_group("data (a named data set, or your own log with --data)")
-    g.add_argument("--dataset", default=None, choices=list(DATASETS if events else DATASETS[:2]),
-                   help="named data set (default: synthetic); taobao and synthetic-events are "
-                   "event logs with the 72 h purchase-conversion label and a purged split")
-    g.add_argument("--data", default=None, metavar="PATH",
-                   help="your own interaction log: a .csv, .tsv or .parquet file")
+    g.add_argument(
+        "--dataset",
+        default=None,
+        choices=list(DATASETS if events else DATASETS[:2]),
+        help="named data set (default: synthetic); taobao and synthetic-events are "
+        "event logs with the 72 h purchase-conversion label and a purged split",
+    )
+    g.add_argument(
+        "--data",
+        default=None,
+        metavar="PATH",
+        help="your own interaction log: a .csv, .tsv or .parquet file",
+    )
     g.add_argument("--user-col", default="user_id", help="user id column of --data")
     g.add_argument("--item-col", default="item_id", help="item id column of --data")
-    g.add_argument("--time-col", default="timestamp",
-                   help="time column of --data (numbers such as Unix seconds, or dates)")
-    g.add_argument("--label", default=None, metavar="COL",
-                   help="label column of --data: 0/1, or any column with --positive")
-    g.add_argument("--positive", default=None, metavar="VALUE",
-                   help="the value of --label that makes a positive (e.g. buy, 5, yes)")
-    g.add_argument("--conversion", default=None, metavar="TARGET",
-                   help="instead of --label, for event logs: label each other event 1 when the "
-                   "user does TARGET on the same item within --window")
-    g.add_argument("--behavior-col", default="behavior_type",
-                   help="behaviour column of --data (with --conversion)")
+    g.add_argument(
+        "--time-col",
+        default="timestamp",
+        help="time column of --data (numbers such as Unix seconds, or dates)",
+    )
+    g.add_argument(
+        "--label",
+        default=None,
+        metavar="COL",
+        help="label column of --data: 0/1, or any column with --positive",
+    )
+    g.add_argument(
+        "--positive",
+        default=None,
+        metavar="VALUE",
+        help="the value of --label that makes a positive (e.g. buy, 5, yes)",
+    )
+    g.add_argument(
+        "--conversion",
+        default=None,
+        metavar="TARGET",
+        help="instead of --label, for event logs: label each other event 1 when the "
+        "user does TARGET on the same item within --window",
+    )
+    g.add_argument(
+        "--behavior-col",
+        default="behavior_type",
+        help="behaviour column of --data (with --conversion)",
+    )
     g.add_argument("--window", default="72h", help="conversion window (with --conversion)")
-    g.add_argument("--item-info", default=None, metavar="PATH",
-                   help="item side data (CSV / Parquet with --item-col); title, genres or "
-                   "description columns feed the text strategies")
-    g.add_argument("--data-home", default=None, help="folder of the named real data sets "
-                   "(default: $SKLEARN_RECSYS_DATA or ~/sklearn_recsys_data)")
-    g.add_argument("--download", action="store_true",
-                   help="download MovieLens if its files are missing (never done otherwise)")
-    g.add_argument("--n-interactions", type=_positive_int, default=100_000,
-                   help="rows of the synthetic data sets")
-    g.add_argument("--test-size", type=_fraction, default=0.2,
-                   help="share of each user's latest rows in the test set")
+    g.add_argument(
+        "--item-info",
+        default=None,
+        metavar="PATH",
+        help="item side data (CSV / Parquet with --item-col); title, genres or "
+        "description columns feed the text strategies",
+    )
+    g.add_argument(
+        "--data-home",
+        default=None,
+        help="folder of the named real data sets "
+        "(default: $SKLEARN_RECSYS_DATA or ~/sklearn_recsys_data)",
+    )
+    g.add_argument(
+        "--download",
+        action="store_true",
+        help="download MovieLens if its files are missing (never done otherwise)",
+    )
+    g.add_argument(
+        "--n-interactions",
+        type=_positive_int,
+        default=100_000,
+        help="rows of the synthetic data sets",
+    )
+    g.add_argument(
+        "--test-size",
+        type=_fraction,
+        default=0.2,
+        help="share of each user's latest rows in the test set",
+    )
     g.add_argument("--random-state", type=int, default=0, help="seed of data and strategies")
-    parser.add_argument("--debug", action="store_true",
-                        help="show the traceback of an error instead of one line")
+    parser.add_argument(
+        "--debug", action="store_true", help="show the traceback of an error instead of one line"
+    )
 
 
 def _data_params(args):
     if args.data is None:
-        own = [f"--{k.replace('_', '-')}" for k in ("label", "positive", "conversion",
-                                                      "item_info") if getattr(args, k)]
+        own = [
+            f"--{k.replace('_', '-')}"
+            for k in ("label", "positive", "conversion", "item_info")
+            if getattr(args, k)
+        ]
         if own:
             raise UsageError(f"{', '.join(own)} describe your own log: give it with --data PATH")
         return args.dataset or "synthetic", {}
     if args.dataset is not None:
         raise UsageError("give either --dataset or --data, not both")
     if args.label is None and args.conversion is None:
-        raise UsageError("--data needs a label: --label COL (0/1, or with --positive VALUE) "
-                         "or --conversion TARGET (event logs, with --behavior-col and --window)")
-    return args.data, dict(user_col=args.user_col, item_col=args.item_col,
-                           time_col=args.time_col, label=args.label, positive=args.positive,
-                           conversion=args.conversion, behavior_col=args.behavior_col,
-                           window=args.window, item_info=args.item_info)
+        raise UsageError(
+            "--data needs a label: --label COL (0/1, or with --positive VALUE) "
+            "or --conversion TARGET (event logs, with --behavior-col and --window)"
+        )
+    return args.data, dict(
+        user_col=args.user_col,
+        item_col=args.item_col,
+        time_col=args.time_col,
+        label=args.label,
+        positive=args.positive,
+        conversion=args.conversion,
+        behavior_col=args.behavior_col,
+        window=args.window,
+        item_info=args.item_info,
+    )
 
 
 def load_data(args):
@@ -143,10 +206,15 @@ def load_data(args):
 
     dataset, params = _data_params(args)
     with user_input():
-        data = load_benchmark_data(dataset, data_home=args.data_home,
-                                   n_interactions=args.n_interactions,
-                                   test_size=args.test_size, random_state=args.random_state,
-                                   download=args.download, **params)
+        data = load_benchmark_data(
+            dataset,
+            data_home=args.data_home,
+            n_interactions=args.n_interactions,
+            test_size=args.test_size,
+            random_state=args.random_state,
+            download=args.download,
+            **params,
+        )
         check_benchmark_labels(data.y_train, "the training labels (a user's earlier rows)")
         check_benchmark_labels(data.y_test, "the test labels (each user's latest rows)")
     return data
@@ -205,26 +273,45 @@ def _benchmark(args):
     table, scores = run_benchmark(data, strategies, verbose=args.verbose)
     n_tr, n_te = len(data.X_train), len(data.X_test)
     purged = f", {data.n_purged} immature training rows purged" if data.n_purged else ""
-    print(f"\n{data.name}: {data.protocol}, {n_tr} train / {n_te} test rows{purged}, "
-          f"positive rate {data.y_train.mean():.3f} (train) / {data.y_test.mean():.3f} (test)\n")
+    print(
+        f"\n{data.name}: {data.protocol}, {n_tr} train / {n_te} test rows{purged}, "
+        f"positive rate {data.y_train.mean():.3f} (train) / {data.y_test.mean():.3f} (test)\n"
+    )
     print(table.to_string(float_format=lambda v: f"{v:.4f}"))
-    payload = {"dataset": data.name, "protocol": data.protocol, "n_train": n_tr, "n_test": n_te,
-               "n_purged": data.n_purged, "random_state": args.random_state,
-               "results": _records(table)}
+    payload = {
+        "dataset": data.name,
+        "protocol": data.protocol,
+        "n_train": n_tr,
+        "n_test": n_te,
+        "n_purged": data.n_purged,
+        "random_state": args.random_state,
+        "results": _records(table),
+    }
     if args.folds:
         dataset, params = _data_params(args)
         with user_input():
-            folds = load_benchmark_folds(dataset, n_splits=args.folds,
-                                         test_size=args.fold_span, data_home=args.data_home,
-                                         n_interactions=args.n_interactions,
-                                         random_state=args.random_state,
-                                         download=args.download, **params)
+            folds = load_benchmark_folds(
+                dataset,
+                n_splits=args.folds,
+                test_size=args.fold_span,
+                data_home=args.data_home,
+                n_interactions=args.n_interactions,
+                random_state=args.random_state,
+                download=args.download,
+                **params,
+            )
         summary, per_fold = run_benchmark_folds(folds, strategies, verbose=args.verbose)
-        print(f"\n{data.name}: {args.folds} rolling-origin folds ({args.fold_span} each), "
-              "mean and standard deviation\n")
+        print(
+            f"\n{data.name}: {args.folds} rolling-origin folds ({args.fold_span} each), "
+            "mean and standard deviation\n"
+        )
         print(summary.to_string(float_format=lambda v: f"{v:.4f}"))
-        payload["folds"] = {"n_splits": args.folds, "test_span": args.fold_span,
-                            "summary": _records(summary), "per_fold": _records(per_fold)}
+        payload["folds"] = {
+            "n_splits": args.folds,
+            "test_span": args.fold_span,
+            "summary": _records(summary),
+            "per_fold": _records(per_fold),
+        }
     payload["warnings"] = list(getattr(args, "warnings_caught", []))
     if args.output:
         print(f"\nwrote {write_json(args.output, payload)}")
@@ -232,8 +319,14 @@ def _benchmark(args):
         _pr_png(args.plot, data, scores)
         print(f"wrote {args.plot}")
     if args.report:
-        path = write_report(args.report, data, strategies, n_seeds=args.seeds,
-                            baseline=args.baseline, verbose=args.verbose)
+        path = write_report(
+            args.report,
+            data,
+            strategies,
+            n_seeds=args.seeds,
+            baseline=args.baseline,
+            verbose=args.verbose,
+        )
         print(f"wrote {path}")
     return 0
 
@@ -249,12 +342,22 @@ def _pr_png(path, data, scores):
     cmap = plt.get_cmap("tab10")
     for k, (name, s) in enumerate(scores.items()):
         precision, recall, _ = precision_recall_curve(data.y_test, s)
-        ax.plot(recall, precision, drawstyle="steps-post", color=cmap(k % 10),
-                linestyle=["-", "--", "-.", ":"][k % 4],
-                label=f"{name} (AP {average_precision_score(data.y_test, s):.3f})")
+        ax.plot(
+            recall,
+            precision,
+            drawstyle="steps-post",
+            color=cmap(k % 10),
+            linestyle=["-", "--", "-.", ":"][k % 4],
+            label=f"{name} (AP {average_precision_score(data.y_test, s):.3f})",
+        )
     ax.axhline(data.y_test.mean(), color="k", linestyle=":", label="no skill")
-    ax.set(xlabel="recall", ylabel="precision", xlim=(0, 1), ylim=(0, 1.02),
-           title=f"Precision-recall, {data.name} (test split)")
+    ax.set(
+        xlabel="recall",
+        ylabel="precision",
+        xlim=(0, 1),
+        ylim=(0, 1.02),
+        title=f"Precision-recall, {data.name} (test split)",
+    )
     ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8)
     fig.tight_layout()
     Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -271,19 +374,34 @@ def _report(args):
         from .benchmark import get_strategy_names
 
         get_strategy_names([args.baseline])
-    path = write_report(args.output, data, strategies, n_seeds=args.seeds,
-                        baseline=args.baseline, verbose=args.verbose)
+    path = write_report(
+        args.output,
+        data,
+        strategies,
+        n_seeds=args.seeds,
+        baseline=args.baseline,
+        verbose=args.verbose,
+    )
     print(f"wrote {path}")
     return 0
 
 
 def _add_report_options(p, *, flag):
-    p.add_argument(flag, default=("report.html" if flag == "--output" else None),
-                   metavar="PATH", help="write the case-study report (one HTML file) here")
-    p.add_argument("--seeds", type=_positive_int, default=3,
-                   help="seeds per strategy in the report (mean and spread)")
-    p.add_argument("--baseline", default="lightgbm",
-                   help="the 'before' of the report's before / after table")
+    p.add_argument(
+        flag,
+        default=("report.html" if flag == "--output" else None),
+        metavar="PATH",
+        help="write the case-study report (one HTML file) here",
+    )
+    p.add_argument(
+        "--seeds",
+        type=_positive_int,
+        default=3,
+        help="seeds per strategy in the report (mean and spread)",
+    )
+    p.add_argument(
+        "--baseline", default="lightgbm", help="the 'before' of the report's before / after table"
+    )
 
 
 def build_parser():
@@ -293,33 +411,50 @@ def build_parser():
     parser = _Parser(prog=PROG, description="Imbalance-aware recommendation toolkit.")
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    b = sub.add_parser("benchmark", help="compare strategies on a data set or your own log "
-                       "(the main job)",
-                       description="Fit the strategies on each user's earlier rows and score "
-                       "them on the latest ones; print the table, optionally write JSON, a "
-                       "precision-recall plot and the HTML report.")
-    b.add_argument("--strategies", default=None,
-                   help="comma-separated strategy names, or 'all' (default: the starred "
-                   "ones of --list)")
+    b = sub.add_parser(
+        "benchmark",
+        help="compare strategies on a data set or your own log (the main job)",
+        description="Fit the strategies on each user's earlier rows and score "
+        "them on the latest ones; print the table, optionally write JSON, a "
+        "precision-recall plot and the HTML report.",
+    )
+    b.add_argument(
+        "--strategies",
+        default=None,
+        help="comma-separated strategy names, or 'all' (default: the starred ones of --list)",
+    )
     b.add_argument("--list", action="store_true", help="list the strategies and exit")
     add_data_arguments(b)
-    b.add_argument("--folds", type=int, default=0,
-                   help="also run this many rolling-origin folds and report each strategy's "
-                   "mean and spread (0: the single split only)")
-    b.add_argument("--fold-span", default="1D",
-                   help="test span of each rolling-origin fold (a pandas Timedelta)")
+    b.add_argument(
+        "--folds",
+        type=int,
+        default=0,
+        help="also run this many rolling-origin folds and report each strategy's "
+        "mean and spread (0: the single split only)",
+    )
+    b.add_argument(
+        "--fold-span",
+        default="1D",
+        help="test span of each rolling-origin fold (a pandas Timedelta)",
+    )
     b.add_argument("--output", default=None, help="write the table as (strict) JSON here")
     b.add_argument("--plot", default=None, help="write precision-recall curves (PNG) here")
     _add_report_options(b, flag="--report")
     b.add_argument("--verbose", type=int, default=1, help="progress bars when > 0")
     b.set_defaults(func=_benchmark)
-    r = sub.add_parser("report", help="write the case-study report (one HTML file)",
-                       description="Benchmark the strategies over several seeds and write one "
-                       "self-contained HTML report: data profile, strategy table, curves, "
-                       "recall per popularity bucket, calibration, before / after.")
-    r.add_argument("--strategies", default=None,
-                   help="comma-separated strategy names, or 'all' (default: the starred ones "
-                   "of benchmark --list)")
+    r = sub.add_parser(
+        "report",
+        help="write the case-study report (one HTML file)",
+        description="Benchmark the strategies over several seeds and write one "
+        "self-contained HTML report: data profile, strategy table, curves, "
+        "recall per popularity bucket, calibration, before / after.",
+    )
+    r.add_argument(
+        "--strategies",
+        default=None,
+        help="comma-separated strategy names, or 'all' (default: the starred ones "
+        "of benchmark --list)",
+    )
     add_data_arguments(r)
     _add_report_options(r, flag="--output")
     r.add_argument("--verbose", type=int, default=0, help="progress messages when > 0")

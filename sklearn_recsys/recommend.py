@@ -39,7 +39,8 @@ def __getattr__(name):
         warnings.warn(
             "sklearn_recsys.recommend.PopularityRecommender is deprecated and will be removed "
             "in the next release; import it from sklearn_recsys.dummy instead.",
-            FutureWarning, stacklevel=2,
+            FutureWarning,
+            stacklevel=2,
         )
         from .dummy import PopularityRecommender
 
@@ -49,8 +50,9 @@ def __getattr__(name):
 
 # ----------------------------------------------------------------------------- candidates
 def _unique_ids(values, name):
-    ids = check_id_column(values if isinstance(values, pd.Series) else np.asarray(values),
-                          name=name)
+    ids = check_id_column(
+        values if isinstance(values, pd.Series) else np.asarray(values), name=name
+    )
     if len(ids) == 0:
         raise ValueError(f"{name} is empty.")
     return pd.Index(pd.unique(plain_ids(ids).to_numpy()))
@@ -59,8 +61,10 @@ def _unique_ids(values, name):
 def _pair_codes(frame, users, items, user_col, item_col, name):
     """Sorted codes ``u * n_items + i`` of the (user, item) pairs of ``frame`` in the grid."""
     if not isinstance(frame, pd.DataFrame):
-        raise TypeError(f"{name} must be a DataFrame with {user_col!r} and {item_col!r}; got "
-                        f"{type(frame).__name__}.")
+        raise TypeError(
+            f"{name} must be a DataFrame with {user_col!r} and {item_col!r}; got "
+            f"{type(frame).__name__}."
+        )
     check_columns(frame, user_col=user_col, item_col=item_col)
     u = users.get_indexer(plain_ids(frame[user_col]).to_numpy())
     i = items.get_indexer(plain_ids(frame[item_col]).to_numpy())
@@ -74,19 +78,38 @@ def _side_block(table, ids, name):
     if not isinstance(table, pd.DataFrame):
         raise TypeError(f"{name} must be a DataFrame indexed by id; got {type(table).__name__}.")
     if table.index.has_duplicates:
-        raise ValueError(f"{name} has duplicate ids in its index, e.g. "
-                         f"{table.index[table.index.duplicated()][0]!r}.")
+        raise ValueError(
+            f"{name} has duplicate ids in its index, e.g. "
+            f"{table.index[table.index.duplicated()][0]!r}."
+        )
     return table.reindex(ids).reset_index(drop=True)
 
 
 def _uses_score_matrix(estimator, item_features, user_features, make_rows, response_method):
     """Whether the estimator scores a users x items grid itself (the retrievers, two-stage)."""
-    return (callable(getattr(estimator, "score_matrix", None)) and item_features is None
-            and user_features is None and make_rows is None and response_method == "auto")
+    return (
+        callable(getattr(estimator, "score_matrix", None))
+        and item_features is None
+        and user_features is None
+        and make_rows is None
+        and response_method == "auto"
+    )
 
 
-def _score_batches(estimator, users, items, *, excluded, user_col, item_col, item_features,
-                   user_features, make_rows, batch_size, response_method):
+def _score_batches(
+    estimator,
+    users,
+    items,
+    *,
+    excluded,
+    user_col,
+    item_col,
+    item_features,
+    user_features,
+    make_rows,
+    batch_size,
+    response_method,
+):
     """Yield (first user position, scores of shape (n_batch_users, n_items)); -inf = excluded.
 
     An estimator with ``score_matrix(users, items, exclude=...)`` (the models of
@@ -98,8 +121,7 @@ def _score_batches(estimator, users, items, *, excluded, user_col, item_col, ite
     item_block = _side_block(item_features, items, "item_features")
     user_block = _side_block(user_features, users, "user_features")
     item_arr = items.to_numpy()
-    grid = _uses_score_matrix(estimator, item_features, user_features, make_rows,
-                              response_method)
+    grid = _uses_score_matrix(estimator, item_features, user_features, make_rows, response_method)
     for u0 in range(0, len(users), per_batch):
         u1 = min(u0 + per_batch, len(users))
         nb = u1 - u0
@@ -108,11 +130,13 @@ def _score_batches(estimator, users, items, *, excluded, user_col, item_col, ite
         keep[excluded[lo:hi] - u0 * n_items] = False
         if grid:
             mask = ~keep.reshape(nb, n_items)
-            scores = np.array(estimator.score_matrix(users.to_numpy()[u0:u1], item_arr,
-                                                     exclude=mask), dtype=float)
+            scores = np.array(
+                estimator.score_matrix(users.to_numpy()[u0:u1], item_arr, exclude=mask), dtype=float
+            )
             if scores.shape != (nb, n_items):
-                raise ValueError(f"score_matrix returned shape {scores.shape}; expected "
-                                 f"{(nb, n_items)}.")
+                raise ValueError(
+                    f"score_matrix returned shape {scores.shape}; expected {(nb, n_items)}."
+                )
             if np.isnan(scores).any():
                 raise ValueError("The estimator returned NaN scores for some candidate rows.")
             scores[mask] = -np.inf
@@ -184,7 +208,8 @@ def _tiebreak(truth, u0, scores, ties):
     inside = truth["item"].to_numpy() < scores.shape[1]
     sign = 1.0 if ties == "pessimistic" else -1.0
     key[truth["user"].to_numpy()[inside] - u0, truth["item"].to_numpy()[inside]] = (
-        sign * truth["rel"].to_numpy()[inside])
+        sign * truth["rel"].to_numpy()[inside]
+    )
     return key
 
 
@@ -193,8 +218,10 @@ def _check_reranker(reranker, X_train=None):
     if reranker is None:
         return None
     if not callable(getattr(reranker, "rerank_scores", None)):
-        raise TypeError(f"reranker must be a re-ranker of sklearn_recsys.rerank (with "
-                        f"rerank_scores); got {type(reranker).__name__}.")
+        raise TypeError(
+            f"reranker must be a re-ranker of sklearn_recsys.rerank (with "
+            f"rerank_scores); got {type(reranker).__name__}."
+        )
     try:
         check_is_fitted(reranker)
     except NotFittedError:
@@ -226,13 +253,25 @@ _COMMON = {
 
 
 @validate_params(
-    {**_COMMON, "users": ["array-like"], "items": ["array-like"],
-     "exclude": [pd.DataFrame, None]},
+    {**_COMMON, "users": ["array-like"], "items": ["array-like"], "exclude": [pd.DataFrame, None]},
     prefer_skip_nested_validation=True,
 )
-def recommend(estimator, users, items, k=10, *, exclude=None, user_col="user_id",
-              item_col="item_id", item_features=None, user_features=None, make_rows=None,
-              batch_size=1_000_000, response_method="auto", reranker=None):
+def recommend(
+    estimator,
+    users,
+    items,
+    k=10,
+    *,
+    exclude=None,
+    user_col="user_id",
+    item_col="item_id",
+    item_features=None,
+    user_features=None,
+    make_rows=None,
+    batch_size=1_000_000,
+    response_method="auto",
+    reranker=None,
+):
     """Top-``k`` items per user from a fitted estimator of (user, item) rows.
 
     For each user, every item of ``items`` (minus the pairs in ``exclude``) becomes a candidate
@@ -299,38 +338,73 @@ def recommend(estimator, users, items, k=10, *, exclude=None, user_col="user_id"
         excluded = _pair_codes(exclude, users, items, user_col, item_col, "exclude")[0]
     out = []
     for u0, scores in _score_batches(
-            estimator, users, items, excluded=excluded, user_col=user_col, item_col=item_col,
-            item_features=item_features, user_features=user_features, make_rows=make_rows,
-            batch_size=batch_size, response_method=response_method):
-        order = _reranked(reranker, users.to_numpy()[u0:u0 + len(scores)], items.to_numpy(),
-                          scores, k)
+        estimator,
+        users,
+        items,
+        excluded=excluded,
+        user_col=user_col,
+        item_col=item_col,
+        item_features=item_features,
+        user_features=user_features,
+        make_rows=make_rows,
+        batch_size=batch_size,
+        response_method=response_method,
+    ):
+        order = _reranked(
+            reranker, users.to_numpy()[u0 : u0 + len(scores)], items.to_numpy(), scores, k
+        )
         rows, cols, rank = _top_k(order, k)
-        out.append(pd.DataFrame({
-            user_col: users.to_numpy()[u0 + rows],
-            item_col: items.to_numpy()[cols],
-            "score": scores[rows, cols],
-            "rank": rank + 1,
-        }))
+        out.append(
+            pd.DataFrame(
+                {
+                    user_col: users.to_numpy()[u0 + rows],
+                    item_col: items.to_numpy()[cols],
+                    "score": scores[rows, cols],
+                    "rank": rank + 1,
+                }
+            )
+        )
     return pd.concat(out, ignore_index=True)
 
 
 @validate_params(
-    {**_COMMON, "X_train": [pd.DataFrame], "X_test": [pd.DataFrame],
-     "y_test": ["array-like", None], "k": [Interval(numbers.Integral, 1, None, closed="left"),
-                                           list, tuple],
-     "items": ["array-like", None], "exclude_train": ["boolean"],
-     "head_share": [Interval(numbers.Real, 0, 1, closed="neither")],
-     "gain": [StrOptions({"linear", "exponential"})],
-     "ties": [StrOptions({"pessimistic", "stable", "optimistic"})],
-     "return_recommendations": ["boolean"]},
+    {
+        **_COMMON,
+        "X_train": [pd.DataFrame],
+        "X_test": [pd.DataFrame],
+        "y_test": ["array-like", None],
+        "k": [Interval(numbers.Integral, 1, None, closed="left"), list, tuple],
+        "items": ["array-like", None],
+        "exclude_train": ["boolean"],
+        "head_share": [Interval(numbers.Real, 0, 1, closed="neither")],
+        "gain": [StrOptions({"linear", "exponential"})],
+        "ties": [StrOptions({"pessimistic", "stable", "optimistic"})],
+        "return_recommendations": ["boolean"],
+    },
     prefer_skip_nested_validation=True,
 )
-def evaluate_topk(estimator, X_train, X_test, y_test=None, *, k=10, items=None,
-                  exclude_train=True, user_col="user_id", item_col="item_id",
-                  item_features=None, user_features=None, make_rows=None,
-                  batch_size=1_000_000, response_method="auto", head_share=0.8,
-                  gain="linear", ties="pessimistic", return_recommendations=False,
-                  reranker=None):
+def evaluate_topk(
+    estimator,
+    X_train,
+    X_test,
+    y_test=None,
+    *,
+    k=10,
+    items=None,
+    exclude_train=True,
+    user_col="user_id",
+    item_col="item_id",
+    item_features=None,
+    user_features=None,
+    make_rows=None,
+    batch_size=1_000_000,
+    response_method="auto",
+    head_share=0.8,
+    gain="linear",
+    ties="pessimistic",
+    return_recommendations=False,
+    reranker=None,
+):
     """Full-ranking top-k evaluation on a held-out split, with ranking and long-tail metrics.
 
     The protocol of RecBole's full ranking: for each test user, every catalog item the user did
@@ -429,8 +503,9 @@ def evaluate_topk(estimator, X_train, X_test, y_test=None, *, k=10, items=None,
     users = pd.Index(pd.unique(relevant["u"].to_numpy()))
     if items is None:
         train_items = plain_ids(check_id_column(X_train[item_col], name=f"item_col={item_col!r}"))
-        catalog = pd.Index(pd.unique(np.concatenate([train_items.to_numpy(),
-                                                     test_items.to_numpy()])))
+        catalog = pd.Index(
+            pd.unique(np.concatenate([train_items.to_numpy(), test_items.to_numpy()]))
+        )
     else:
         catalog = _unique_ids(items, "items")
     n_items = len(catalog)
@@ -442,27 +517,52 @@ def evaluate_topk(estimator, X_train, X_test, y_test=None, *, k=10, items=None,
     item_pos = catalog.get_indexer(relevant["i"].to_numpy())
     outside = item_pos < 0
     item_pos[outside] = n_items + pd.factorize(relevant["i"].to_numpy()[outside])[0]
-    is_tail = popularity_buckets(relevant["i"].to_numpy(), X_train, cutoffs=(head_share,),
-                                 item_col=item_col) == "tail"
-    truth = pd.DataFrame({"user": users.get_indexer(relevant["u"].to_numpy()),
-                          "item": item_pos, "rel": relevant["rel"].to_numpy()})
+    is_tail = (
+        popularity_buckets(
+            relevant["i"].to_numpy(), X_train, cutoffs=(head_share,), item_col=item_col
+        )
+        == "tail"
+    )
+    truth = pd.DataFrame(
+        {
+            "user": users.get_indexer(relevant["u"].to_numpy()),
+            "item": item_pos,
+            "rel": relevant["rel"].to_numpy(),
+        }
+    )
     order = np.argsort(truth["user"].to_numpy(), kind="stable")
     truth, is_tail = truth.iloc[order], is_tail[order]
     first_row = np.searchsorted(truth["user"].to_numpy(), np.arange(len(users) + 1))
 
     metrics = ["ndcg", "recall", "precision", "hit_rate", "map", "mrr"]
-    kw = {"k": ks, "gain": gain, "relevance_col": "rel", "user_col": "user",
-          "item_col": "item", "per_user": True}
+    kw = {
+        "k": ks,
+        "gain": gain,
+        "relevance_col": "rel",
+        "user_col": "user",
+        "item_col": "item",
+        "per_user": True,
+    }
     parts, tail_parts, recs = [], [], []
     kmax = ks[-1]
     for u0, scores in _score_batches(
-            estimator, users, catalog, excluded=excluded, user_col=user_col,
-            item_col=item_col, item_features=item_features, user_features=user_features,
-            make_rows=make_rows, batch_size=batch_size, response_method=response_method):
+        estimator,
+        users,
+        catalog,
+        excluded=excluded,
+        user_col=user_col,
+        item_col=item_col,
+        item_features=item_features,
+        user_features=user_features,
+        make_rows=make_rows,
+        batch_size=batch_size,
+        response_method=response_method,
+    ):
         nb = scores.shape[0]
         raw = scores
-        scores = _reranked(reranker, users.to_numpy()[u0:u0 + nb], catalog.to_numpy(), scores,
-                           kmax)
+        scores = _reranked(
+            reranker, users.to_numpy()[u0 : u0 + nb], catalog.to_numpy(), scores, kmax
+        )
         lo, hi = first_row[u0], first_row[u0 + nb]
         batch, batch_tail = truth.iloc[lo:hi], is_tail[lo:hi]
         # every candidate of each user ranked, equal scores ordered as ``ties`` says
@@ -470,37 +570,71 @@ def evaluate_topk(estimator, X_train, X_test, y_test=None, *, k=10, items=None,
         lists = pd.DataFrame({"user": u0 + rows, "item": cols})
         parts.append(ranking_scores_from_lists(lists, batch, metrics=metrics, **kw))
         if batch_tail.any():  # recall of the relevant tail items, on the same ranking
-            tail_parts.append(ranking_scores_from_lists(lists[rank < kmax], batch[batch_tail],
-                                                        metrics=["recall"], **kw))
+            tail_parts.append(
+                ranking_scores_from_lists(
+                    lists[rank < kmax], batch[batch_tail], metrics=["recall"], **kw
+                )
+            )
         rows, cols, rank = _top_k(scores, kmax)
-        recs.append(pd.DataFrame({
-            user_col: users.to_numpy()[u0 + rows], item_col: catalog.to_numpy()[cols],
-            "score": raw[rows, cols], "rank": rank + 1,
-        }))
+        recs.append(
+            pd.DataFrame(
+                {
+                    user_col: users.to_numpy()[u0 + rows],
+                    item_col: catalog.to_numpy()[cols],
+                    "score": raw[rows, cols],
+                    "rank": rank + 1,
+                }
+            )
+        )
     recommendations = pd.concat(recs, ignore_index=True)
 
     per_user = pd.concat(parts).drop(columns="n_relevant")
-    tail = pd.concat(tail_parts).drop(columns="n_relevant") if tail_parts else pd.DataFrame(
-        columns=[f"recall@{kk}" for kk in ks], dtype=float)
+    tail = (
+        pd.concat(tail_parts).drop(columns="n_relevant")
+        if tail_parts
+        else pd.DataFrame(columns=[f"recall@{kk}" for kk in ks], dtype=float)
+    )
     records = []
     for prefix, frame in (("", per_user), ("tail_", tail)):
         for name, values in frame.items():
             metric, _, cutoff = name.partition("@")
-            records.append({"metric": prefix + metric, "k": int(cutoff) if cutoff else None,
-                            "value": float(values.mean()), "n_users": int(values.count())})
+            records.append(
+                {
+                    "metric": prefix + metric,
+                    "k": int(cutoff) if cutoff else None,
+                    "value": float(values.mean()),
+                    "n_users": int(values.count()),
+                }
+            )
     n_lists = recommendations[user_col].nunique()
     for kk in ks:
-        report = long_tail_report(recommendations, X_train, catalog=catalog.to_numpy(), k=kk,
-                                  head_share=head_share, user_col=user_col, item_col=item_col)
+        report = long_tail_report(
+            recommendations,
+            X_train,
+            catalog=catalog.to_numpy(),
+            k=kk,
+            head_share=head_share,
+            user_col=user_col,
+            item_col=item_col,
+        )
         for name, value in report.items():
-            records.append({"metric": name.split("@")[0], "k": kk, "value": value,
-                            "n_users": n_lists})
+            records.append(
+                {"metric": name.split("@")[0], "k": kk, "value": value, "n_users": n_lists}
+            )
     results = pd.DataFrame(records)
     results["k"] = results["k"].astype("Int64")
-    order = {m: j for j, m in enumerate([*metrics, "tail_recall", "coverage", "arp", "aplt",
-                                         "gini", "entropy", "novelty"])}
-    results = results.sort_values(["k", "metric"], key=lambda s: s.map(order) if s.name ==
-                                  "metric" else s, na_position="last", kind="mergesort")
+    order = {
+        m: j
+        for j, m in enumerate(
+            [*metrics, "tail_recall", "coverage", "arp", "aplt", "gini", "entropy", "novelty"]
+        )
+    }
+    results = results.sort_values(
+        ["k", "metric"],
+        key=lambda s: s.map(order) if s.name == "metric" else s,
+        na_position="last",
+        kind="mergesort",
+    )
     results = results.reset_index(drop=True)
     if return_recommendations:
         return results, recommendations

@@ -12,8 +12,10 @@ def data_home():
     """Folder of the real data sets (``SKLEARN_RECSYS_DATA``); skip when absent."""
     home = os.environ.get("SKLEARN_RECSYS_DATA")
     if not home or not (Path(home) / "ml-100k" / "u.data").is_file():
-        pytest.skip("SKLEARN_RECSYS_DATA does not point at a folder with ml-100k "
-                    "(make test sets it to ../shared/data)")
+        pytest.skip(
+            "SKLEARN_RECSYS_DATA does not point at a folder with ml-100k "
+            "(make test sets it to ../shared/data)"
+        )
     return Path(home)
 
 

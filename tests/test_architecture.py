@@ -14,14 +14,29 @@ ROOT = Path(sklearn_recsys.__file__).parent
 
 #: layer of each top-level module or sub-package (lower = nearer the ground floor)
 LAYERS = {
-    "_contract": 0, "utils": 0,
-    "metrics": 1, "datasets": 1,
-    "features": 2, "sampling": 2, "losses": 2,
-    "neural": 3, "boosting": 3, "dummy": 3,
-    "ensemble": 4, "retrieval": 4, "rerank": 4,  # they combine the estimators below
-    "model_selection": 5, "recommend": 5,
-    "benchmark": 6, "serving": 6, "dask": 6,
-    "cli": 7, "_topk_cli": 7, "_tune_cli": 7, "_benchmark": 7, "__init__": 8,
+    "_contract": 0,
+    "utils": 0,
+    "metrics": 1,
+    "datasets": 1,
+    "features": 2,
+    "sampling": 2,
+    "losses": 2,
+    "neural": 3,
+    "boosting": 3,
+    "dummy": 3,
+    "ensemble": 4,
+    "retrieval": 4,
+    "rerank": 4,  # they combine the estimators below
+    "model_selection": 5,
+    "recommend": 5,
+    "benchmark": 6,
+    "serving": 6,
+    "dask": 6,
+    "cli": 7,
+    "_topk_cli": 7,
+    "_tune_cli": 7,
+    "_benchmark": 7,
+    "__init__": 8,
 }
 #: modules that form one unit: the command line is split over three files
 UNITS = {"_topk_cli": "cli", "_tune_cli": "cli"}
@@ -72,9 +87,11 @@ def _edges(root):
 
 
 def _violations(root=ROOT):
-    return [f"{path}:{line} {src} (layer {LAYERS[src]}) imports {dst} (layer {LAYERS[dst]})"
-            for path, line, src, dst in _edges(root)
-            if LAYERS[dst] >= LAYERS[src] and (src, dst) not in SIDEWAYS]
+    return [
+        f"{path}:{line} {src} (layer {LAYERS[src]}) imports {dst} (layer {LAYERS[dst]})"
+        for path, line, src, dst in _edges(root)
+        if LAYERS[dst] >= LAYERS[src] and (src, dst) not in SIDEWAYS
+    ]
 
 
 def test_every_unit_has_a_layer():
@@ -97,7 +114,8 @@ def test_the_checker_sees_an_upward_import(tmp_path):
     bad = tmp_path / "sklearn_recsys"
     (bad / "metrics").mkdir(parents=True)
     (bad / "metrics" / "_bad.py").write_text(
-        "def f():\n    from ..boosting import X\n    return X\n")
+        "def f():\n    from ..boosting import X\n    return X\n"
+    )
     assert _violations(bad) == ["metrics/_bad.py:2 metrics (layer 1) imports boosting (layer 3)"]
 
 
@@ -106,5 +124,7 @@ def test_one_version_source():
     from importlib.metadata import version
 
     assert version("sklearn-recsys") == sklearn_recsys.__version__
-    assert 'version = "' not in (ROOT.parent / "pyproject.toml").read_text().split("[project]")[1] \
-        .split("[")[0]
+    assert (
+        'version = "'
+        not in (ROOT.parent / "pyproject.toml").read_text().split("[project]")[1].split("[")[0]
+    )

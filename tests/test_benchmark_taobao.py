@@ -46,8 +46,7 @@ def test_taobao_protocol_purges_exactly_the_immature_rows(taobao, taobao_home):
 
 def test_taobao_baseline_beats_the_references(taobao):
     """Issue references on this protocol: heuristic 0.720, history-only LightGBM 0.746."""
-    model = _benchmark.STRATEGIES["lightgbm"].factory(taobao).fit(taobao.X_train,
-                                                                 taobao.y_train)
+    model = _benchmark.STRATEGIES["lightgbm"].factory(taobao).fit(taobao.X_train, taobao.y_train)
     score = model.predict_proba(taobao.X_test)[:, 1]
     assert roc_auc_score(taobao.y_test, score) > 0.78
     heuristic = model.steps[0][1].transform(taobao.X_test)["user_item_events"]
@@ -67,8 +66,15 @@ def test_every_strategy_builds_on_taobao_and_text_says_why_not(taobao):
 def test_strategies_run_on_the_synthetic_event_log():
     data = _benchmark.load_benchmark_data("synthetic-events", n_interactions=15_000)
     assert data.n_purged > 0 and data.events is not None
-    names = ["lightgbm", "lightgbm-balanced", "lambdarank", "smote", "random-over",
-             "popularity-under", "lightgbm+text"]
+    names = [
+        "lightgbm",
+        "lightgbm-balanced",
+        "lambdarank",
+        "smote",
+        "random-over",
+        "popularity-under",
+        "lightgbm+text",
+    ]
     table, scores = _benchmark.run_benchmark(data, names, verbose=0)
     assert table.loc["lightgbm", "roc_auc"] > 0.7
     assert table.loc["lightgbm+text", "note"].startswith("not applicable")
@@ -79,8 +85,9 @@ def test_strategies_run_on_the_synthetic_event_log():
 def test_smote_ratio_follows_the_data():
     """Positives above a fifth of the negatives: a fixed 0.2 would make SMOTE fail."""
     data = _benchmark.load_benchmark_data("synthetic", n_interactions=4000)
-    data.y_train = pd.Series((np.arange(len(data.y_train)) % 3 == 0).astype(int),
-                             index=data.y_train.index)
+    data.y_train = pd.Series(
+        (np.arange(len(data.y_train)) % 3 == 0).astype(int), index=data.y_train.index
+    )
     assert _benchmark.oversampling_ratio(data.y_train) == 1.0
     table, _ = _benchmark.run_benchmark(data, ["smote", "random-over"], verbose=0)
     assert table["roc_auc"].notna().all()
@@ -111,9 +118,23 @@ def test_cli_taobao_with_folds_writes_strict_json(taobao_home, tmp_path, capsys)
     out = tmp_path / "taobao.json"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        rc = main(["benchmark", "--dataset", "taobao", "--data-home", str(taobao_home),
-                   "--strategies", "lightgbm,popularity", "--folds", "3", "--verbose", "0",
-                   "--output", str(out)])
+        rc = main(
+            [
+                "benchmark",
+                "--dataset",
+                "taobao",
+                "--data-home",
+                str(taobao_home),
+                "--strategies",
+                "lightgbm,popularity",
+                "--folds",
+                "3",
+                "--verbose",
+                "0",
+                "--output",
+                str(out),
+            ]
+        )
     assert rc == 0
     text = capsys.readouterr().out
     assert "33803 immature training rows purged" in text

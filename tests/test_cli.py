@@ -13,6 +13,7 @@ from sklearn_recsys.cli import main
 
 def strict_load(path):
     """json.load that refuses NaN / Infinity (what other tools' strict parsers do)."""
+
     def refuse(token):
         raise ValueError(f"not strict JSON: {token}")
 
@@ -23,13 +24,36 @@ def strict_load(path):
 def test_benchmark_synthetic_prints_a_table_and_writes_json(tmp_path, capsys):
     out = tmp_path / "r.json"
     plot = tmp_path / "pr.png"
-    rc = main(["benchmark", "--n-interactions", "20000", "--verbose", "0",
-               "--strategies", "lightgbm,logistic,popularity",
-               "--output", str(out), "--plot", str(plot)])
+    rc = main(
+        [
+            "benchmark",
+            "--n-interactions",
+            "20000",
+            "--verbose",
+            "0",
+            "--strategies",
+            "lightgbm,logistic,popularity",
+            "--output",
+            str(out),
+            "--plot",
+            str(plot),
+        ]
+    )
     assert rc == 0
     text = capsys.readouterr().out
-    for column in ("roc_auc", "pr_auc", "f1_pos", "recall_pos", "balanced_acc", "pos_rate_test",
-                   "ndcg@10", "recall@10", "coverage@10", "aplt@10", "arp@10"):
+    for column in (
+        "roc_auc",
+        "pr_auc",
+        "f1_pos",
+        "recall_pos",
+        "balanced_acc",
+        "pos_rate_test",
+        "ndcg@10",
+        "recall@10",
+        "coverage@10",
+        "aplt@10",
+        "arp@10",
+    ):
         assert column in text
     payload = strict_load(out)
     rows = {r["strategy"]: r for r in payload["results"]}
@@ -45,16 +69,39 @@ def test_benchmark_synthetic_prints_a_table_and_writes_json(tmp_path, capsys):
 def test_benchmark_movielens_clears_the_reference_scores(data_home, tmp_path):
     """Reference on this split and label: item rate 0.728, user + item rates 0.785."""
     out = tmp_path / "r.json"
-    main(["benchmark", "--dataset", "ml-100k", "--data-home", str(data_home),
-          "--strategies", "lightgbm", "--verbose", "0", "--output", str(out)])
+    main(
+        [
+            "benchmark",
+            "--dataset",
+            "ml-100k",
+            "--data-home",
+            str(data_home),
+            "--strategies",
+            "lightgbm",
+            "--verbose",
+            "0",
+            "--output",
+            str(out),
+        ]
+    )
     row = strict_load(out)["results"][0]
     assert row["roc_auc"] > 0.785
     assert row["ndcg@10"] > 0.62  # the popularity floor re-ranks the test rows to 0.620
     assert 0.17 < row["pos_rate_test"] < 0.19
 
 
-OWN = ["--user-col", "customer", "--item-col", "sku", "--time-col", "ts",
-       "--label", "outcome", "--positive", "bought"]
+OWN = [
+    "--user-col",
+    "customer",
+    "--item-col",
+    "sku",
+    "--time-col",
+    "ts",
+    "--label",
+    "outcome",
+    "--positive",
+    "bought",
+]
 
 
 @pytest.fixture(scope="module")
@@ -62,8 +109,9 @@ def shop(tmp_path_factory):
     from sklearn_recsys.datasets import make_interactions
 
     d = make_interactions(n_users=300, n_items=150, n_interactions=8000, random_state=0)
-    log = d.interactions.rename(columns={"user_id": "customer", "item_id": "sku",
-                                         "timestamp": "ts"})
+    log = d.interactions.rename(
+        columns={"user_id": "customer", "item_id": "sku", "timestamp": "ts"}
+    )
     log["outcome"] = log.pop("purchase").map({0: "viewed", 1: "bought"})
     folder = tmp_path_factory.mktemp("shop")
     log.to_csv(folder / "shop.csv", index=False)
@@ -75,8 +123,20 @@ def shop(tmp_path_factory):
 def test_benchmark_own_file(shop, suffix, tmp_path, capsys):
     folder, log = shop
     out = tmp_path / "r.json"
-    rc = main(["benchmark", "--data", str(folder / f"shop.{suffix}"), *OWN, "--verbose", "0",
-               "--strategies", "popularity,logistic", "--output", str(out)])
+    rc = main(
+        [
+            "benchmark",
+            "--data",
+            str(folder / f"shop.{suffix}"),
+            *OWN,
+            "--verbose",
+            "0",
+            "--strategies",
+            "popularity,logistic",
+            "--output",
+            str(out),
+        ]
+    )
     assert rc == 0
     payload = strict_load(out)
     assert payload["dataset"] == "shop"
@@ -98,27 +158,36 @@ def _error(argv, capsys):
     return lines[0]
 
 
-@pytest.mark.parametrize("extra, expected", [
-    (["--strategies", "lightgbm,nope"], "--strategies: unknown strategies ['nope']"),
-    (["--user-col", "uid"], "user_col='uid' is not a column of the data (shop)"),
-    (["--positive", None], "label column 'outcome' holds strings ['bought', 'viewed']; name "
-                           "the positive class with positive= (--positive VALUE)"),
-    (["--label", None], "--data needs a label: --label COL"),
-])
+@pytest.mark.parametrize(
+    "extra, expected",
+    [
+        (["--strategies", "lightgbm,nope"], "--strategies: unknown strategies ['nope']"),
+        (["--user-col", "uid"], "user_col='uid' is not a column of the data (shop)"),
+        (
+            ["--positive", None],
+            "label column 'outcome' holds strings ['bought', 'viewed']; name "
+            "the positive class with positive= (--positive VALUE)",
+        ),
+        (["--label", None], "--data needs a label: --label COL"),
+    ],
+)
 def test_user_errors_are_one_line_and_exit_2(shop, capsys, extra, expected):
     argv = ["benchmark", "--data", str(shop[0] / "shop.csv"), *OWN, "--verbose", "0"]
     if extra[1] is None:  # drop an option and its value
         k = argv.index(extra[0])
-        del argv[k:k + 2]
+        del argv[k : k + 2]
     else:
         argv += extra
     assert expected in _error(argv, capsys)
 
 
-@pytest.mark.parametrize("change, expected", [
-    ("nan_ids", "user_col='customer' has 2 missing ids (NaN)"),
-    ("one_class", "label 'outcome' has one class only"),
-])
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        ("nan_ids", "user_col='customer' has 2 missing ids (NaN)"),
+        ("one_class", "label 'outcome' has one class only"),
+    ],
+)
 def test_bad_data_is_one_line_and_exit_2(shop, tmp_path, capsys, change, expected):
     log = shop[1].copy()
     if change == "nan_ids":
@@ -138,25 +207,32 @@ def test_argument_errors_are_one_line_and_exit_2(capsys):
     assert exc.value.code == 2 and err.count("\n") == 1
     assert "--test-size: expected a fraction in (0, 1); got 1.5" in err
     assert "--data PATH" in _error(["benchmark", "--label", "y"], capsys)
-    assert "not both" in _error(["benchmark", "--dataset", "synthetic", "--data", "x.csv",
-                                 "--label", "y"], capsys)
-    assert "does not exist" in _error(["benchmark", "--data", "missing.csv", "--label", "y"],
-                                      capsys)
+    assert "not both" in _error(
+        ["benchmark", "--dataset", "synthetic", "--data", "x.csv", "--label", "y"], capsys
+    )
+    assert "does not exist" in _error(
+        ["benchmark", "--data", "missing.csv", "--label", "y"], capsys
+    )
 
 
 def test_debug_shows_the_traceback(shop):
     with pytest.raises(ValueError, match="is not a column"):
-        main(["benchmark", "--data", str(shop[0] / "shop.csv"), *OWN, "--user-col", "uid",
-              "--debug"])
+        main(
+            ["benchmark", "--data", str(shop[0] / "shop.csv"), *OWN, "--user-col", "uid", "--debug"]
+        )
 
 
 def test_missing_data_folder_from_a_fresh_shell(tmp_path):
     """As the README's command on a fresh clone: no traceback, no folder, no network."""
     env = {k: v for k, v in os.environ.items() if k != "SKLEARN_RECSYS_DATA"}
     env["HOME"] = str(tmp_path / "home")
-    proc = subprocess.run([sys.executable, "-m", "sklearn_recsys.cli", "benchmark",
-                           "--dataset", "ml-100k"], env=env, capture_output=True, text=True,
-                          timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "sklearn_recsys.cli", "benchmark", "--dataset", "ml-100k"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert proc.stderr.count("\n") == 1
     assert f"looked in {tmp_path}/home/sklearn_recsys_data/ml-100k" in proc.stderr
@@ -208,9 +284,10 @@ def test_user_strategy_runs_from_python_as_the_docs_write_it():
 
     @register_strategy("my-balanced", "featurizer + LightGBM with balanced class weights")
     def _balanced(data):
-        return make_pipeline(featurizer(data), LGBMClassifier(class_weight="balanced",
-                                                              n_estimators=30, n_jobs=1,
-                                                              verbose=-1))
+        return make_pipeline(
+            featurizer(data),
+            LGBMClassifier(class_weight="balanced", n_estimators=30, n_jobs=1, verbose=-1),
+        )
 
     try:
         data = benchmark.load_benchmark_data("synthetic", n_interactions=5000)
@@ -257,7 +334,11 @@ def test_text_dropout_strategy_turns_on_item_dropout():
 def test_records_are_strict_json():
     from sklearn_recsys.cli import _records
 
-    table = pd.DataFrame({"a": [1.0, np.nan, np.inf]}, index=pd.Index(["x", "y", "z"],
-                                                                        name="strategy"))
+    table = pd.DataFrame(
+        {"a": [1.0, np.nan, np.inf]}, index=pd.Index(["x", "y", "z"], name="strategy")
+    )
     assert json.loads(json.dumps(_records(table), allow_nan=False)) == [
-        {"strategy": "x", "a": 1.0}, {"strategy": "y", "a": None}, {"strategy": "z", "a": None}]
+        {"strategy": "x", "a": 1.0},
+        {"strategy": "y", "a": None},
+        {"strategy": "z", "a": None},
+    ]

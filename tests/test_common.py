@@ -29,11 +29,11 @@ from sklearn_recsys.boosting import (
     GroupedLGBMRanker,
     ImbalancedLGBMClassifier,
 )
+from sklearn_recsys.dummy import PopularityRecommender
 from sklearn_recsys.ensemble import SelfPacedEnsembleClassifier
 from sklearn_recsys.features import InteractionFeaturizer
 from sklearn_recsys.model_selection import OptunaSearchCV
 from sklearn_recsys.neural import MultiTaskClassifier, NeuralClassifier
-from sklearn_recsys.dummy import PopularityRecommender
 from sklearn_recsys.rerank import (
     CalibratedReranker,
     MMRReranker,
@@ -56,19 +56,28 @@ from sklearn_recsys.sampling import (
 )
 
 _LGBM = {"n_estimators": 10, "n_jobs": 1, "random_state": 0}
-_NEURAL = {"max_epochs": 5, "lr": 0.05, "batch_size": 32, "hidden_units": (8,), "dropout": 0.0,
-           "early_stopping": False, "random_state": 0, "user_col": None, "item_col": None}
+_NEURAL = {
+    "max_epochs": 5,
+    "lr": 0.05,
+    "batch_size": 32,
+    "hidden_units": (8,),
+    "dropout": 0.0,
+    "early_stopping": False,
+    "random_state": 0,
+    "user_col": None,
+    "item_col": None,
+}
 
 ESTIMATORS = [
-    InteractionFeaturizer(user_col=0, item_col=1, time_col=None, cv=3, n_factors=2,
-                          random_state=0),
+    InteractionFeaturizer(user_col=0, item_col=1, time_col=None, cv=3, n_factors=2, random_state=0),
     ImbalancedLGBMClassifier(**_LGBM),
     ImbalancedLGBMClassifier(class_weight=None, **_LGBM),
     FocalLGBMClassifier(**_LGBM),
     GroupedLGBMRanker(group_col=None, **_LGBM),
     SelfPacedEnsembleClassifier(n_estimators=2, random_state=0),
-    SelfPacedEnsembleClassifier(DecisionTreeClassifier(max_depth=3), n_estimators=3,
-                                random_state=0),
+    SelfPacedEnsembleClassifier(
+        DecisionTreeClassifier(max_depth=3), n_estimators=3, random_state=0
+    ),
     NeuralClassifier(**_NEURAL),
     MultiTaskClassifier(**_NEURAL),
     PopularityRecommender(item_col=0),
@@ -77,26 +86,46 @@ ESTIMATORS = [
     ALSRecommender(factors=4, iterations=2, user_col=0, item_col=1, random_state=0),
     BPRRecommender(factors=4, iterations=2, user_col=0, item_col=1, random_state=0),
     TwoTowerRetriever(embedding_dim=4, max_epochs=1, user_col=0, item_col=1, random_state=0),
-    TwoStageRecommender(EASERecommender(l2=1.0, user_col=0, item_col=1), n_candidates=5,
-                        user_col=0, item_col=1, time_col=None, random_state=0),
+    TwoStageRecommender(
+        EASERecommender(l2=1.0, user_col=0, item_col=1),
+        n_candidates=5,
+        user_col=0,
+        item_col=1,
+        time_col=None,
+        random_state=0,
+    ),
     PopularityPenaltyReranker(user_col=0, item_col=1),
     XQuADReranker(user_col=0, item_col=1),
     CalibratedReranker(user_col=0, item_col=1),
     MMRReranker(user_col=0, item_col=1, random_state=0),
-    OptunaSearchCV(DecisionTreeClassifier(random_state=0), {"max_depth": IntDistribution(2, 4)},
-                   n_trials=2, cv=2, random_state=0),
+    OptunaSearchCV(
+        DecisionTreeClassifier(random_state=0),
+        {"max_depth": IntDistribution(2, 4)},
+        n_trials=2,
+        cv=2,
+        random_state=0,
+    ),
 ]
 
 SAMPLERS = [
-    GANOverSampler(max_epochs=1, batch_size=200, generator_dims=(32,), critic_dims=(32,),
-                   user_col=None, item_col=None, random_state=0),
+    GANOverSampler(
+        max_epochs=1,
+        batch_size=200,
+        generator_dims=(32,),
+        critic_dims=(32,),
+        user_col=None,
+        item_col=None,
+        random_state=0,
+    ),
     IdPreservingSampler(SMOTE(random_state=0), user_col=0, item_col=None),
     PopularityUnderSampler(item_col=0, random_state=0),
     NegativeSampler(user_col=0, item_col=1, n_negatives=1, random_state=0),
 ]
 
-_SGD = ("mini-batch SGD: zero-weight rows still change the batch composition and the number of "
-        "optimizer steps, so they are not equivalent to removing (or repeating) rows")
+_SGD = (
+    "mini-batch SGD: zero-weight rows still change the batch composition and the number of "
+    "optimizer steps, so they are not equivalent to removing (or repeating) rows"
+)
 
 #: suite -> estimator class -> check name -> reason.
 #: Keep this short: a growing list is a defect.

@@ -25,13 +25,16 @@ def test_indexer_accepts_categorical_and_string_ids():
     np.testing.assert_array_equal(idx.transform(pd.Series(["c", "x", "a"])), [3, 0, 1])
 
 
-@pytest.mark.parametrize("values, err, match", [
-    ([1.0, np.nan], ValueError, "missing"),
-    (["a", None], ValueError, "missing"),
-    ([1.0, np.inf], ValueError, "inf"),
-    ([True, False], TypeError, "dtype bool"),
-    (pd.to_datetime(["2020-01-01"]), TypeError, "datetime"),
-])
+@pytest.mark.parametrize(
+    "values, err, match",
+    [
+        ([1.0, np.nan], ValueError, "missing"),
+        (["a", None], ValueError, "missing"),
+        ([1.0, np.inf], ValueError, "inf"),
+        ([True, False], TypeError, "dtype bool"),
+        (pd.to_datetime(["2020-01-01"]), TypeError, "datetime"),
+    ],
+)
 def test_bad_ids_raise_naming_the_column(values, err, match):
     with pytest.raises(err, match=match) as exc:
         check_id_column(pd.Series(values), name="user_col='uid'")
@@ -40,8 +43,11 @@ def test_bad_ids_raise_naming_the_column(values, err, match):
 
 def test_missing_column_error_lists_columns():
     X = pd.DataFrame({"user_id": [1], "item_id": [2]})
-    with pytest.raises(ValueError, match=r"user_col='uid' is not a column of X; columns are "
-                                         r"\['user_id', 'item_id'\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"user_col='uid' is not a column of X; columns are "
+        r"\['user_id', 'item_id'\]",
+    ):
         check_columns(X, user_col="uid")
 
 

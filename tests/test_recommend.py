@@ -35,8 +35,7 @@ class Oracle(BaseEstimator):
         return self
 
     def predict(self, X):
-        return np.array([float((u, i) in self.known_)
-                         for u, i in zip(X["user_id"], X["item_id"])])
+        return np.array([float((u, i) in self.known_) for u, i in zip(X["user_id"], X["item_id"])])
 
 
 def _brute_force(scores_of, users, items, k, exclude=()):
@@ -76,21 +75,33 @@ def test_recommend_joins_side_tables_and_make_rows():
 
     item_info = pd.DataFrame({"price": [5.0, 9.0, 1.0]}, index=pd.Index([10, 11, 12]))
     user_info = pd.DataFrame({"age": [20, 40]}, index=pd.Index(["a", "b"]))
-    out = recommend(PriceScorer().fit(), ["a", "b"], [10, 11, 12], k=1,
-                    item_features=item_info, user_features=user_info,
-                    make_rows=lambda f: f.assign(position=1))
+    out = recommend(
+        PriceScorer().fit(),
+        ["a", "b"],
+        [10, 11, 12],
+        k=1,
+        item_features=item_info,
+        user_features=user_info,
+        make_rows=lambda f: f.assign(position=1),
+    )
     assert out["item_id"].tolist() == [10, 11]  # a: all -1 -> first item; b: most expensive
     with pytest.raises(ValueError, match="make_rows"):
-        recommend(PriceScorer().fit(), ["a"], [10, 11], k=1, item_features=item_info,
-                  user_features=user_info, make_rows=lambda f: f.iloc[:1])
+        recommend(
+            PriceScorer().fit(),
+            ["a"],
+            [10, 11],
+            k=1,
+            item_features=item_info,
+            user_features=user_info,
+            make_rows=lambda f: f.iloc[:1],
+        )
 
 
 @pytest.fixture(scope="module")
 def split():
     from sklearn_recsys.datasets import make_interactions
 
-    X = make_interactions(n_users=80, n_items=60, n_interactions=3000,
-                          random_state=0).interactions
+    X = make_interactions(n_users=80, n_items=60, n_interactions=3000, random_state=0).interactions
     X = X.drop_duplicates(["user_id", "item_id"]).reset_index(drop=True)
     test = X.groupby("user_id").tail(3)
     train = X.drop(test.index)
@@ -101,10 +112,16 @@ def _candidates(train, test, grades=1.0):
     """By hand: every (test user, catalog item) pair not in train, and its relevance."""
     catalog = pd.unique(np.concatenate([train["item_id"], test["item_id"]]))
     users = test["user_id"].unique()
-    grid = pd.DataFrame({"user_id": np.repeat(users, len(catalog)),
-                         "item_id": np.tile(catalog, len(users))})
-    seen = grid.merge(train[["user_id", "item_id"]].drop_duplicates(), how="left",
-                      indicator=True)["_merge"].eq("both").to_numpy()
+    grid = pd.DataFrame(
+        {"user_id": np.repeat(users, len(catalog)), "item_id": np.tile(catalog, len(users))}
+    )
+    seen = (
+        grid.merge(train[["user_id", "item_id"]].drop_duplicates(), how="left", indicator=True)[
+            "_merge"
+        ]
+        .eq("both")
+        .to_numpy()
+    )
     grid = grid[~seen]
     rel = grid.merge(test[["user_id", "item_id"]].assign(rel=grades), how="left")["rel"]
     return grid, rel.fillna(0).to_numpy(), users, catalog
@@ -123,8 +140,9 @@ def test_evaluate_topk_equals_metrics_on_all_candidates(split):
         assert res.loc[(m, k), "n_users"] == ref["n_groups_evaluated"] == len(users)
     assert res.loc[("mrr", pd.NA), "value"].item() == pytest.approx(ref["mrr"], abs=1e-12)
     for k in (5, 10):  # on the same ranking, head items competing for the top k
-        tail = tail_recall_at_k(y, s, groups=grid["user_id"], items=grid["item_id"],
-                                train=train, k=k)
+        tail = tail_recall_at_k(
+            y, s, groups=grid["user_id"], items=grid["item_id"], train=train, k=k
+        )
         assert res.loc[("tail_recall", k), "value"] == pytest.approx(tail, abs=1e-12)
     recs = recommend(est, users, catalog, k=10, exclude=train)
     lt = long_tail_report(recs, train, catalog=catalog, k=10)

@@ -29,8 +29,9 @@ from ctgan import CTGAN
 def run_job(job):
     train = pd.read_csv(job["train"])
     label = job["label"]
-    model = CTGAN(epochs=job["epochs"], batch_size=job.get("batch_size", 500), verbose=False,
-                  enable_gpu=False)
+    model = CTGAN(
+        epochs=job["epochs"], batch_size=job.get("batch_size", 500), verbose=False, enable_gpu=False
+    )
     model.set_random_state(int(job["seed"]))
     t0 = time.perf_counter()
     model.fit(train, discrete_columns=list(job["discrete_columns"]))
@@ -54,15 +55,26 @@ def run_job(job):
             need -= len(keep)
         kept = pd.concat(got, ignore_index=True) if got else train.iloc[:0]
         pieces.append(kept)
-        stats[str(value)] = {"wanted": int(wanted), "kept": int(len(kept)),
-                             "requested": requested,
-                             "accepted_fraction": float(len(kept)) / max(returned, 1)}
+        stats[str(value)] = {
+            "wanted": int(wanted),
+            "kept": int(len(kept)),
+            "requested": requested,
+            "accepted_fraction": float(len(kept)) / max(returned, 1),
+        }
     sample_s = time.perf_counter() - t0
     out = pd.concat(pieces, ignore_index=True)
     out.to_csv(job["out"] + ".csv", index=False)
     with open(job["out"] + ".json", "w") as fh:
-        json.dump({"fit_s": fit_s, "sample_s": sample_s, "labels": stats,
-                   "n_rows": int(len(train)), "n_columns": int(train.shape[1])}, fh)
+        json.dump(
+            {
+                "fit_s": fit_s,
+                "sample_s": sample_s,
+                "labels": stats,
+                "n_rows": int(len(train)),
+                "n_columns": int(train.shape[1]),
+            },
+            fh,
+        )
 
 
 def main(path):

@@ -25,8 +25,13 @@ import pandas as pd
 
 
 def write_atomic(df, path):
-    out = df.rename(columns={"user_id": "user_id:token", "item_id": "item_id:token",
-                             "timestamp": "timestamp:float"})
+    out = df.rename(
+        columns={
+            "user_id": "user_id:token",
+            "item_id": "item_id:token",
+            "timestamp": "timestamp:float",
+        }
+    )
     out.to_csv(path, sep="\t", index=False)
 
 
@@ -57,17 +62,25 @@ def main():
         write_atomic(train.groupby("user_id").tail(1), d / "split.valid.inter")
         write_atomic(test[test["item_id"].isin(train["item_id"])], d / "split.test.inter")
         for name in args.models.split(","):
-            params = {"data_path": tmp, "dataset": "split",
-                      "benchmark_filename": ["train", "valid", "test"],
-                      "load_col": {"inter": ["user_id", "item_id", "timestamp"]},
-                      "epochs": args.epochs, "eval_step": args.epochs + 1,
-                      "train_batch_size": 2048, "seed": 0, "reproducibility": True,
-                      "device": "cpu", "use_gpu": False, "show_progress": False,
-                      "checkpoint_dir": os.path.join(tmp, "ckpt"), "state": "ERROR",
-                      "train_neg_sample_args": {"distribution": "uniform", "sample_num": 1}}
+            params = {
+                "data_path": tmp,
+                "dataset": "split",
+                "benchmark_filename": ["train", "valid", "test"],
+                "load_col": {"inter": ["user_id", "item_id", "timestamp"]},
+                "epochs": args.epochs,
+                "eval_step": args.epochs + 1,
+                "train_batch_size": 2048,
+                "seed": 0,
+                "reproducibility": True,
+                "device": "cpu",
+                "use_gpu": False,
+                "show_progress": False,
+                "checkpoint_dir": os.path.join(tmp, "ckpt"),
+                "state": "ERROR",
+                "train_neg_sample_args": {"distribution": "uniform", "sample_num": 1},
+            }
             if name == "EASE":
-                params.update(reg_weight=300.0, epochs=1, eval_step=2,
-                              train_neg_sample_args=None)
+                params.update(reg_weight=300.0, epochs=1, eval_step=2, train_neg_sample_args=None)
             if name == "LightGCN":
                 params.update(embedding_size=64, n_layers=2, learning_rate=0.002)
             config = Config(model=name, config_dict=params)
@@ -81,15 +94,18 @@ def main():
             fit_s = time.perf_counter() - t0
             model.eval()
             uid_field, iid_field = dataset.uid_field, dataset.iid_field
-            users = [u for u in test["user_id"].unique().astype(str)
-                     if u in dataset.field2token_id[uid_field]]
+            users = [
+                u
+                for u in test["user_id"].unique().astype(str)
+                if u in dataset.field2token_id[uid_field]
+            ]
             uids = torch.tensor([dataset.field2token_id[uid_field][u] for u in users])
             items = np.asarray(dataset.field2id_token[iid_field])
             seen = train_data.dataset.inter_matrix(form="csr")
             lists = {}
             with torch.no_grad():
                 for s in range(0, len(uids), 256):
-                    batch = uids[s:s + 256]
+                    batch = uids[s : s + 256]
                     from recbole.data.interaction import Interaction
 
                     scores = model.full_sort_predict(Interaction({uid_field: batch}))
@@ -97,7 +113,7 @@ def main():
                     scores[:, 0] = -np.inf  # padding item
                     scores[seen[batch.numpy()].toarray() > 0] = -np.inf
                     order = np.argsort(-scores, axis=1, kind="stable")
-                    for r, u in enumerate(users[s:s + 256]):
+                    for r, u in enumerate(users[s : s + 256]):
                         keep = order[r][np.isfinite(scores[r, order[r]])]
                         lists[u] = items[keep].tolist()
             results[name] = {"fit_s": fit_s, "lists": lists}

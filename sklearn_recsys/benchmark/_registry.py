@@ -5,8 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
-__all__ = ["STRATEGIES", "NotApplicable", "Strategy", "get_strategy_names",
-           "register_strategy"]
+__all__ = ["STRATEGIES", "NotApplicable", "Strategy", "get_strategy_names", "register_strategy"]
 
 
 @dataclasses.dataclass
@@ -77,8 +76,9 @@ def register_strategy(name, description, *, default=False, replace=False):
 
     def decorate(factory):
         if name in STRATEGIES and not replace:
-            raise ValueError(f"strategy {name!r} is already registered; pick another name or "
-                             "pass replace=True")
+            raise ValueError(
+                f"strategy {name!r} is already registered; pick another name or pass replace=True"
+            )
         STRATEGIES[name] = Strategy(name, description, factory, default)
         return factory
 

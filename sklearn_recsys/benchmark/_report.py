@@ -39,8 +39,11 @@ def _png(fig):
     fig.tight_layout()
     fig.savefig(buf, format="png", dpi=100)
     plt.close(fig)
-    return ('<img alt="plot" src="data:image/png;base64,'
-            + base64.b64encode(buf.getvalue()).decode() + '">')
+    return (
+        '<img alt="plot" src="data:image/png;base64,'
+        + base64.b64encode(buf.getvalue()).decode()
+        + '">'
+    )
 
 
 def _table(frame, fmt="{:.4f}"):
@@ -49,11 +52,17 @@ def _table(frame, fmt="{:.4f}"):
             return "\u2013" if np.isnan(v) else fmt.format(v)
         return html.escape(str(v))
 
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in [frame.index.name or "",
-                                                                   *frame.columns])
-    rows = "".join("<tr><th>" + html.escape(str(i)) + "</th>"
-                   + "".join(f"<td>{cell(v)}</td>" for v in row) + "</tr>"
-                   for i, row in zip(frame.index, frame.to_numpy()))
+    head = "".join(
+        f"<th>{html.escape(str(c))}</th>" for c in [frame.index.name or "", *frame.columns]
+    )
+    rows = "".join(
+        "<tr><th>"
+        + html.escape(str(i))
+        + "</th>"
+        + "".join(f"<td>{cell(v)}</td>" for v in row)
+        + "</tr>"
+        for i, row in zip(frame.index, frame.to_numpy())
+    )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
 
 
@@ -78,8 +87,7 @@ def _profile(data):
         "rows (train / test)": f"{len(X_tr):,} / {len(X_te):,}",
         "users": f"{pd.concat([X_tr['user_id'], X_te['user_id']]).nunique():,}",
         "items": f"{pd.concat([X_tr['item_id'], X_te['item_id']]).nunique():,}",
-        "positive rate (train / test)": f"{np.mean(data.y_train):.4f} / "
-                                        f"{np.mean(data.y_test):.4f}",
+        "positive rate (train / test)": f"{np.mean(data.y_train):.4f} / {np.mean(data.y_test):.4f}",
         "imbalance ratio (negatives per positive)": f"{(n - n_pos) / max(n_pos, 1):.1f}",
         "Gini of item popularity (training rows)": f"{gini:.3f}",
         "test rows on cold items (unseen in training)": f"{cold_items.mean():.1%}",
@@ -97,8 +105,11 @@ def _lorenz_plot(data):
     fig, ax = plt.subplots(figsize=(5, 4))
     ax.plot(x, y, label=f"items (Gini {gini:.2f})")
     ax.plot([0, 1], [0, 1], "k:", label="equal popularity")
-    ax.set(xlabel="share of items (least popular first)", ylabel="share of interactions",
-           title="Long tail: Lorenz curve of item popularity")
+    ax.set(
+        xlabel="share of items (least popular first)",
+        ylabel="share of interactions",
+        title="Long tail: Lorenz curve of item popularity",
+    )
     ax.legend(loc="upper left")
     return _png(fig)
 
@@ -108,8 +119,10 @@ def _buckets(data):
     where the cumulative share of training rows reaches 1/3 and 2/3; unseen items are tail."""
     counts = data.X_train["item_id"].value_counts()
     share = counts.cumsum() / counts.sum()
-    bucket = pd.Series(np.where(share <= 1 / 3, "head", np.where(share <= 2 / 3, "torso",
-                                                                   "tail")), index=counts.index)
+    bucket = pd.Series(
+        np.where(share <= 1 / 3, "head", np.where(share <= 2 / 3, "torso", "tail")),
+        index=counts.index,
+    )
     return data.X_test["item_id"].map(bucket).fillna("tail").to_numpy()
 
 
@@ -123,8 +136,10 @@ def _recall_by_bucket(data, scores):
     for name, s in scores.items():
         flagged = np.zeros(len(y), dtype=bool)
         flagged[np.argsort(-np.asarray(s), kind="stable")[:n_pos]] = True
-        out[name] = {b: (flagged & (y == 1) & (bucket == b)).sum()
-                     / max(((y == 1) & (bucket == b)).sum(), 1) for b in _BUCKETS}
+        out[name] = {
+            b: (flagged & (y == 1) & (bucket == b)).sum() / max(((y == 1) & (bucket == b)).sum(), 1)
+            for b in _BUCKETS
+        }
     counts = {b: int(((y == 1) & (bucket == b)).sum()) for b in _BUCKETS}
     table = pd.DataFrame(out).T.rename_axis("strategy")
     table.columns = [f"{b} ({counts[b]} positives)" for b in _BUCKETS]
@@ -138,12 +153,20 @@ def _bar_plot(table):
     width = 0.8 / len(table)
     hatches = ["", "//", "..", "xx"]
     for k, (name, row) in enumerate(table.iterrows()):
-        ax.bar(np.arange(len(row)) + k * width, row.to_numpy(), width, label=name,
-               hatch=hatches[k % 4], edgecolor="white")
+        ax.bar(
+            np.arange(len(row)) + k * width,
+            row.to_numpy(),
+            width,
+            label=name,
+            hatch=hatches[k % 4],
+            edgecolor="white",
+        )
     ax.set_xticks(np.arange(len(table.columns)) + 0.4 - width / 2, table.columns)
-    ax.set(ylabel="recall of the positives", ylim=(0, min(1.0, 1.25 * max(
-        table.to_numpy().max(), 0.05))),
-           title="Recall per item-popularity bucket (top-P rows flagged)")
+    ax.set(
+        ylabel="recall of the positives",
+        ylim=(0, min(1.0, 1.25 * max(table.to_numpy().max(), 0.05))),
+        title="Recall per item-popularity bucket (top-P rows flagged)",
+    )
     ax.legend(fontsize=8, ncols=2)
     return _png(fig)
 
@@ -156,12 +179,24 @@ def _pr_plot(y, scores):
     top = 3 * np.mean(y)
     for k, (name, s) in enumerate(scores.items()):
         p, r, _ = precision_recall_curve(y, s)
-        ax.plot(r, p, color=cmap(k % 10), linestyle=_STYLES[k % 4], linewidth=1.6,
-                label=f"{name} (AP {average_precision_score(y, s):.3f})", drawstyle="steps-post")
+        ax.plot(
+            r,
+            p,
+            color=cmap(k % 10),
+            linestyle=_STYLES[k % 4],
+            linewidth=1.6,
+            label=f"{name} (AP {average_precision_score(y, s):.3f})",
+            drawstyle="steps-post",
+        )
         top = max(top, p[r >= 0.05].max(initial=0) * 1.15)
     ax.axhline(np.mean(y), color="k", linestyle=":", label=f"no skill ({np.mean(y):.3f})")
-    ax.set(xlabel="recall", ylabel="precision", xlim=(0, 1), ylim=(0, min(1.02, top)),
-           title="Precision-recall on the test split (y axis cut where recall < 5 %)")
+    ax.set(
+        xlabel="recall",
+        ylabel="precision",
+        xlim=(0, 1),
+        ylim=(0, min(1.02, top)),
+        title="Precision-recall on the test split (y axis cut where recall < 5 %)",
+    )
     ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8)
     return _png(fig)
 
@@ -180,8 +215,13 @@ def _calibration(y, probas):
         top = max(top, 1.1 * max(frac.max(), mean.max()))
     ax.plot([0, 1], [0, 1], "k:", label="perfectly calibrated")
     top = min(top, 1.0)
-    ax.set(xlabel="mean predicted probability (deciles)", ylabel="observed positive rate",
-           xlim=(0, top), ylim=(0, top), title="Calibration (reliability diagram)")
+    ax.set(
+        xlabel="mean predicted probability (deciles)",
+        ylabel="observed positive rate",
+        xlim=(0, top),
+        ylim=(0, top),
+        title="Calibration (reliability diagram)",
+    )
     ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8)
     table = pd.DataFrame({"brier": brier}).rename_axis("strategy")
     return _png(fig), table
@@ -193,18 +233,22 @@ def _bootstrap_rows(groups, n_boot, rng):
     starts = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
     for _ in range(n_boot):
         users = rng.integers(0, len(uniques), len(uniques))
-        yield np.concatenate([order[starts[u]:starts[u + 1]] for u in users])
+        yield np.concatenate([order[starts[u] : starts[u + 1]] for u in users])
 
 
 def _metrics(y, s, pred):
-    row = {"roc_auc": roc_auc_score(y, s) if len(np.unique(y)) == 2 else np.nan,
-           "pr_auc": average_precision_score(y, s) if y.any() else np.nan}
+    row = {
+        "roc_auc": roc_auc_score(y, s) if len(np.unique(y)) == 2 else np.nan,
+        "pr_auc": average_precision_score(y, s) if y.any() else np.nan,
+    }
     if pred is None:
         row.update(accuracy=np.nan, recall=np.nan, f1=np.nan)
     else:
-        row.update(accuracy=accuracy_score(y, pred), recall=recall_score(y, pred,
-                                                                           zero_division=0),
-                   f1=f1_score(y, pred, zero_division=0))
+        row.update(
+            accuracy=accuracy_score(y, pred),
+            recall=recall_score(y, pred, zero_division=0),
+            f1=f1_score(y, pred, zero_division=0),
+        )
     return row
 
 
@@ -215,8 +259,10 @@ def _before_after(data, base, best, out, n_boot=200, random_state=0):
     point = {n: _metrics(y, out[n][0], out[n][1]) for n in (base, best)}
     draws = {n: [] for n in (base, best, "gain")}
     for idx in _bootstrap_rows(data.X_test["user_id"].to_numpy(), n_boot, rng):
-        m = {n: _metrics(y[idx], out[n][0][idx], None if out[n][1] is None else out[n][1][idx])
-             for n in (base, best)}
+        m = {
+            n: _metrics(y[idx], out[n][0][idx], None if out[n][1] is None else out[n][1][idx])
+            for n in (base, best)
+        }
         draws[base].append(m[base])
         draws[best].append(m[best])
         draws["gain"].append({k: m[best][k] - m[base][k] for k in m[base]})
@@ -225,14 +271,16 @@ def _before_after(data, base, best, out, n_boot=200, random_state=0):
         cells = {}
         for n, label in ((base, f"baseline: {base}"), (best, f"best: {best}"), ("gain", "gain")):
             d = pd.DataFrame(draws[n])[metric].dropna()
-            value = (point[best][metric] - point[base][metric] if n == "gain"
-                     else point[n][metric])
+            value = point[best][metric] - point[base][metric] if n == "gain" else point[n][metric]
             if np.isnan(value) or d.empty:
                 cells[label] = "\u2013"
                 continue
             lo, hi = np.percentile(d, [2.5, 97.5])
-            cells[label] = f"{value:+.4f} [{lo:+.4f}, {hi:+.4f}]" if n == "gain" \
+            cells[label] = (
+                f"{value:+.4f} [{lo:+.4f}, {hi:+.4f}]"
+                if n == "gain"
                 else f"{value:.4f} [{lo:.4f}, {hi:.4f}]"
+            )
             if n == "gain":
                 verdicts.append((metric, value, lo, hi))
         rows[metric] = cells
@@ -243,12 +291,16 @@ def _verdict(base, best, verdicts):
     better = [m for m, _, lo, _ in verdicts if lo > 0]
     worse = [m for m, _, _, hi in verdicts if hi < 0]
     if not better:
-        text = (f"<b>Nothing beats the baseline beyond the noise:</b> no metric of {best} is "
-                f"better than {base}'s with a 95 % interval of the gain above 0. Keep the "
-                "baseline, or collect more data.")
+        text = (
+            f"<b>Nothing beats the baseline beyond the noise:</b> no metric of {best} is "
+            f"better than {base}'s with a 95 % interval of the gain above 0. Keep the "
+            "baseline, or collect more data."
+        )
     else:
-        text = (f"<b>{best} beats {base}</b> on {', '.join(better)} (95 % interval of the gain "
-                "above 0).")
+        text = (
+            f"<b>{best} beats {base}</b> on {', '.join(better)} (95 % interval of the gain "
+            "above 0)."
+        )
     if worse:
         text += f" It is worse on {', '.join(worse)}."
     return f"<p class='verdict'>{text}</p>"
@@ -266,8 +318,7 @@ thead th{background:#eef;text-align:center}tbody th{text-align:left;background:#
 """
 
 
-def make_report(data, strategies=None, *, n_seeds=3, baseline="lightgbm", n_boot=200,
-                verbose=0):
+def make_report(data, strategies=None, *, n_seeds=3, baseline="lightgbm", n_boot=200, verbose=0):
     """Build the case-study report of a benchmark split as one self-contained HTML string.
 
     Parameters
@@ -318,8 +369,10 @@ def make_report(data, strategies=None, *, n_seeds=3, baseline="lightgbm", n_boot
                 continue
             rows.append({**row, "seed": seed0 + k})
             if k == 0:
-                first[name] = (np.asarray(s, dtype=float), None if pred is None
-                               else np.asarray(pred))
+                first[name] = (
+                    np.asarray(s, dtype=float),
+                    None if pred is None else np.asarray(pred),
+                )
     if baseline not in first:
         raise ValueError(f"baseline strategy {baseline!r} does not apply to this data set")
     per_seed = pd.DataFrame(rows).set_index("strategy")
@@ -327,19 +380,27 @@ def make_report(data, strategies=None, *, n_seeds=3, baseline="lightgbm", n_boot
     summary = summarize(per_seed, "seed", metrics)
     order = summary["pr_auc_mean"].sort_values(ascending=False).index
     summary = summary.loc[order]
-    shown = pd.DataFrame({m: [
-        "\u2013" if np.isnan(a) else f"{a:.4f} \u00b1 {0 if np.isnan(b) else b:.4f}"
-        for a, b in zip(summary[f"{m}_mean"], summary[f"{m}_std"])]
-        for m in metrics}, index=summary.index)
+    shown = pd.DataFrame(
+        {
+            m: [
+                "\u2013" if np.isnan(a) else f"{a:.4f} \u00b1 {0 if np.isnan(b) else b:.4f}"
+                for a, b in zip(summary[f"{m}_mean"], summary[f"{m}_std"])
+            ]
+            for m in metrics
+        },
+        index=summary.index,
+    )
     shown["seeds"] = summary["n_seeds"]
     others = [n for n in order if n != baseline]
     best = others[0] if others else baseline
     y = np.asarray(data.y_test)
     scores = {n: first[n][0] for n in order}
-    probas = {n: s for n, s in scores.items() if first[n][1] is not None
-              and np.nanmin(s) >= 0 and np.nanmax(s) <= 1}
-    ba, verdicts = _before_after(data, baseline, best, first, n_boot=n_boot,
-                                 random_state=seed0)
+    probas = {
+        n: s
+        for n, s in scores.items()
+        if first[n][1] is not None and np.nanmin(s) >= 0 and np.nanmax(s) <= 1
+    }
+    ba, verdicts = _before_after(data, baseline, best, first, n_boot=n_boot, random_state=seed0)
     cal_img, brier = _calibration(y, probas) if probas else ("", pd.DataFrame())
     bucket = _recall_by_bucket(data, scores)
     from .. import __version__
@@ -349,28 +410,38 @@ def make_report(data, strategies=None, *, n_seeds=3, baseline="lightgbm", n_boot
         f"<p class='note'>sklearn-recsys {__version__}, "
         f"{datetime.datetime.now():%Y-%m-%d %H:%M}. {len(names)} strategies, {n_seeds} "
         f"seeds each, on one {html.escape(data.protocol)}.</p>",
-        "<h2>1. The data</h2>", _table(_profile(data)), _lorenz_plot(data),
+        "<h2>1. The data</h2>",
+        _table(_profile(data)),
+        _lorenz_plot(data),
         "<h2>2. Strategies (mean &plusmn; standard deviation over seeds)</h2>",
         "<p class='note'>Sorted by PR-AUC. Thresholded columns (F1, recall) are at the "
         "estimator's own <code>predict</code>; the popularity floor has none.</p>",
         _table(shown),
         *(f"<p class='note'>{html.escape(n)}</p>" for n in notes),
-        "<h2>3. Precision-recall curves</h2>", _pr_plot(y, scores),
+        "<h2>3. Precision-recall curves</h2>",
+        _pr_plot(y, scores),
         "<h2>4. Recall per item-popularity bucket</h2>",
         "<p class='note'>Items ranked by training popularity; head = the most popular items "
         "that make up the first third of training rows, torso the second third, tail the "
         "rest and every item unseen in training. Each strategy flags its top-P test rows "
-        "(P = number of test positives).</p>", _table(bucket), _bar_plot(bucket),
-        "<h2>5. Calibration</h2>", cal_img, _table(brier) if len(brier) else "",
+        "(P = number of test positives).</p>",
+        _table(bucket),
+        _bar_plot(bucket),
+        "<h2>5. Calibration</h2>",
+        cal_img,
+        _table(brier) if len(brier) else "",
         "<h2>6. Before / after</h2>",
         f"<p class='note'>Baseline <code>{html.escape(baseline)}</code> vs the best other "
         f"strategy by mean PR-AUC, <code>{html.escape(best)}</code>, first seed; 95 % "
         f"intervals from {n_boot} bootstrap resamples of the test users.</p>",
-        _table(ba), _verdict(baseline, best, verdicts),
+        _table(ba),
+        _verdict(baseline, best, verdicts),
     ]
-    return ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-            f"<title>sklearn-recsys report: {html.escape(data.name)}</title>"
-            f"<style>{_CSS}</style></head><body>" + "\n".join(parts) + "</body></html>")
+    return (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>sklearn-recsys report: {html.escape(data.name)}</title>"
+        f"<style>{_CSS}</style></head><body>" + "\n".join(parts) + "</body></html>"
+    )
 
 
 def write_report(path, data, strategies=None, **params):

@@ -21,8 +21,16 @@ from ..features import check_label_leakage
 from ..metrics import ranking_report
 from ._registry import STRATEGIES, NotApplicable, get_strategy_names
 
-__all__ = ["RANKING_K", "FewTestRowsWarning", "check_benchmark_labels", "classification_table",
-           "ranking_table", "run_benchmark", "run_benchmark_folds", "share_of_short_users"]
+__all__ = [
+    "RANKING_K",
+    "FewTestRowsWarning",
+    "check_benchmark_labels",
+    "classification_table",
+    "ranking_table",
+    "run_benchmark",
+    "run_benchmark_folds",
+    "share_of_short_users",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -30,8 +38,9 @@ logger = logging.getLogger(__name__)
 RANKING_K = 10
 
 #: ranking and long-tail columns of the table (re-ranking of each user's test rows, k = 10)
-RANKING_COLUMNS = {f"{m}@{RANKING_K}": f"{m}@{RANKING_K}"
-                   for m in ("ndcg", "recall", "coverage", "aplt", "arp")}
+RANKING_COLUMNS = {
+    f"{m}@{RANKING_K}": f"{m}@{RANKING_K}" for m in ("ndcg", "recall", "coverage", "aplt", "arp")
+}
 
 
 class FewTestRowsWarning(UserWarning):
@@ -69,12 +78,15 @@ def check_benchmark_labels(y, name="y"):
     present = sorted(pd.unique(values.dropna()).tolist(), key=str)
     numeric = pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values)
     if not numeric or not set(map(float, present)) <= {0.0, 1.0}:
-        raise ValueError(f"{name} holds {present[:10]}, not 0/1: the positive class would be a "
-                         "guess; convert it to 0/1, e.g. load_benchmark_data(..., label=COL, "
-                         "positive=VALUE)")
+        raise ValueError(
+            f"{name} holds {present[:10]}, not 0/1: the positive class would be a "
+            "guess; convert it to 0/1, e.g. load_benchmark_data(..., label=COL, "
+            "positive=VALUE)"
+        )
     if len(present) < 2:
-        raise ValueError(f"{name} has one class only ({present}); a benchmark needs positives "
-                         "and negatives")
+        raise ValueError(
+            f"{name} has one class only ({present}); a benchmark needs positives and negatives"
+        )
 
 
 def share_of_short_users(data, k=RANKING_K):
@@ -146,14 +158,19 @@ def classification_table(y_true, y_score, y_pred):
     row = {
         "roc_auc": roc_auc_score(y_true, y_score),
         "pr_auc": average_precision_score(y_true, y_score),
-        "f1_pos": np.nan, "recall_pos": np.nan, "balanced_acc": np.nan,
-        "pos_rate_test": float(y_true.mean()), "pos_rate_pred": np.nan,
+        "f1_pos": np.nan,
+        "recall_pos": np.nan,
+        "balanced_acc": np.nan,
+        "pos_rate_test": float(y_true.mean()),
+        "pos_rate_pred": np.nan,
     }
     if y_pred is not None:
-        row.update(f1_pos=f1_score(y_true, y_pred, zero_division=0),
-                   recall_pos=recall_score(y_true, y_pred, zero_division=0),
-                   balanced_acc=balanced_accuracy_score(y_true, y_pred),
-                   pos_rate_pred=float(np.mean(y_pred)))
+        row.update(
+            f1_pos=f1_score(y_true, y_pred, zero_division=0),
+            recall_pos=recall_score(y_true, y_pred, zero_division=0),
+            balanced_acc=balanced_accuracy_score(y_true, y_pred),
+            pos_rate_pred=float(np.mean(y_pred)),
+        )
     return row
 
 
@@ -173,8 +190,14 @@ def ranking_table(data, y_score):
         ``ndcg@10``, ``recall@10``, ``coverage@10``, ``aplt@10``, ``arp@10``.
     """
     train_pos = data.X_train.loc[np.asarray(data.y_train) > 0]
-    r = ranking_report(data.y_test, y_score, groups=data.X_test["user_id"],
-                       items=data.X_test["item_id"], train=train_pos, k=RANKING_K)
+    r = ranking_report(
+        data.y_test,
+        y_score,
+        groups=data.X_test["user_id"],
+        items=data.X_test["item_id"],
+        train=train_pos,
+        k=RANKING_K,
+    )
     return {col: r[key] for col, key in RANKING_COLUMNS.items()}
 
 
@@ -187,8 +210,14 @@ def _fit_and_score(name, data):
     t0 = time.perf_counter()
     s, pred = _scores_and_labels(est, data.X_test)
     pred_s = time.perf_counter() - t0
-    row = {"strategy": name, **classification_table(data.y_test, s, pred),
-           **ranking_table(data, s), "fit_s": fit_s, "predict_s": pred_s, "note": ""}
+    row = {
+        "strategy": name,
+        **classification_table(data.y_test, s, pred),
+        **ranking_table(data, s),
+        "fit_s": fit_s,
+        "predict_s": pred_s,
+        "note": "",
+    }
     return row, s, pred
 
 
@@ -202,7 +231,9 @@ def _check_inputs(data, stacklevel):
             f"{short:.0%} of the test users have fewer than {RANKING_K} test rows: all their "
             f"rows are in their top {RANKING_K}, so recall@{RANKING_K} and ndcg@{RANKING_K} "
             "say little there (recall@k reads 1 whatever the scores); read roc_auc / pr_auc",
-            FewTestRowsWarning, stacklevel=stacklevel + 1)
+            FewTestRowsWarning,
+            stacklevel=stacklevel + 1,
+        )
 
 
 def run_benchmark(data, strategies=None, *, verbose=1):

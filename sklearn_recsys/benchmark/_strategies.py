@@ -36,14 +36,18 @@ def featurizer_steps(data, **params):
     params.setdefault("random_state", data.random_state)
     params.setdefault("keep_id_columns", False)
     if data.events is None:
-        return [InteractionFeaturizer(item_info=data.item_info, user_info=data.user_info,
-                                      **params)]
-    for key, value in dict(popularity=False, target_rates=False, n_factors=0,
-                           categorical_cols=[c for c in ("category_id", "behavior_type")
-                                             if c in data.X_train.columns]).items():
+        return [InteractionFeaturizer(item_info=data.item_info, user_info=data.user_info, **params)]
+    for key, value in dict(
+        popularity=False,
+        target_rates=False,
+        n_factors=0,
+        categorical_cols=[c for c in ("category_id", "behavior_type") if c in data.X_train.columns],
+    ).items():
         params.setdefault(key, value)
-    return [BehaviorHistoryFeaturizer(data.events),
-            InteractionFeaturizer(item_info=data.item_info, user_info=data.user_info, **params)]
+    return [
+        BehaviorHistoryFeaturizer(data.events),
+        InteractionFeaturizer(item_info=data.item_info, user_info=data.user_info, **params),
+    ]
 
 
 def featurizer(data, **params):
@@ -53,26 +57,33 @@ def featurizer(data, **params):
     return steps[0] if len(steps) == 1 else make_pipeline(*steps)
 
 
-@register_strategy("lightgbm", "InteractionFeaturizer + LightGBM (the baseline; on conversion "
-                   "logs the behaviour history first)", default=True)
+@register_strategy(
+    "lightgbm",
+    "InteractionFeaturizer + LightGBM (the baseline; on conversion "
+    "logs the behaviour history first)",
+    default=True,
+)
 def _lightgbm(data):
     from lightgbm import LGBMClassifier
 
     return make_pipeline(
-        *featurizer_steps(data), LGBMClassifier(**data.lgbm_params),
+        *featurizer_steps(data),
+        LGBMClassifier(**data.lgbm_params),
     ).set_output(transform="pandas")
 
 
-@register_strategy("logistic", "InteractionFeaturizer + standardised logistic regression",
-                   default=True)
+@register_strategy(
+    "logistic", "InteractionFeaturizer + standardised logistic regression", default=True
+)
 def _logistic(data):
     return make_pipeline(
         *featurizer_steps(data), StandardScaler(), LogisticRegression(max_iter=1000)
     ).set_output(transform="pandas")
 
 
-@register_strategy("popularity", "item popularity among training positives (the floor)",
-                   default=True)
+@register_strategy(
+    "popularity", "item popularity among training positives (the floor)", default=True
+)
 def _popularity(data):
     return PopularityRecommender()
 
@@ -82,22 +93,37 @@ def _neural(data, architecture, **params):
 
     return make_pipeline(
         *featurizer_steps(data, keep_id_columns=True),  # ids become embeddings
-        NeuralClassifier(architecture, embedding_dim=16, hidden_units=(128, 64), batch_size=1024,
-                     lr=2e-3, max_epochs=8, n_iter_no_change=2, verbose=0,
-                     random_state=data.random_state, **params),
+        NeuralClassifier(
+            architecture,
+            embedding_dim=16,
+            hidden_units=(128, 64),
+            batch_size=1024,
+            lr=2e-3,
+            max_epochs=8,
+            n_iter_no_change=2,
+            verbose=0,
+            random_state=data.random_state,
+            **params,
+        ),
     ).set_output(transform="pandas")
 
 
-for _arch, _label in [("mlp", "MLP"), ("wide_deep", "Wide & Deep"), ("deepfm", "DeepFM"),
-                      ("two_tower", "two-tower")]:
-    register_strategy(f"neural-{_arch.replace('_', '-')}",
-                      f"InteractionFeaturizer + {_label} NeuralClassifier (BCE)",
-                      default=_arch == "deepfm")(
-        lambda data, _arch=_arch: _neural(data, _arch))
+for _arch, _label in [
+    ("mlp", "MLP"),
+    ("wide_deep", "Wide & Deep"),
+    ("deepfm", "DeepFM"),
+    ("two_tower", "two-tower"),
+]:
+    register_strategy(
+        f"neural-{_arch.replace('_', '-')}",
+        f"InteractionFeaturizer + {_label} NeuralClassifier (BCE)",
+        default=_arch == "deepfm",
+    )(lambda data, _arch=_arch: _neural(data, _arch))
 
 
-@register_strategy("neural-deepfm-weighted",
-                   "DeepFM with class-weighted BCE, early-stopped on validation PR-AUC")
+@register_strategy(
+    "neural-deepfm-weighted", "DeepFM with class-weighted BCE, early-stopped on validation PR-AUC"
+)
 def _neural_weighted(data):
     return _neural(data, "deepfm", loss="weighted", monitor="valid_pr_auc")
 
@@ -108,50 +134,70 @@ def _neural_focal(data):
 
 
 #: the settings these strategies were measured with (the wrappers now keep LightGBM's defaults)
-_WRAPPER_SETTINGS = dict(n_estimators=200, learning_rate=0.05, reg_lambda=1.0, subsample=0.8,
-                         subsample_freq=1, colsample_bytree=0.8, n_jobs=1)
+_WRAPPER_SETTINGS = dict(
+    n_estimators=200,
+    learning_rate=0.05,
+    reg_lambda=1.0,
+    subsample=0.8,
+    subsample_freq=1,
+    colsample_bytree=0.8,
+    n_jobs=1,
+)
 
 
 def _on_features(data, model, **featurizer_params):
     return make_pipeline(*featurizer_steps(data, **featurizer_params), model).set_output(
-        transform="pandas")
+        transform="pandas"
+    )
 
 
 @register_strategy("lightgbm-balanced", "LightGBM with balanced class weights", default=True)
 def _lgbm_balanced(data):
     from ..boosting import ImbalancedLGBMClassifier
 
-    return _on_features(data, ImbalancedLGBMClassifier(class_weight="balanced",
-                                                       random_state=data.random_state,
-                                                       **_WRAPPER_SETTINGS))
+    return _on_features(
+        data,
+        ImbalancedLGBMClassifier(
+            class_weight="balanced", random_state=data.random_state, **_WRAPPER_SETTINGS
+        ),
+    )
 
 
 @register_strategy("lightgbm-sqrt", "LightGBM with sqrt-balanced class weights")
 def _lgbm_sqrt(data):
     from ..boosting import ImbalancedLGBMClassifier
 
-    return _on_features(data, ImbalancedLGBMClassifier(class_weight="sqrt",
-                                                       random_state=data.random_state,
-                                                       **_WRAPPER_SETTINGS))
+    return _on_features(
+        data,
+        ImbalancedLGBMClassifier(
+            class_weight="sqrt", random_state=data.random_state, **_WRAPPER_SETTINGS
+        ),
+    )
 
 
-@register_strategy("lightgbm-focal", "LightGBM with the focal-loss objective (alpha .25, gamma 2)",
-                   default=True)
+@register_strategy(
+    "lightgbm-focal", "LightGBM with the focal-loss objective (alpha .25, gamma 2)", default=True
+)
 def _lgbm_focal(data):
     from ..boosting import FocalLGBMClassifier
 
-    return _on_features(data, FocalLGBMClassifier(focal_alpha=0.25, focal_gamma=2.0,
-                                                  random_state=data.random_state,
-                                                  **_WRAPPER_SETTINGS))
+    return _on_features(
+        data,
+        FocalLGBMClassifier(
+            focal_alpha=0.25, focal_gamma=2.0, random_state=data.random_state, **_WRAPPER_SETTINGS
+        ),
+    )
 
 
 @register_strategy("lambdarank", "LightGBM lambdarank, query groups = users")
 def _lambdarank(data):
     from ..boosting import GroupedLGBMRanker
 
-    return _on_features(data, GroupedLGBMRanker(random_state=data.random_state,
-                                                          **_WRAPPER_SETTINGS),
-                        keep_id_columns=True)
+    return _on_features(
+        data,
+        GroupedLGBMRanker(random_state=data.random_state, **_WRAPPER_SETTINGS),
+        keep_id_columns=True,
+    )
 
 
 def _recipe(strategy, recipe, description, default=False):
@@ -165,8 +211,7 @@ def _recipe(strategy, recipe, description, default=False):
     register_strategy(strategy, description, default=default)(factory)
 
 
-_recipe("balanced-bagging", "make_balanced_bagging", "balanced bagging of LightGBM",
-        default=True)
+_recipe("balanced-bagging", "make_balanced_bagging", "balanced bagging of LightGBM", default=True)
 _recipe("easy-ensemble", "make_easy_ensemble", "EasyEnsemble (AdaBoost on balanced subsets)")
 _recipe("rusboost", "make_rusboost", "RUSBoost")
 _recipe("balanced-rf", "make_balanced_random_forest", "balanced random forest")
@@ -179,14 +224,17 @@ def _self_paced(data):
     return _on_features(data, SelfPacedEnsembleClassifier(random_state=data.random_state))
 
 
-@register_strategy("stacking", "stacking of NeuralClassifier + LightGBM + logistic regression, "
-                   "calibrated meta-learner (slow)")
+@register_strategy(
+    "stacking",
+    "stacking of NeuralClassifier + LightGBM + logistic regression, calibrated meta-learner (slow)",
+)
 def _stacking(data):
     from ..ensemble import make_stacking
 
     # the stack's NeuralClassifier embeds the ids and its logistic regression one-hot encodes them
-    return _on_features(data, make_stacking(cv=3, random_state=data.random_state),
-                        keep_id_columns=True)
+    return _on_features(
+        data, make_stacking(cv=3, random_state=data.random_state), keep_id_columns=True
+    )
 
 
 def _text(data, **featurizer_params):
@@ -196,28 +244,34 @@ def _text(data, **featurizer_params):
     info = data.item_info if data.item_info is not None else pd.DataFrame()
     text_cols = [c for c in ("title", "genres", "description") if c in info.columns]
     if not text_cols:
-        raise NotApplicable(f"data set {data.name!r} has no item text (title, genres or "
-                            "description in item_info)")
+        raise NotApplicable(
+            f"data set {data.name!r} has no item text (title, genres or description in item_info)"
+        )
     baseline = STRATEGIES["lightgbm"].factory(data)
-    baseline.set_params(**{f"interactionfeaturizer__{k}": v
-                           for k, v in featurizer_params.items()})
+    baseline.set_params(**{f"interactionfeaturizer__{k}": v for k, v in featurizer_params.items()})
     return make_pipeline(
         # before the featurizer: the encoder joins on item_id, which the featurizer drops
-        PretrainedTextEncoder(data.item_info, text_cols, n_components=16,
-                              random_state=data.random_state),
+        PretrainedTextEncoder(
+            data.item_info, text_cols, n_components=16, random_state=data.random_state
+        ),
         ContentAffinity(random_state=data.random_state),
         *[step for _, step in baseline.steps],
     ).set_output(transform="pandas")
 
 
-@register_strategy("lightgbm+text", "MiniLM title embeddings + content affinity + the LightGBM "
-                   "baseline (needs the [text] extra)")
+@register_strategy(
+    "lightgbm+text",
+    "MiniLM title embeddings + content affinity + the LightGBM baseline (needs the [text] extra)",
+)
 def _lightgbm_text(data):
     return _text(data)
 
 
-@register_strategy("lightgbm+text+dropout", "lightgbm+text whose featurizer presents a fifth of "
-                   "the training items as cold (item dropout: for cold and tail items)")
+@register_strategy(
+    "lightgbm+text+dropout",
+    "lightgbm+text whose featurizer presents a fifth of "
+    "the training items as cold (item dropout: for cold and tail items)",
+)
 def _lightgbm_text_dropout(data):
     return _text(data, cold_item_fraction=0.2)
 
@@ -229,8 +283,7 @@ def _resampled(data, sampler, *, before_features=False):
 
     lgbm = STRATEGIES["lightgbm"].factory(data).steps[-1][1]
     features = featurizer_steps(data)
-    steps = [*features[:-1], sampler, features[-1]] if before_features \
-        else [*features, sampler]
+    steps = [*features[:-1], sampler, features[-1]] if before_features else [*features, sampler]
     return imb_pipeline(*steps, lgbm).set_output(transform="pandas")
 
 
@@ -256,16 +309,22 @@ def oversampling_ratio(y, target=0.2):
 def _smote(data):
     from imblearn.over_sampling import SMOTE
 
-    return _resampled(data, SMOTE(sampling_strategy=oversampling_ratio(data.y_train),
-                                  random_state=data.random_state))
+    return _resampled(
+        data,
+        SMOTE(sampling_strategy=oversampling_ratio(data.y_train), random_state=data.random_state),
+    )
 
 
 @register_strategy("random-over", "random over-sampling, then LightGBM")
 def _random_over(data):
     from imblearn.over_sampling import RandomOverSampler
 
-    return _resampled(data, RandomOverSampler(sampling_strategy=oversampling_ratio(data.y_train),
-                                              random_state=data.random_state))
+    return _resampled(
+        data,
+        RandomOverSampler(
+            sampling_strategy=oversampling_ratio(data.y_train), random_state=data.random_state
+        ),
+    )
 
 
 @register_strategy("gan-oversampling", "GANOverSampler (conditional WGAN-GP), then LightGBM")
@@ -273,15 +332,24 @@ def _gan(data):
     from ..sampling import GANOverSampler
 
     # the featurizer's output has no id columns: nothing for the GAN to copy
-    return _resampled(data, GANOverSampler(sampling_strategy=oversampling_ratio(data.y_train),
-                                           max_epochs=50, user_col=None, item_col=None,
-                                           random_state=data.random_state))
+    return _resampled(
+        data,
+        GANOverSampler(
+            sampling_strategy=oversampling_ratio(data.y_train),
+            max_epochs=50,
+            user_col=None,
+            item_col=None,
+            random_state=data.random_state,
+        ),
+    )
 
 
-@register_strategy("popularity-under", "popularity-aware under-sampling of head items, then "
-                   "featurizer + LightGBM")
+@register_strategy(
+    "popularity-under", "popularity-aware under-sampling of head items, then featurizer + LightGBM"
+)
 def _popularity_under(data):
     from ..sampling import PopularityUnderSampler
 
-    return _resampled(data, PopularityUnderSampler(random_state=data.random_state),
-                      before_features=True)
+    return _resampled(
+        data, PopularityUnderSampler(random_state=data.random_state), before_features=True
+    )

@@ -197,7 +197,9 @@ class BaseLGBM(BaseEstimator):
             )
         warnings.warn(
             f"{type(self).__name__}: the parameter {old} was renamed {new}; {old} will be removed "
-            f"in the next release. Pass {new}={value!r}.", FutureWarning, stacklevel=4,
+            f"in the next release. Pass {new}={value!r}.",
+            FutureWarning,
+            stacklevel=4,
         )
         return value
 
@@ -215,7 +217,9 @@ class BaseLGBM(BaseEstimator):
             warnings.warn(
                 f"{type(self).__name__}: lgbm_params is deprecated and will be removed in the next "
                 "release; pass LightGBM parameters as keyword arguments, e.g. "
-                f"{type(self).__name__}(max_bin=63).", FutureWarning, stacklevel=4,
+                f"{type(self).__name__}(max_bin=63).",
+                FutureWarning,
+                stacklevel=4,
             )
             params.update(self.lgbm_params or {})
         return params
@@ -237,8 +241,14 @@ class BaseLGBM(BaseEstimator):
                 )
             self._from_array = False
             return X
-        X = validate_data(self, X, reset=True, dtype=np.float64, ensure_all_finite="allow-nan",
-                          ensure_min_samples=2)
+        X = validate_data(
+            self,
+            X,
+            reset=True,
+            dtype=np.float64,
+            ensure_all_finite="allow-nan",
+            ensure_min_samples=2,
+        )
         self._from_array = True
         cats = self.categorical_features
         if cats is None or (isinstance(cats, str) and cats == "auto"):
@@ -261,8 +271,9 @@ class BaseLGBM(BaseEstimator):
             self._encoder = None
             self.categorical_features_ = []
             return (X if rows is None else X[rows]), []
-        self._encoder = FrameEncoder(ids, self.categorical_features, exclude,
-                                     from_array=self._from_array).fit(X)
+        self._encoder = FrameEncoder(
+            ids, self.categorical_features, exclude, from_array=self._from_array
+        ).fit(X)
         self.categorical_features_ = list(self._encoder.categorical_)
         return self._encoder.transform(X, rows), list(self._encoder.categorical_index_)
 
@@ -282,8 +293,20 @@ class BaseLGBM(BaseEstimator):
         return X if enc is None else enc.transform(pd.DataFrame(X, columns=enc.input_columns_))
 
     # ------------------------------------------------------------------ LightGBM
-    def _fit_lgbm(self, model, X, y, *, sample_weight=None, init_score=None, categorical=(),
-                  val_idx=None, eval_metric=None, groups=None, extra_fit=None):
+    def _fit_lgbm(
+        self,
+        model,
+        X,
+        y,
+        *,
+        sample_weight=None,
+        init_score=None,
+        categorical=(),
+        val_idx=None,
+        eval_metric=None,
+        groups=None,
+        extra_fit=None,
+    ):
         """Fit a LightGBM scikit-learn model, with early stopping on the rows ``val_idx``.
 
         ``groups`` (ranking only) are query codes, sorted; LightGBM gets the group sizes.
@@ -338,8 +361,11 @@ def _merged_signature(cls):
     inherited = list(inspect.signature(parent.__init__).parameters.values())[1:]  # no self
     names = {p.name for p in own}
     params = [p for p in own if p.kind != p.VAR_KEYWORD]
-    params += [p.replace(kind=p.KEYWORD_ONLY) for p in inherited
-               if p.name not in names and p.kind != p.VAR_KEYWORD]
+    params += [
+        p.replace(kind=p.KEYWORD_ONLY)
+        for p in inherited
+        if p.name not in names and p.kind != p.VAR_KEYWORD
+    ]
     params.sort(key=lambda p: _is_deprecated_default(p.default))  # stable: only moves aliases
     params += [p for p in own if p.kind == p.VAR_KEYWORD]
     return inspect.Signature(params)

@@ -111,8 +111,7 @@ class _LGBMClassifierBase(ArgmaxPredictMixin, ClassifierMixin, BaseLGBM):
             sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
         Xe, categorical = self._encode_fit(X)
         y_codes = y_codes.astype(np.int64)
-        return Xe, categorical, y_codes, self._row_weights(y, y_codes, sample_weight,
-                                                          class_weight)
+        return Xe, categorical, y_codes, self._row_weights(y, y_codes, sample_weight, class_weight)
 
     def _row_weights(self, y, y_codes, sample_weight, class_weight):
         """Class weights (LightGBM's meaning, plus ``"sqrt"``) times ``sample_weight``.
@@ -147,8 +146,10 @@ class _LGBMClassifierBase(ArgmaxPredictMixin, ClassifierMixin, BaseLGBM):
                 f"validation split; class counts are {counts.tolist()}."
             )
         _, val = train_test_split(
-            np.arange(y_codes.shape[0]), test_size=self.validation_fraction,
-            stratify=y_codes, random_state=seed,
+            np.arange(y_codes.shape[0]),
+            test_size=self.validation_fraction,
+            stratify=y_codes,
+            random_state=seed,
         )
         return np.sort(val)
 
@@ -246,8 +247,7 @@ class ImbalancedLGBMClassifier(_LGBMClassifierBase):
         "objective": [str, callable, None],
     }
 
-    def __init__(self, class_weight="balanced", *, objective=None, imbalance=_DEPRECATED,
-                 **kwargs):
+    def __init__(self, class_weight="balanced", *, objective=None, imbalance=_DEPRECATED, **kwargs):
         self.class_weight = class_weight
         self.objective = objective
         self.imbalance = imbalance
@@ -255,8 +255,9 @@ class ImbalancedLGBMClassifier(_LGBMClassifierBase):
 
     def _fit_model(self, Xe, y_codes, w, categorical, val_idx, params, renamed):
         model = lightgbm.LGBMClassifier(objective=self.objective, **params)
-        self._fit_lgbm(model, Xe, y_codes, sample_weight=w, categorical=categorical,
-                       val_idx=val_idx)
+        self._fit_lgbm(
+            model, Xe, y_codes, sample_weight=w, categorical=categorical, val_idx=val_idx
+        )
 
     def predict_proba(self, X):
         """Class probabilities.
@@ -366,16 +367,23 @@ class FocalLGBMClassifier(_LGBMClassifierBase):
         **_LGBMClassifierBase._parameter_constraints,
         "focal_alpha": [Interval(Real, 0, 1, closed="neither"), None],
         "focal_gamma": [Interval(Real, 0, None, closed="left")],
-        "alpha": [Interval(Real, 0, 1, closed="neither"), None,
-                  Hidden(StrOptions({_DEPRECATED}))],
+        "alpha": [Interval(Real, 0, 1, closed="neither"), None, Hidden(StrOptions({_DEPRECATED}))],
         "gamma": [Interval(Real, 0, None, closed="left"), Hidden(StrOptions({_DEPRECATED}))],
     }
 
-    _aliases = (("alpha", "focal_alpha"), ("gamma", "focal_gamma"),
-                *_LGBMClassifierBase._aliases)
+    _aliases = (("alpha", "focal_alpha"), ("gamma", "focal_gamma"), *_LGBMClassifierBase._aliases)
 
-    def __init__(self, focal_alpha=None, focal_gamma=2.0, class_weight=None, *,
-                 alpha=_DEPRECATED, gamma=_DEPRECATED, imbalance=_DEPRECATED, **kwargs):
+    def __init__(
+        self,
+        focal_alpha=None,
+        focal_gamma=2.0,
+        class_weight=None,
+        *,
+        alpha=_DEPRECATED,
+        gamma=_DEPRECATED,
+        imbalance=_DEPRECATED,
+        **kwargs,
+    ):
         self.focal_alpha = focal_alpha
         self.focal_gamma = focal_gamma
         self.class_weight = class_weight
@@ -395,7 +403,9 @@ class FocalLGBMClassifier(_LGBMClassifierBase):
         if val_idx is not None:
             fit_rows[val_idx] = False
         self.init_score_ = focal_init_score(
-            y_codes[fit_rows], alpha=alpha, gamma=gamma,
+            y_codes[fit_rows],
+            alpha=alpha,
+            gamma=gamma,
             sample_weight=None if w is None else w[fit_rows],
         )
         # LightGBM drops unsplittable features before training; with a custom objective and
@@ -403,9 +413,14 @@ class FocalLGBMClassifier(_LGBMClassifierBase):
         params.setdefault("feature_pre_filter", False)
         params.update(objective=FocalObjective(alpha, gamma), metric="None")
         self._fit_lgbm(
-            lightgbm.LGBMClassifier(**params), Xe, y_codes.astype(np.float64),
-            sample_weight=w, init_score=np.full(y_codes.shape[0], self.init_score_),
-            categorical=categorical, val_idx=val_idx, eval_metric=FocalEval(alpha, gamma),
+            lightgbm.LGBMClassifier(**params),
+            Xe,
+            y_codes.astype(np.float64),
+            sample_weight=w,
+            init_score=np.full(y_codes.shape[0], self.init_score_),
+            categorical=categorical,
+            val_idx=val_idx,
+            eval_metric=FocalEval(alpha, gamma),
         )
 
     def decision_function(self, X):

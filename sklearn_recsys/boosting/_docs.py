@@ -122,7 +122,7 @@ def fill_doc(**blocks):
                 raise ValueError(f"{obj.__qualname__}: the docstring needs one line {marker}.")
             line = lines[at[0]]
             indent = line[: len(line) - len(line.lstrip())]
-            lines[at[0]:at[0] + 1] = textwrap.indent(block, indent).rstrip("\n").splitlines()
+            lines[at[0] : at[0] + 1] = textwrap.indent(block, indent).rstrip("\n").splitlines()
         obj.__doc__ = "\n".join(lines) + "\n"
         return obj
 

@@ -103,6 +103,7 @@ def focal_init_score(y, *, alpha=None, gamma=2.0, sample_weight=None):
     def mean_loss(c):
         return np.average(focal_loss(y, np.full_like(y, c), alpha=alpha, gamma=gamma), weights=w)
 
-    res = minimize_scalar(mean_loss, bounds=(-30.0, 30.0), method="bounded",
-                          options={"xatol": 1e-8})
+    res = minimize_scalar(
+        mean_loss, bounds=(-30.0, 30.0), method="bounded", options={"xatol": 1e-8}
+    )
     return float(res.x)

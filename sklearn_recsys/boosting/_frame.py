@@ -55,8 +55,10 @@ def id_columns(X, user_col, item_col, *, array=None):
                     "give its position, or pass a DataFrame."
                 )
             if not 0 <= col < X.shape[1]:
-                raise ValueError(f"{param}={col!r} is not a column position of X, which has "
-                                 f"{X.shape[1]} columns.")
+                raise ValueError(
+                    f"{param}={col!r} is not a column position of X, which has "
+                    f"{X.shape[1]} columns."
+                )
         elif col == DEFAULT_ID_COLUMNS[param] and col not in X.columns:
             continue
         else:

@@ -135,8 +135,16 @@ class GroupedLGBMRanker(BaseLGBM):
         "label_gain": ["array-like", None],
     }
 
-    def __init__(self, group_col="user_id", *, objective=None, class_weight=None, eval_at=10,
-                 label_gain=None, **kwargs):
+    def __init__(
+        self,
+        group_col="user_id",
+        *,
+        objective=None,
+        class_weight=None,
+        eval_at=10,
+        label_gain=None,
+        **kwargs,
+    ):
         self.group_col = group_col
         self.objective = objective
         self.class_weight = class_weight
@@ -202,15 +210,25 @@ class GroupedLGBMRanker(BaseLGBM):
                     "early_stopping_rounds needs at least 2 queries to hold some out; "
                     f"X has {self.n_groups_}."
                 )
-            split = GroupShuffleSplit(1, test_size=self.validation_fraction,
-                                      random_state=params["random_state"])
+            split = GroupShuffleSplit(
+                1, test_size=self.validation_fraction, random_state=params["random_state"]
+            )
             _, val_idx = next(split.split(Xe, y, groups=codes))
         if gains is not None:
             params["label_gain"] = list(gains)
-        model = lightgbm.LGBMRanker(objective=self.objective, class_weight=self.class_weight,
-                                    **params)
-        self._fit_lgbm(model, Xe, y, sample_weight=sample_weight, categorical=categorical,
-                       val_idx=val_idx, groups=codes, extra_fit={"eval_at": [self.eval_at]})
+        model = lightgbm.LGBMRanker(
+            objective=self.objective, class_weight=self.class_weight, **params
+        )
+        self._fit_lgbm(
+            model,
+            Xe,
+            y,
+            sample_weight=sample_weight,
+            categorical=categorical,
+            val_idx=val_idx,
+            groups=codes,
+            extra_fit={"eval_at": [self.eval_at]},
+        )
         return self
 
     def _features(self, X):
@@ -258,5 +276,4 @@ class GroupedLGBMRanker(BaseLGBM):
         codes, _ = self._groups(X)
         y = _check_relevance(y, np.inf)
         check_consistent_length(score, y)
-        return ndcg_at_k(y, score, groups=codes, k=self.eval_at, gain="exponential",
-                         ties="stable")
+        return ndcg_at_k(y, score, groups=codes, k=self.eval_at, gain="exponential", ties="stable")

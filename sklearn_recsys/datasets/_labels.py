@@ -45,17 +45,22 @@ def _check_frame(interactions, cols, label_time_col):
     missing = {param: col for param, col in cols.items() if col not in interactions.columns}
     if missing:
         named = ", ".join(f"{param}={col!r}" for param, col in missing.items())
-        raise ValueError(f"{named} not a column of interactions; columns are "
-                         f"{list(interactions.columns)}.")
+        raise ValueError(
+            f"{named} not a column of interactions; columns are {list(interactions.columns)}."
+        )
     if label_time_col in interactions.columns:
-        raise ValueError(f"label_time_col={label_time_col!r} is already a column of "
-                         "interactions; pass another name.")
+        raise ValueError(
+            f"label_time_col={label_time_col!r} is already a column of "
+            "interactions; pass another name."
+        )
     for param in ("user_col", "item_col", "time_col", "behavior_col"):
         col = cols[param]
         n_missing = int(interactions[col].isna().sum())
         if n_missing:
-            raise ValueError(f"{param}={col!r} has {n_missing} missing values (NaN); ids, "
-                             "behaviours and times must all be present.")
+            raise ValueError(
+                f"{param}={col!r} has {n_missing} missing values (NaN); ids, "
+                "behaviours and times must all be present."
+            )
 
 
 def _time_values(times, delta, time_col):
@@ -66,8 +71,10 @@ def _time_values(times, delta, time_col):
         width = int(delta // pd.Timedelta(1, unit=times.dt.unit))
         return times.astype("int64").to_numpy(), width, pd.Timedelta(width, unit=times.dt.unit)
     if pd.api.types.is_bool_dtype(dtype) or not pd.api.types.is_numeric_dtype(dtype):
-        raise ValueError(f"time_col={time_col!r} must hold numbers (Unix seconds) or datetimes; "
-                         f"got dtype {dtype}.")
+        raise ValueError(
+            f"time_col={time_col!r} must hold numbers (Unix seconds) or datetimes; "
+            f"got dtype {dtype}."
+        )
     seconds = delta / pd.Timedelta(1, unit="s")
     if pd.api.types.is_integer_dtype(dtype):
         # integer seconds: t_b <= t + w  <=>  t_b <= t + floor(w)
@@ -84,8 +91,9 @@ def _pair_keys(users, items):
     integer ids whose product range fits, integer codes of each column otherwise."""
     columns = []
     for ids in (users, items):
-        if pd.api.types.is_integer_dtype(ids.dtype) and not isinstance(ids.dtype,
-                                                                        pd.CategoricalDtype):
+        if pd.api.types.is_integer_dtype(ids.dtype) and not isinstance(
+            ids.dtype, pd.CategoricalDtype
+        ):
             values = ids.to_numpy(dtype=np.int64)
             if len(values) and values.min() >= 0:
                 columns.append((values, int(values.max()) + 1))
@@ -100,9 +108,17 @@ def _pair_keys(users, items):
     return u * n_items + i
 
 
-def label_conversion(interactions, target="buy", window="72h", *, user_col="user_id",
-                     item_col="item_id", behavior_col="behavior_type", time_col="timestamp",
-                     label_time_col="label_time"):
+def label_conversion(
+    interactions,
+    target="buy",
+    window="72h",
+    *,
+    user_col="user_id",
+    item_col="item_id",
+    behavior_col="behavior_type",
+    time_col="timestamp",
+    label_time_col="label_time",
+):
     """Label each event by whether the user does ``target`` on the same item within ``window``.
 
     The rows of ``X`` are the events whose behaviour is not ``target`` (views, carts, favourites
@@ -193,8 +209,12 @@ def label_conversion(interactions, target="buy", window="72h", *, user_col="user
     >>> y.name
     'buy_within_1h'
     """
-    cols = {"user_col": user_col, "item_col": item_col, "behavior_col": behavior_col,
-            "time_col": time_col}
+    cols = {
+        "user_col": user_col,
+        "item_col": item_col,
+        "behavior_col": behavior_col,
+        "time_col": time_col,
+    }
     _check_frame(interactions, cols, label_time_col)
     delta = _parse_window(window)
     behavior = interactions[behavior_col]
@@ -202,8 +222,10 @@ def label_conversion(interactions, target="buy", window="72h", *, user_col="user
     if isinstance(behavior.dtype, pd.CategoricalDtype):
         known = list(behavior.dtype.categories)
         if target not in known:
-            raise ValueError(f"target={target!r} is not a level of behavior_col="
-                             f"{behavior_col!r}; its levels are {known}.")
+            raise ValueError(
+                f"target={target!r} is not a level of behavior_col="
+                f"{behavior_col!r}; its levels are {known}."
+            )
     if not is_target.any():
         present = sorted(map(str, pd.unique(behavior)))
         raise ValueError(
@@ -230,14 +252,18 @@ def label_conversion(interactions, target="buy", window="72h", *, user_col="user
     else:  # ranks of the distinct times
         levels = np.sort(pd.unique(span))
         n_levels = len(levels)
-        target_keys = np.sort(code[is_target] * n_levels
-                              + np.searchsorted(levels, times[is_target]))
+        target_keys = np.sort(
+            code[is_target] * n_levels + np.searchsorted(levels, times[is_target])
+        )
         query_keys = code[query] * n_levels + np.searchsorted(levels, times[query])
     pos = np.searchsorted(target_keys, query_keys)  # the first target at or after (pair, t)
     nxt = target_keys[np.minimum(pos, len(target_keys) - 1)]
     nxt_time = nxt % n_levels + origin if levels is None else levels[nxt % n_levels]
-    hit = ((pos < len(target_keys)) & (nxt // n_levels == code[query])
-           & (nxt_time <= times[query] + width))
+    hit = (
+        (pos < len(target_keys))
+        & (nxt // n_levels == code[query])
+        & (nxt_time <= times[query] + width)
+    )
     y = np.zeros(len(keep), dtype=np.int8)
     y[query[hit] - np.cumsum(is_target)[query[hit]]] = 1  # row -> its position among keep
 

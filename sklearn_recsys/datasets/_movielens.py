@@ -20,9 +20,25 @@ __all__ = ["get_data_home", "load_movielens"]
 logger = logging.getLogger(__name__)
 
 _GENRES_100K = [
-    "unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime",
-    "Documentary", "Drama", "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery", "Romance",
-    "Sci-Fi", "Thriller", "War", "Western",
+    "unknown",
+    "Action",
+    "Adventure",
+    "Animation",
+    "Children's",
+    "Comedy",
+    "Crime",
+    "Documentary",
+    "Drama",
+    "Fantasy",
+    "Film-Noir",
+    "Horror",
+    "Musical",
+    "Mystery",
+    "Romance",
+    "Sci-Fi",
+    "Thriller",
+    "War",
+    "Western",
 ]
 
 #: variant -> archive URL, its MD5 (the only digest GroupLens publishes for the archives) and the
@@ -92,8 +108,9 @@ def _download(variant, data_home):
         for name, expected in spec["sha256"].items():
             got = _digest(Path(tmp) / spec["folder"] / name, "sha256")
             if got != expected:
-                raise OSError(f"MovieLens {variant} file {name} has SHA-256 {got}, expected "
-                              f"{expected}.")
+                raise OSError(
+                    f"MovieLens {variant} file {name} has SHA-256 {got}, expected {expected}."
+                )
         target = data_home / spec["folder"]
         if target.exists():
             shutil.rmtree(target)
@@ -116,22 +133,37 @@ def _find_folder(variant, data_home, download_if_missing):
 
 def _load_100k(folder):
     interactions = pd.read_csv(
-        folder / "u.data", sep="\t", header=None,
-        names=["user_id", "item_id", "rating", "timestamp"], dtype=np.int64,
+        folder / "u.data",
+        sep="\t",
+        header=None,
+        names=["user_id", "item_id", "rating", "timestamp"],
+        dtype=np.int64,
     )
-    item_cols = ["item_id", "title", "release_date", "video_release_date", "imdb_url",
-                 *_GENRES_100K]
-    raw = pd.read_csv(folder / "u.item", sep="|", header=None, names=item_cols,
-                      encoding="latin-1")
+    item_cols = [
+        "item_id",
+        "title",
+        "release_date",
+        "video_release_date",
+        "imdb_url",
+        *_GENRES_100K,
+    ]
+    raw = pd.read_csv(folder / "u.item", sep="|", header=None, names=item_cols, encoding="latin-1")
     flags = raw[_GENRES_100K].to_numpy(dtype=bool)
-    item_info = pd.DataFrame({
-        "title": raw["title"].to_numpy(),
-        "year": pd.to_datetime(raw["release_date"], format="%d-%b-%Y").dt.year.astype("Int64"),
-        "genres": _join_flags(flags, _GENRES_100K),
-    }, index=pd.Index(raw["item_id"].to_numpy(), name="item_id"))
-    users = pd.read_csv(folder / "u.user", sep="|", header=None,
-                        names=["user_id", "age", "gender", "occupation", "zip_code"],
-                        dtype={"zip_code": str})
+    item_info = pd.DataFrame(
+        {
+            "title": raw["title"].to_numpy(),
+            "year": pd.to_datetime(raw["release_date"], format="%d-%b-%Y").dt.year.astype("Int64"),
+            "genres": _join_flags(flags, _GENRES_100K),
+        },
+        index=pd.Index(raw["item_id"].to_numpy(), name="item_id"),
+    )
+    users = pd.read_csv(
+        folder / "u.user",
+        sep="|",
+        header=None,
+        names=["user_id", "age", "gender", "occupation", "zip_code"],
+        dtype={"zip_code": str},
+    )
     user_info = users.set_index("user_id")
     user_info["gender"] = user_info["gender"].astype("category")
     user_info["occupation"] = user_info["occupation"].astype("category")
@@ -145,20 +177,38 @@ def _join_flags(flags, names):
 
 def _load_1m(folder):
     interactions = pd.read_csv(
-        folder / "ratings.dat", sep="::", engine="python", header=None,
-        names=["user_id", "item_id", "rating", "timestamp"], dtype=np.int64,
+        folder / "ratings.dat",
+        sep="::",
+        engine="python",
+        header=None,
+        names=["user_id", "item_id", "rating", "timestamp"],
+        dtype=np.int64,
     )
-    movies = pd.read_csv(folder / "movies.dat", sep="::", engine="python", header=None,
-                         names=["item_id", "title", "genres"], encoding="latin-1")
+    movies = pd.read_csv(
+        folder / "movies.dat",
+        sep="::",
+        engine="python",
+        header=None,
+        names=["item_id", "title", "genres"],
+        encoding="latin-1",
+    )
     year = movies["title"].str.extract(r"\((\d{4})\)\s*$")[0].astype("Int64")
     item_info = pd.DataFrame(
-        {"title": movies["title"].to_numpy(), "year": year.to_numpy(),
-         "genres": movies["genres"].to_numpy()},
+        {
+            "title": movies["title"].to_numpy(),
+            "year": year.to_numpy(),
+            "genres": movies["genres"].to_numpy(),
+        },
         index=pd.Index(movies["item_id"].to_numpy(), name="item_id"),
     )
-    users = pd.read_csv(folder / "users.dat", sep="::", engine="python", header=None,
-                        names=["user_id", "gender", "age", "occupation", "zip_code"],
-                        dtype={"zip_code": str})
+    users = pd.read_csv(
+        folder / "users.dat",
+        sep="::",
+        engine="python",
+        header=None,
+        names=["user_id", "gender", "age", "occupation", "zip_code"],
+        dtype={"zip_code": str},
+    )
     user_info = users.set_index("user_id")[["age", "gender", "occupation", "zip_code"]]
     user_info["gender"] = user_info["gender"].astype("category")
     user_info["occupation"] = user_info["occupation"].astype("category")
@@ -209,8 +259,7 @@ def load_movielens(variant="100k", data_home=None, download_if_missing=True):
     interactions, item_info, user_info = loader(folder)
     readme = folder / ("README" if variant == "100k" else "README")
     descr = readme.read_text(encoding="latin-1") if readme.is_file() else f"MovieLens {variant}"
-    return Bunch(interactions=interactions, item_info=item_info, user_info=user_info,
-                 DESCR=descr)
+    return Bunch(interactions=interactions, item_info=item_info, user_info=user_info, DESCR=descr)
 
 
 def label_loved(interactions, rating_col="rating"):
@@ -242,8 +291,9 @@ def label_liked(interactions, rating_col="rating"):
 def _rating_label(interactions, rating_col, threshold, name):
     if not isinstance(interactions, pd.DataFrame) or rating_col not in interactions.columns:
         cols = list(getattr(interactions, "columns", []))
-        raise ValueError(f"rating_col={rating_col!r} is not a column of the interactions; "
-                         f"columns are {cols}.")
+        raise ValueError(
+            f"rating_col={rating_col!r} is not a column of the interactions; columns are {cols}."
+        )
     ratings = interactions[rating_col]
     if not pd.api.types.is_numeric_dtype(ratings) or ratings.isna().any():
         raise ValueError(f"rating_col={rating_col!r} must be numeric without missing values.")

@@ -12,10 +12,36 @@ from ._taobao import BEHAVIOR_TYPES
 __all__ = ["make_interactions"]
 
 _CATEGORY_NOUNS = [
-    "phone", "laptop", "sneaker", "dress", "novel", "blender", "headphones", "watch",
-    "backpack", "lipstick", "toy", "sofa", "lamp", "camera", "jacket", "perfume", "tent",
-    "guitar", "mug", "monitor", "keyboard", "scarf", "vase", "drill", "bicycle", "puzzle",
-    "printer", "helmet", "kettle", "wallet",
+    "phone",
+    "laptop",
+    "sneaker",
+    "dress",
+    "novel",
+    "blender",
+    "headphones",
+    "watch",
+    "backpack",
+    "lipstick",
+    "toy",
+    "sofa",
+    "lamp",
+    "camera",
+    "jacket",
+    "perfume",
+    "tent",
+    "guitar",
+    "mug",
+    "monitor",
+    "keyboard",
+    "scarf",
+    "vase",
+    "drill",
+    "bicycle",
+    "puzzle",
+    "printer",
+    "helmet",
+    "kettle",
+    "wallet",
 ]
 _COLORS = ["black", "white", "red", "blue", "green", "silver", "grey", "pink", "navy", "beige"]
 #: title words that carry the latent item quality (high, middle, low tercile).
@@ -217,39 +243,68 @@ def make_interactions(
     >>> y.name, len(X) == len(y)
     ('buy_within_72h', True)
     """
-    for name, value in [("n_users", n_users), ("n_items", n_items),
-                        ("n_interactions", n_interactions), ("n_categories", n_categories),
-                        ("n_factors", n_factors), ("n_positions", n_positions),
-                        ("n_days", n_days)]:
+    for name, value in [
+        ("n_users", n_users),
+        ("n_items", n_items),
+        ("n_interactions", n_interactions),
+        ("n_categories", n_categories),
+        ("n_factors", n_factors),
+        ("n_positions", n_positions),
+        ("n_days", n_days),
+    ]:
         _check_positive_int(value, name)
     if n_categories > n_items:
         raise ValueError(f"n_categories={n_categories} must be <= n_items={n_items}.")
     if not (isinstance(positive_rate, (float, int)) and 0 < positive_rate < 1):
         raise ValueError(f"positive_rate must be in (0, 1); got {positive_rate!r}.")
-    for name, value in [("popularity_exponent", popularity_exponent),
-                        ("category_exponent", category_exponent),
-                        ("user_activity_sigma", user_activity_sigma),
-                        ("affinity_strength", affinity_strength),
-                        ("quality_strength", quality_strength),
-                        ("position_strength", position_strength),
-                        ("price_strength", price_strength)]:
+    for name, value in [
+        ("popularity_exponent", popularity_exponent),
+        ("category_exponent", category_exponent),
+        ("user_activity_sigma", user_activity_sigma),
+        ("affinity_strength", affinity_strength),
+        ("quality_strength", quality_strength),
+        ("position_strength", position_strength),
+        ("price_strength", price_strength),
+    ]:
         _check_nonneg(value, name)
-    if not isinstance(label, str) or label in {"user_id", "item_id", "category", "price",
-                                                  "position", "timestamp"}:
+    if not isinstance(label, str) or label in {
+        "user_id",
+        "item_id",
+        "category",
+        "price",
+        "position",
+        "timestamp",
+    }:
         raise ValueError(f"label must be a new column name (str); got {label!r}.")
     if not isinstance(multi_behavior, (bool, np.bool_)):
         raise ValueError(f"multi_behavior must be a bool; got {multi_behavior!r}.")
     rng = check_random_state(random_state)
     if multi_behavior:
         interactions, item_info, user_info = _multi_behavior_log(
-            n_users, n_items, int(n_interactions), n_categories, n_factors,
-            popularity_exponent, category_exponent, user_activity_sigma, affinity_strength,
-            quality_strength, price_strength, n_days, start, rng,
+            n_users,
+            n_items,
+            int(n_interactions),
+            n_categories,
+            n_factors,
+            popularity_exponent,
+            category_exponent,
+            user_activity_sigma,
+            affinity_strength,
+            quality_strength,
+            price_strength,
+            n_days,
+            start,
+            rng,
         )
         if return_X_y:
             return label_conversion(interactions, target="buy", window="72h")
-        return Bunch(interactions=interactions, item_info=item_info, user_info=user_info,
-                     target_name="buy", DESCR=_MULTI_DESCR)
+        return Bunch(
+            interactions=interactions,
+            item_info=item_info,
+            user_info=user_info,
+            target_name="buy",
+            DESCR=_MULTI_DESCR,
+        )
     n = int(n_interactions)
 
     # categories: one item each first, then Zipf-sized
@@ -259,11 +314,13 @@ def make_interactions(
         [np.arange(n_categories), rng.choice(n_categories, n_items - n_categories, p=cat_w)]
     )
     rng.shuffle(item_cat)
-    cat_names = np.array([
-        _CATEGORY_NOUNS[c % len(_CATEGORY_NOUNS)]
-        + ("" if c < len(_CATEGORY_NOUNS) else f"_{c // len(_CATEGORY_NOUNS)}")
-        for c in range(n_categories)
-    ])
+    cat_names = np.array(
+        [
+            _CATEGORY_NOUNS[c % len(_CATEGORY_NOUNS)]
+            + ("" if c < len(_CATEGORY_NOUNS) else f"_{c // len(_CATEGORY_NOUNS)}")
+            for c in range(n_categories)
+        ]
+    )
 
     # latent model
     centroids = rng.normal(size=(n_categories, n_factors))
@@ -308,15 +365,17 @@ def make_interactions(
     title = _titles(quality, item_cat, n_categories, rng)
 
     categories = pd.CategoricalDtype(cat_names)
-    interactions = pd.DataFrame({
-        "user_id": users.astype(np.int64),
-        "item_id": items.astype(np.int64),
-        "category": pd.Categorical.from_codes(item_cat[items], dtype=categories),
-        "price": price[items],
-        "position": position,
-        "timestamp": timestamp,
-        label: y,
-    })
+    interactions = pd.DataFrame(
+        {
+            "user_id": users.astype(np.int64),
+            "item_id": items.astype(np.int64),
+            "category": pd.Categorical.from_codes(item_cat[items], dtype=categories),
+            "price": price[items],
+            "position": position,
+            "timestamp": timestamp,
+            label: y,
+        }
+    )
     order = np.argsort(timestamp, kind="stable")
     interactions = interactions.take(order).reset_index(drop=True)
     proba = proba[order]
@@ -446,10 +505,22 @@ def _draw_within(groups, weights_sorted, bounds, rng):
     return np.searchsorted(table, groups + rng.random(groups.shape), side="right")
 
 
-def _multi_behavior_log(n_users, n_items, n_events, n_categories, n_factors,
-                        popularity_exponent, category_exponent, user_activity_sigma,
-                        affinity_strength, quality_strength, price_strength, n_days, start,
-                        rng):
+def _multi_behavior_log(
+    n_users,
+    n_items,
+    n_events,
+    n_categories,
+    n_factors,
+    popularity_exponent,
+    category_exponent,
+    user_activity_sigma,
+    affinity_strength,
+    quality_strength,
+    price_strength,
+    n_days,
+    start,
+    rng,
+):
     span = n_days * 86400
     title_rng, rng = rng, np.random.default_rng(rng.randint(0, 2**31 - 1, size=4))
     # items and categories
@@ -482,25 +553,46 @@ def _multi_behavior_log(n_users, n_items, n_events, n_categories, n_factors,
     per_view = 1.0 + sum(_ACTION_SHARES.values()) / _PV_SHARE
     n_views = int(np.ceil(n_events * 1.03 / per_view)) + 20
     while True:  # at most a few rounds: the draw is ~3 % larger than needed
-        log = _draw_log(n_views, span, user_vec, activity, propensity, item_vec, item_cat,
-                        item_w, centroids, cat_pop, by_cat, cat_bounds, appeal_item,
-                        affinity_strength, scale, rng)
+        log = _draw_log(
+            n_views,
+            span,
+            user_vec,
+            activity,
+            propensity,
+            item_vec,
+            item_cat,
+            item_w,
+            centroids,
+            cat_pop,
+            by_cat,
+            cat_bounds,
+            appeal_item,
+            affinity_strength,
+            scale,
+            rng,
+        )
         if len(log["time"]) >= n_events:
             break
         n_views = int(n_views * 1.1) + 20
     keep = _keep_sessions(log["session"], log["time"], log["n_sessions"], n_events, rng)
     order = keep[np.argsort(log["time"][keep], kind="stable")]
     t0 = int(pd.Timestamp(start).timestamp())
-    interactions = pd.DataFrame({
-        "user_id": log["user"][order].astype(np.int32),
-        "item_id": log["item"][order].astype(np.int32),
-        "category_id": item_cat[log["item"][order]].astype(np.int32),
-        "behavior_type": pd.Categorical.from_codes(log["code"][order], dtype=BEHAVIOR_TYPES),
-        "timestamp": t0 + log["time"][order],
-    })
+    interactions = pd.DataFrame(
+        {
+            "user_id": log["user"][order].astype(np.int32),
+            "item_id": log["item"][order].astype(np.int32),
+            "category_id": item_cat[log["item"][order]].astype(np.int32),
+            "behavior_type": pd.Categorical.from_codes(log["code"][order], dtype=BEHAVIOR_TYPES),
+            "timestamp": t0 + log["time"][order],
+        }
+    )
     item_info = pd.DataFrame(
-        {"title": title.to_numpy(), "category_id": item_cat.astype(np.int32), "price": price,
-         "quality": quality},
+        {
+            "title": title.to_numpy(),
+            "category_id": item_cat.astype(np.int32),
+            "price": price,
+            "quality": quality,
+        },
         index=pd.Index(np.arange(n_items, dtype=np.int32), name="item_id"),
     )
     user_info = pd.DataFrame(
@@ -510,14 +602,28 @@ def _multi_behavior_log(n_users, n_items, n_events, n_categories, n_factors,
     return interactions, item_info, user_info
 
 
-def _draw_log(n_views, span, user_vec, activity, propensity, item_vec, item_cat, item_w,
-              centroids, cat_pop, by_cat, cat_bounds, appeal_item, affinity_strength, scale,
-              rng):
+def _draw_log(
+    n_views,
+    span,
+    user_vec,
+    activity,
+    propensity,
+    item_vec,
+    item_cat,
+    item_w,
+    centroids,
+    cat_pop,
+    by_cat,
+    cat_bounds,
+    appeal_item,
+    affinity_strength,
+    scale,
+    rng,
+):
     n_users, n_categories = len(user_vec), len(centroids)
     # --- sessions: sessions per user by activity, geometric numbers of views per session; a
     # user beyond the most sessions that fit in the span gets longer sessions instead
-    wanted = rng.multinomial(int(np.ceil(n_views / _VIEWS_PER_SESSION)),
-                             activity / activity.sum())
+    wanted = rng.multinomial(int(np.ceil(n_views / _VIEWS_PER_SESSION)), activity / activity.sum())
     max_sessions = int(0.5 * span / _SESSION_GAP) + 1
     n_sess_user = np.minimum(wanted, max_sessions)
     mean_size = _VIEWS_PER_SESSION * wanted / np.maximum(n_sess_user, 1)
@@ -546,8 +652,9 @@ def _draw_log(n_views, span, user_vec, activity, propensity, item_vec, item_cat,
     spread = np.sort(sess_user + rng.random(n_sess)) - sess_user  # sorted per user
     before = np.cumsum(duration) - duration
     before -= before[_group_starts(sess_user, n_users)[sess_user]]
-    sess_start = (np.floor(spread * free[sess_user]) + before
-                  + rank_in_user * _SESSION_GAP).astype(np.int64)
+    sess_start = (np.floor(spread * free[sess_user]) + before + rank_in_user * _SESSION_GAP).astype(
+        np.int64
+    )
     view_time = sess_start[view_sess] + offset.astype(np.int64)
     # --- categories browsed by each session (1-4 in turn), chosen by taste among 4 candidates
     n_slots = 1 + np.minimum(rng.poisson(0.6, size=n_sess), 3)
@@ -569,8 +676,9 @@ def _draw_log(n_views, span, user_vec, activity, propensity, item_vec, item_cat,
     for s in range(0, n_views, _CHUNK):
         r = np.arange(s, min(s + _CHUNK, n_views))
         cand = by_cat[_draw_within(np.repeat(view_cat[r], 4), w_sorted, cat_bounds, rng)]
-        items[r], aff[r] = _best_by_affinity(users[r], cand.reshape(-1, 4), user_vec, item_vec,
-                                             affinity_strength, scale, rng)
+        items[r], aff[r] = _best_by_affinity(
+            users[r], cand.reshape(-1, 4), user_vec, item_vec, affinity_strength, scale, rng
+        )
     n_seen = n_views
     for _ in range(3):  # novelty: seen items are redrawn among 2 items of the category at random
         r = np.flatnonzero(pd.Series(users * len(item_vec) + items).duplicated().to_numpy())
@@ -578,10 +686,12 @@ def _draw_log(n_views, span, user_vec, activity, propensity, item_vec, item_cat,
             break
         n_seen = len(r)
         lo, size = cat_bounds[view_cat[r]], np.diff(cat_bounds)[view_cat[r]]
-        cand = by_cat[lo[:, None] + np.floor(rng.random((len(r), 2)) * size[:, None])
-                      .astype(np.int64)]
-        items[r], aff[r] = _best_by_affinity(users[r], cand, user_vec, item_vec,
-                                             affinity_strength, scale, rng)
+        cand = by_cat[
+            lo[:, None] + np.floor(rng.random((len(r), 2)) * size[:, None]).astype(np.int64)
+        ]
+        items[r], aff[r] = _best_by_affinity(
+            users[r], cand, user_vec, item_vec, affinity_strength, scale, rng
+        )
     # --- re-views: an item the user viewed before (recent ones, the best by affinity of 3)
     user_first = _group_starts(users, n_users)
     revisit = rng.random(n_views) < _REVISIT
@@ -612,8 +722,7 @@ def _draw_log(n_views, span, user_vec, activity, propensity, item_vec, item_cat,
     rate = {k: v / _PV_SHARE for k, v in _ACTION_SHARES.items()}
     pair_code = pd.factorize(pair)[0]
     sub = _pair_sample(pair_code, rng)
-    cart = _first_action(0.8 * appeal + 0.7 * history + 0.5 * b, rate["cart"], pair_code,
-                         sub, rng)
+    cart = _first_action(0.8 * appeal + 0.7 * history + 0.5 * b, rate["cart"], pair_code, sub, rng)
     fav = _first_action(0.8 * appeal + 0.5 * history, rate["fav"], pair_code, sub, rng)
     buy = _first_action(appeal + 1.5 * history + b + cart, rate["buy"], pair_code, sub, rng)
     # direct buys: some items are bought without a logged view (from the cart page, a search
@@ -627,22 +736,39 @@ def _draw_log(n_views, span, user_vec, activity, propensity, item_vec, item_cat,
     later = rng.random(len(ib)) >= _BUY_SAME_SESSION
     nxt = view_sess[ib] + rng.geometric(0.5, size=len(ib))
     nxt_ok = np.minimum(nxt, n_sess - 1)
-    in_next = (later & (nxt < n_sess) & (sess_user[nxt_ok] == users[ib])
-               & (sess_start[nxt_ok] - view_time[ib] <= 7 * 86400))
+    in_next = (
+        later
+        & (nxt < n_sess)
+        & (sess_user[nxt_ok] == users[ib])
+        & (sess_start[nxt_ok] - view_time[ib] <= 7 * 86400)
+    )
     next_t = sess_start[nxt_ok] + np.floor(
-        rng.random(len(ib)) * (offset[sess_first[nxt_ok] + sizes[nxt_ok] - 1] + 1))
+        rng.random(len(ib)) * (offset[sess_first[nxt_ok] + sizes[nxt_ok] - 1] + 1)
+    )
     hours = np.clip(np.rint(rng.lognormal(np.log(6 * 3600), 1.0, len(ib))), 60, 7 * 86400)
     buy_t = np.where(in_next, next_t, np.where(later, view_time[ib] + hours, buy_t))
     # --- the event arrays; events after the end of the log are lost
     shown = np.flatnonzero(~hidden)
     src_view = np.concatenate([shown, ic, i_f, ib])
-    code = np.concatenate([np.zeros(len(shown), np.int8), np.full(len(ic), 1, np.int8),
-                           np.full(len(i_f), 2, np.int8), np.full(len(ib), 3, np.int8)])
+    code = np.concatenate(
+        [
+            np.zeros(len(shown), np.int8),
+            np.full(len(ic), 1, np.int8),
+            np.full(len(i_f), 2, np.int8),
+            np.full(len(ib), 3, np.int8),
+        ]
+    )
     time = np.concatenate([view_time[shown], cart_t, fav_t, buy_t]).astype(np.int64)
     inside = time < span
     src_view, code, time = src_view[inside], code[inside], time[inside]
-    return {"user": users[src_view], "item": items[src_view], "code": code, "time": time,
-            "session": view_sess[src_view], "n_sessions": n_sess}
+    return {
+        "user": users[src_view],
+        "item": items[src_view],
+        "code": code,
+        "time": time,
+        "session": view_sess[src_view],
+        "n_sessions": n_sess,
+    }
 
 
 def _best_by_affinity(users, cand, user_vec, item_vec, strength, scale, rng):

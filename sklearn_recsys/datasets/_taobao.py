@@ -20,8 +20,12 @@ BEHAVIOR_TYPES = pd.CategoricalDtype(["pv", "cart", "fav", "buy"])
 _FOLDER = "taobao-userbehavior"
 _FILE = "UserBehavior.csv"
 _COLUMNS = ["user_id", "item_id", "category_id", "behavior_type", "timestamp"]
-_INT_DTYPES = {"user_id": np.int32, "item_id": np.int32, "category_id": np.int32,
-               "timestamp": np.int64}
+_INT_DTYPES = {
+    "user_id": np.int32,
+    "item_id": np.int32,
+    "category_id": np.int32,
+    "timestamp": np.int64,
+}
 #: the project's shared extract (the first 84,475 rows of the original file): size -> SHA-256.
 _EXTRACT_SIZE = 3_178_471
 _EXTRACT_SHA256 = "e3013a3a225cf384b66dbbd7557f50829f28bd0de2555e31604eef6891ffa0c7"
@@ -86,16 +90,22 @@ def _resolve_path(data_home, path):
 def _check_count(value, name, minimum, allow_none=False):
     if allow_none and value is None:
         return
-    if (isinstance(value, bool) or not isinstance(value, numbers.Integral)
-            or value < minimum):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
         extra = " or None" if allow_none else ""
         raise ValueError(f"{name} must be an integer >= {minimum}{extra}; got {value!r}.")
 
 
 def _locate_bad_value(file, first_line, n_lines, error):
     """Re-read lines [first_line, first_line + n_lines) as text and name the first bad value."""
-    raw = pd.read_csv(file, header=None, names=_COLUMNS, dtype=str, keep_default_na=False,
-                      skiprows=first_line, nrows=n_lines)
+    raw = pd.read_csv(
+        file,
+        header=None,
+        names=_COLUMNS,
+        dtype=str,
+        keep_default_na=False,
+        skiprows=first_line,
+        nrows=n_lines,
+    )
     bad = {}
     for name, dtype in _INT_DTYPES.items():
         values = pd.to_numeric(raw[name], errors="coerce")
@@ -115,8 +125,9 @@ def _locate_bad_value(file, first_line, n_lines, error):
 
 def _read_chunks(file, chunksize, nrows):
     dtype = {**_INT_DTYPES, "behavior_type": "category"}
-    reader = pd.read_csv(file, header=None, names=_COLUMNS, dtype=dtype, chunksize=chunksize,
-                         nrows=nrows)
+    reader = pd.read_csv(
+        file, header=None, names=_COLUMNS, dtype=dtype, chunksize=chunksize, nrows=nrows
+    )
     parts = {name: [] for name in _COLUMNS}
     first_line = 0
     with reader:
@@ -147,11 +158,11 @@ def _read_chunks(file, chunksize, nrows):
     columns = {}
     for name in _COLUMNS:  # one column at a time: peak memory ~ result + one column
         dtype = np.int8 if name == "behavior_type" else _INT_DTYPES[name]
-        columns[name] = (np.concatenate(parts[name]) if parts[name]
-                         else np.empty(0, dtype=dtype))
+        columns[name] = np.concatenate(parts[name]) if parts[name] else np.empty(0, dtype=dtype)
         parts[name] = None
-    columns["behavior_type"] = pd.Categorical.from_codes(columns["behavior_type"],
-                                                         dtype=BEHAVIOR_TYPES)
+    columns["behavior_type"] = pd.Categorical.from_codes(
+        columns["behavior_type"], dtype=BEHAVIOR_TYPES
+    )
     return pd.DataFrame(columns, copy=False)
 
 
@@ -230,5 +241,6 @@ def load_taobao(data_home=None, *, path=None, chunksize=5_000_000, nrows=None):
         {"category_id": interactions["category_id"].to_numpy()[first]},
         index=pd.Index(items.to_numpy()[first], name="item_id"),
     ).sort_index()
-    return Bunch(interactions=interactions, item_info=item_info, DESCR=_DESCR,
-                 checksum_verified=verified)
+    return Bunch(
+        interactions=interactions, item_info=item_info, DESCR=_DESCR, checksum_verified=verified
+    )

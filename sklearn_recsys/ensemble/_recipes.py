@@ -57,11 +57,14 @@ id_cols : sequence of str
 """
 
 #: ... and, for the recipes that return a pipeline, what they return.
-_RECIPE_END = _RECIPE_SEED + """
+_RECIPE_END = (
+    _RECIPE_SEED
+    + """
 Returns
 -------
 pipeline : imblearn.pipeline.Pipeline
 """
+)
 
 
 class CategoricalColumns:
@@ -93,12 +96,16 @@ class CategoricalColumns:
     ['uid', 'category']
     """
 
-    def __init__(self, id_cols=_DEPRECATED, invert=False, *, user_col="user_id",
-                 item_col="item_id"):
+    def __init__(
+        self, id_cols=_DEPRECATED, invert=False, *, user_col="user_id", item_col="item_id"
+    ):
         if not _is_deprecated(id_cols):
-            warnings.warn("CategoricalColumns: id_cols is deprecated and will be removed in the "
-                          "next release; pass user_col= and item_col=.", FutureWarning,
-                          stacklevel=2)
+            warnings.warn(
+                "CategoricalColumns: id_cols is deprecated and will be removed in the "
+                "next release; pass user_col= and item_col=.",
+                FutureWarning,
+                stacklevel=2,
+            )
         self.id_cols = id_cols
         self.invert = invert
         self.user_col = user_col
@@ -117,8 +124,11 @@ class CategoricalColumns:
         return [c for c in X.columns if c not in cats] if self.invert else cats
 
     def __repr__(self):
-        ids = (f"id_cols={self.id_cols!r}" if not _is_deprecated(self.id_cols) else
-               f"user_col={self.user_col!r}, item_col={self.item_col!r}")
+        ids = (
+            f"id_cols={self.id_cols!r}"
+            if not _is_deprecated(self.id_cols)
+            else f"user_col={self.user_col!r}, item_col={self.item_col!r}"
+        )
         return f"CategoricalColumns({ids}, invert={self.invert!r})"
 
 
@@ -131,34 +141,56 @@ def _resolve_ids(recipe, user_col, item_col, id_cols):
     if _is_deprecated(id_cols):
         return user_col, item_col
     if (user_col, item_col) != tuple(DEFAULT_ID_COLUMNS.values()):
-        raise ValueError(f"{recipe}: id_cols is a deprecated alias of user_col / item_col; "
-                         "pass only user_col and item_col.")
+        raise ValueError(
+            f"{recipe}: id_cols is a deprecated alias of user_col / item_col; "
+            "pass only user_col and item_col."
+        )
     ids = list(id_cols or ())
     if len(ids) > 2:
-        raise ValueError(f"{recipe}: id_cols={id_cols!r} names more than a user and an item "
-                         "column; pass user_col= and item_col=.")
-    warnings.warn(f"{recipe}: id_cols is deprecated and will be removed in the next release; "
-                  "pass user_col= and item_col=.", FutureWarning, stacklevel=3)
+        raise ValueError(
+            f"{recipe}: id_cols={id_cols!r} names more than a user and an item "
+            "column; pass user_col= and item_col=."
+        )
+    warnings.warn(
+        f"{recipe}: id_cols is deprecated and will be removed in the next release; "
+        "pass user_col= and item_col=.",
+        FutureWarning,
+        stacklevel=3,
+    )
     ids += [None] * (2 - len(ids))
     return ids[0], ids[1]
 
 
 def _ordinal_encoder(user_col, item_col):
     return ColumnTransformer(
-        [("ids", OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1,
-                                dtype=np.float64),
-          CategoricalColumns(user_col=user_col, item_col=item_col))],
+        [
+            (
+                "ids",
+                OrdinalEncoder(
+                    handle_unknown="use_encoded_value", unknown_value=-1, dtype=np.float64
+                ),
+                CategoricalColumns(user_col=user_col, item_col=item_col),
+            )
+        ],
         remainder="passthrough",
     )
 
 
 def _onehot_scaler(user_col, item_col, min_frequency):
-    return ColumnTransformer([
-        ("ids", OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=min_frequency),
-         CategoricalColumns(user_col=user_col, item_col=item_col)),
-        ("num", StandardScaler(),
-         CategoricalColumns(user_col=user_col, item_col=item_col, invert=True)),
-    ])
+    return ColumnTransformer(
+        [
+            (
+                "ids",
+                OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=min_frequency),
+                CategoricalColumns(user_col=user_col, item_col=item_col),
+            ),
+            (
+                "num",
+                StandardScaler(),
+                CategoricalColumns(user_col=user_col, item_col=item_col, invert=True),
+            ),
+        ]
+    )
 
 
 def _pipeline(recipe, model, sampler, user_col, item_col, id_cols):
@@ -172,16 +204,35 @@ def _pipeline(recipe, model, sampler, user_col, item_col, id_cols):
 def small_lgbm(**params):
     """The LightGBM member of the ensembles: 100 trees of 15 leaves, L2 penalty 1, row and
     feature fractions 0.8 (``params`` win)."""
-    defaults = dict(class_weight=None, n_estimators=100, num_leaves=15, reg_lambda=1.0,
-                    subsample=0.8, subsample_freq=1, colsample_bytree=0.8, n_jobs=1)
+    defaults = dict(
+        class_weight=None,
+        n_estimators=100,
+        num_leaves=15,
+        reg_lambda=1.0,
+        subsample=0.8,
+        subsample_freq=1,
+        colsample_bytree=0.8,
+        n_jobs=1,
+    )
     return ImbalancedLGBMClassifier(**{**defaults, **params})
 
 
 @fill_doc(recipe_parameters=_RECIPE_PARAMETERS, recipe_end=_RECIPE_END)
-def make_balanced_bagging(estimator=None, *, n_estimators=10, max_samples=1.0, max_features=1.0,
-                          sampling_strategy="auto", replacement=False, sampler=None,
-                          user_col="user_id", item_col="item_id", n_jobs=None,
-                          random_state=None, id_cols=_DEPRECATED):
+def make_balanced_bagging(
+    estimator=None,
+    *,
+    n_estimators=10,
+    max_samples=1.0,
+    max_features=1.0,
+    sampling_strategy="auto",
+    replacement=False,
+    sampler=None,
+    user_col="user_id",
+    item_col="item_id",
+    n_jobs=None,
+    random_state=None,
+    id_cols=_DEPRECATED,
+):
     """Balanced bagging: each bag under-samples the majority class, then fits a LightGBM.
 
     Returns ``Pipeline([("encode", ...), ("model", BalancedBaggingClassifier(...))])``
@@ -218,17 +269,31 @@ def make_balanced_bagging(estimator=None, *, n_estimators=10, max_samples=1.0, m
     """
     model = BalancedBaggingClassifier(
         estimator=small_lgbm() if estimator is None else estimator,
-        n_estimators=n_estimators, max_samples=max_samples, max_features=max_features,
-        sampling_strategy=sampling_strategy, replacement=replacement, n_jobs=n_jobs,
+        n_estimators=n_estimators,
+        max_samples=max_samples,
+        max_features=max_features,
+        sampling_strategy=sampling_strategy,
+        replacement=replacement,
+        n_jobs=n_jobs,
         random_state=derive_seed(random_state),
     )
     return _pipeline("make_balanced_bagging", model, sampler, user_col, item_col, id_cols)
 
 
 @fill_doc(recipe_parameters=_RECIPE_PARAMETERS, recipe_end=_RECIPE_END)
-def make_easy_ensemble(estimator=None, *, n_estimators=10, sampling_strategy="auto",
-                       replacement=False, sampler=None, user_col="user_id", item_col="item_id",
-                       n_jobs=None, random_state=None, id_cols=_DEPRECATED):
+def make_easy_ensemble(
+    estimator=None,
+    *,
+    n_estimators=10,
+    sampling_strategy="auto",
+    replacement=False,
+    sampler=None,
+    user_col="user_id",
+    item_col="item_id",
+    n_jobs=None,
+    random_state=None,
+    id_cols=_DEPRECATED,
+):
     """EasyEnsemble (Liu, Wu & Zhou 2009): AdaBoost learners on balanced random subsets.
 
     Returns ``Pipeline([("encode", ...), ("model", EasyEnsembleClassifier(...))])``.
@@ -260,20 +325,35 @@ def make_easy_ensemble(estimator=None, *, n_estimators=10, sampling_strategy="au
     """
     if estimator is None:
         estimator = AdaBoostClassifier(
-            DecisionTreeClassifier(max_depth=3, min_samples_leaf=10), n_estimators=50,
+            DecisionTreeClassifier(max_depth=3, min_samples_leaf=10),
+            n_estimators=50,
             learning_rate=0.5,
         )
     model = EasyEnsembleClassifier(
-        n_estimators=n_estimators, estimator=estimator, sampling_strategy=sampling_strategy,
-        replacement=replacement, n_jobs=n_jobs, random_state=derive_seed(random_state),
+        n_estimators=n_estimators,
+        estimator=estimator,
+        sampling_strategy=sampling_strategy,
+        replacement=replacement,
+        n_jobs=n_jobs,
+        random_state=derive_seed(random_state),
     )
     return _pipeline("make_easy_ensemble", model, sampler, user_col, item_col, id_cols)
 
 
 @fill_doc(recipe_parameters=_RECIPE_PARAMETERS, recipe_end=_RECIPE_END)
-def make_rusboost(estimator=None, *, n_estimators=50, learning_rate=0.5,
-                  sampling_strategy="auto", replacement=False, sampler=None, user_col="user_id",
-                  item_col="item_id", random_state=None, id_cols=_DEPRECATED):
+def make_rusboost(
+    estimator=None,
+    *,
+    n_estimators=50,
+    learning_rate=0.5,
+    sampling_strategy="auto",
+    replacement=False,
+    sampler=None,
+    user_col="user_id",
+    item_col="item_id",
+    random_state=None,
+    id_cols=_DEPRECATED,
+):
     """RUSBoost (Seiffert et al. 2010): AdaBoost with random under-sampling at every round.
 
     Returns ``Pipeline([("encode", ...), ("model", RUSBoostClassifier(...))])``.
@@ -307,19 +387,33 @@ def make_rusboost(estimator=None, *, n_estimators=50, learning_rate=0.5,
     if estimator is None:
         estimator = DecisionTreeClassifier(max_depth=3, min_samples_leaf=10)
     model = RUSBoostClassifier(
-        estimator=estimator, n_estimators=n_estimators, learning_rate=learning_rate,
-        sampling_strategy=sampling_strategy, replacement=replacement,
+        estimator=estimator,
+        n_estimators=n_estimators,
+        learning_rate=learning_rate,
+        sampling_strategy=sampling_strategy,
+        replacement=replacement,
         random_state=derive_seed(random_state),
     )
     return _pipeline("make_rusboost", model, sampler, user_col, item_col, id_cols)
 
 
 @fill_doc(recipe_parameters=_RECIPE_PARAMETERS, recipe_end=_RECIPE_END)
-def make_balanced_random_forest(*, n_estimators=200, max_depth=None, min_samples_leaf=5,
-                                max_features="sqrt", max_samples=None, sampling_strategy="all",
-                                replacement=True, sampler=None, user_col="user_id",
-                                item_col="item_id", n_jobs=None, random_state=None,
-                                id_cols=_DEPRECATED):
+def make_balanced_random_forest(
+    *,
+    n_estimators=200,
+    max_depth=None,
+    min_samples_leaf=5,
+    max_features="sqrt",
+    max_samples=None,
+    sampling_strategy="all",
+    replacement=True,
+    sampler=None,
+    user_col="user_id",
+    item_col="item_id",
+    n_jobs=None,
+    random_state=None,
+    id_cols=_DEPRECATED,
+):
     """Balanced random forest (Chen, Liaw & Breiman 2004): each tree on a balanced bootstrap.
 
     Returns ``Pipeline([("encode", ...), ("model", BalancedRandomForestClassifier(...))])``
@@ -357,9 +451,15 @@ def make_balanced_random_forest(*, n_estimators=200, max_depth=None, min_samples
     (2, 2)
     """
     model = BalancedRandomForestClassifier(
-        n_estimators=n_estimators, max_depth=max_depth, min_samples_leaf=min_samples_leaf,
-        max_features=max_features, max_samples=max_samples, sampling_strategy=sampling_strategy,
-        replacement=replacement, bootstrap=False, n_jobs=n_jobs,
+        n_estimators=n_estimators,
+        max_depth=max_depth,
+        min_samples_leaf=min_samples_leaf,
+        max_features=max_features,
+        max_samples=max_samples,
+        sampling_strategy=sampling_strategy,
+        replacement=replacement,
+        bootstrap=False,
+        n_jobs=n_jobs,
         random_state=derive_seed(random_state),
     )
     return _pipeline("make_balanced_random_forest", model, sampler, user_col, item_col, id_cols)
@@ -374,9 +474,20 @@ def _neural_class():
 
 
 @fill_doc(recipe_parameters=_RECIPE_PARAMETERS, recipe_end=_RECIPE_SEED)
-def make_stacking(estimators=None, *, include_neural="auto", cv=5, calibration="sigmoid",
-                  sampler=None, user_col="user_id", item_col="item_id", min_frequency=5,
-                  n_jobs=None, random_state=None, id_cols=_DEPRECATED):
+def make_stacking(
+    estimators=None,
+    *,
+    include_neural="auto",
+    cv=5,
+    calibration="sigmoid",
+    sampler=None,
+    user_col="user_id",
+    item_col="item_id",
+    min_frequency=5,
+    n_jobs=None,
+    random_state=None,
+    id_cols=_DEPRECATED,
+):
     """Stacking of NeuralClassifier + LightGBM + logistic regression with a calibrated meta-learner.
 
     The base models are fitted on out-of-fold rows of a shuffled :class:`StratifiedKFold`
@@ -441,25 +552,56 @@ def make_stacking(estimators=None, *, include_neural="auto", cv=5, calibration="
                 "include_neural=True but sklearn_recsys.neural.NeuralClassifier cannot be imported."
             )
         if neural_cls is not None:
-            estimators.append(("neural", neural_cls(
-                max_epochs=10, early_stopping=True, user_col=user_col, item_col=item_col,
-                random_state=int(seeds[0]),
-            )))
-        estimators.append(("lgbm", small_lgbm(
-            class_weight="balanced", n_estimators=200, learning_rate=0.05, user_col=user_col,
-            item_col=item_col, random_state=int(seeds[1]))))
-        estimators.append(("logreg", Pipeline([
-            ("encode", _onehot_scaler(user_col, item_col, min_frequency)),
-            ("model", LogisticRegression(C=1.0, class_weight="balanced", solver="liblinear")),
-        ])))
+            estimators.append(
+                (
+                    "neural",
+                    neural_cls(
+                        max_epochs=10,
+                        early_stopping=True,
+                        user_col=user_col,
+                        item_col=item_col,
+                        random_state=int(seeds[0]),
+                    ),
+                )
+            )
+        estimators.append(
+            (
+                "lgbm",
+                small_lgbm(
+                    class_weight="balanced",
+                    n_estimators=200,
+                    learning_rate=0.05,
+                    user_col=user_col,
+                    item_col=item_col,
+                    random_state=int(seeds[1]),
+                ),
+            )
+        )
+        estimators.append(
+            (
+                "logreg",
+                Pipeline(
+                    [
+                        ("encode", _onehot_scaler(user_col, item_col, min_frequency)),
+                        (
+                            "model",
+                            LogisticRegression(C=1.0, class_weight="balanced", solver="liblinear"),
+                        ),
+                    ]
+                ),
+            )
+        )
     meta = CalibratedClassifierCV(
-        LogisticRegression(C=1.0, max_iter=1000), method=calibration,
+        LogisticRegression(C=1.0, max_iter=1000),
+        method=calibration,
         cv=StratifiedKFold(3, shuffle=True, random_state=int(seeds[2])),
     )
     model = StackingClassifier(
-        estimators=estimators, final_estimator=meta,
+        estimators=estimators,
+        final_estimator=meta,
         cv=StratifiedKFold(cv, shuffle=True, random_state=int(seeds[3])),
-        stack_method="predict_proba", n_jobs=n_jobs,
+        stack_method="predict_proba",
+        n_jobs=n_jobs,
     )
     if sampler is None:
         return model

@@ -120,8 +120,17 @@ class SelfPacedEnsembleClassifier(ArgmaxPredictMixin, ClassifierMixin, BaseEstim
         "item_col": [str, Integral, None],
     }
 
-    def __init__(self, estimator=None, n_estimators=10, *, k_bins=5, hardness="absolute",
-                 random_state=None, user_col="user_id", item_col="item_id"):
+    def __init__(
+        self,
+        estimator=None,
+        n_estimators=10,
+        *,
+        k_bins=5,
+        hardness="absolute",
+        random_state=None,
+        user_col="user_id",
+        item_col="item_id",
+    ):
         self.estimator = estimator
         self.n_estimators = n_estimators
         self.k_bins = k_bins
@@ -193,13 +202,13 @@ class SelfPacedEnsembleClassifier(ArgmaxPredictMixin, ClassifierMixin, BaseEstim
             y = np.asarray(y)
             check_consistent_length(X, y)
         else:
-            X, y = validate_data(self, X, y, dtype=None, ensure_all_finite=False,
-                                 accept_sparse=["csr", "csc"])
+            X, y = validate_data(
+                self, X, y, dtype=None, ensure_all_finite=False, accept_sparse=["csr", "csc"]
+            )
         y_type = type_of_target(y, input_name="y", raise_unknown=True)
         if y_type != "binary":
             raise ValueError(
-                "Only binary classification is supported. The type of the target is "
-                f"{y_type}."
+                f"Only binary classification is supported. The type of the target is {y_type}."
             )
         self.classes_, y_codes, counts = np.unique(y, return_inverse=True, return_counts=True)
         if self.classes_.shape[0] < 2:
@@ -258,8 +267,14 @@ class SelfPacedEnsembleClassifier(ArgmaxPredictMixin, ClassifierMixin, BaseEstim
         if isinstance(X, pd.DataFrame):
             validate_data(self, X, skip_check_array=True, reset=False)
         else:
-            X = validate_data(self, X, dtype=None, ensure_all_finite=False,
-                              accept_sparse=["csr", "csc"], reset=False)
+            X = validate_data(
+                self,
+                X,
+                dtype=None,
+                ensure_all_finite=False,
+                accept_sparse=["csr", "csc"],
+                reset=False,
+            )
         proba = np.zeros((X.shape[0], 2))
         for est in self.estimators_:
             p = est.predict_proba(X)

@@ -40,8 +40,9 @@ def _unit_rows(V):
     return unit, ok
 
 
-def _max_similarity(row_users, row_vecs, row_folds, liked_users, liked_vecs, liked_folds,
-                    block=1 << 22):
+def _max_similarity(
+    row_users, row_vecs, row_folds, liked_users, liked_vecs, liked_folds, block=1 << 22
+):
     """For each row, the largest cosine with the liked vectors of its user (NaN if none).
 
     Rows and liked vectors are unit-norm; with folds, a liked vector of the row's own fold is
@@ -59,7 +60,7 @@ def _max_similarity(row_users, row_vecs, row_folds, liked_users, liked_vecs, lik
         lf = None if liked_folds is None else liked_folds[l_order[c:d]]
         step = max(1, block // max(1, d - c))
         for s in range(a, b, step):  # bounded memory for heavy users
-            rows = r_order[s:min(b, s + step)]
+            rows = r_order[s : min(b, s + step)]
             sims = row_vecs[rows] @ L.T
             if lf is not None:
                 sims[row_folds[rows][:, None] == lf[None, :]] = -np.inf
@@ -188,9 +189,19 @@ class ContentAffinity(_AppendColumnsMixin, TransformerMixin, BaseEstimator):
         "n_neighbors": [Interval(Integral, 1, None, closed="left")],
     }
 
-    def __init__(self, vector_cols="text_", *, user_col="user_id", item_col="item_id",
-                 positive_threshold=1, cv=5, random_state=None, prefix="content_",
-                 missing="neutral", n_neighbors=20):
+    def __init__(
+        self,
+        vector_cols="text_",
+        *,
+        user_col="user_id",
+        item_col="item_id",
+        positive_threshold=1,
+        cv=5,
+        random_state=None,
+        prefix="content_",
+        missing="neutral",
+        n_neighbors=20,
+    ):
         self.vector_cols = vector_cols
         self.user_col = user_col
         self.item_col = item_col
@@ -205,9 +216,12 @@ class ContentAffinity(_AppendColumnsMixin, TransformerMixin, BaseEstimator):
     def _resolve_vector_cols(self, X):
         if isinstance(self.vector_cols, str):
             p = self.vector_cols
-            cols = [c for c in X.columns
-                    if isinstance(c, str) and c.startswith(p) and c[len(p):].isdigit()]
-            cols.sort(key=lambda c: int(c[len(p):]))
+            cols = [
+                c
+                for c in X.columns
+                if isinstance(c, str) and c.startswith(p) and c[len(p) :].isdigit()
+            ]
+            cols.sort(key=lambda c: int(c[len(p) :]))
             if not cols:
                 raise ValueError(
                     f"vector_cols={p!r} selects no column of X (expected columns named "
@@ -226,8 +240,10 @@ class ContentAffinity(_AppendColumnsMixin, TransformerMixin, BaseEstimator):
         except (TypeError, ValueError) as exc:
             raise TypeError(f"vector_cols={self.vector_cols!r} must be numeric columns.") from exc
         if not np.isfinite(V).all():
-            raise ValueError(f"vector_cols={self.vector_cols!r} hold NaN or infinite values; "
-                             "expected finite vectors (a zero vector marks a missing one).")
+            raise ValueError(
+                f"vector_cols={self.vector_cols!r} hold NaN or infinite values; "
+                "expected finite vectors (a zero vector marks a missing one)."
+            )
         return V
 
     def _check_X(self, X, reset):
@@ -242,12 +258,15 @@ class ContentAffinity(_AppendColumnsMixin, TransformerMixin, BaseEstimator):
 
     def _check_y(self, X, y):
         if y is None:
-            raise ValueError("ContentAffinity needs y (the labels that say which items a user "
-                             "liked); got y=None.")
+            raise ValueError(
+                "ContentAffinity needs y (the labels that say which items a user "
+                "liked); got y=None."
+            )
         y = np.asarray(y)
         if y.ndim != 1 or len(y) != len(X):
-            raise ValueError(f"y must be 1-D with one label per row of X ({len(X)}); got shape "
-                             f"{y.shape}.")
+            raise ValueError(
+                f"y must be 1-D with one label per row of X ({len(X)}); got shape {y.shape}."
+            )
         try:
             y = y.astype(np.float64)
         except (TypeError, ValueError) as exc:
@@ -338,8 +357,11 @@ class ContentAffinity(_AppendColumnsMixin, TransformerMixin, BaseEstimator):
             sims = queries[s:e] @ self.item_vectors_.T
             mine = own[s:e] >= 0
             sims[np.flatnonzero(mine), own[s:e][mine]] = -np.inf
-            idx = np.argpartition(-sims, k - 1, axis=1)[:, :k] if k < m else \
-                np.broadcast_to(np.arange(m), (e - s, m))
+            idx = (
+                np.argpartition(-sims, k - 1, axis=1)[:, :k]
+                if k < m
+                else np.broadcast_to(np.arange(m), (e - s, m))
+            )
             w = np.clip(np.take_along_axis(sims, idx, axis=1), 0, None)
             num = (w * self.item_positives_[idx]).sum(axis=1) + self.prior_
             den = (w * self.item_counts_[idx]).sum(axis=1) + 1.0
@@ -410,8 +432,9 @@ class ContentAffinity(_AppendColumnsMixin, TransformerMixin, BaseEstimator):
             count_k = self.n_liked_ - np.bincount(u_liked[in_k], minlength=len(sums))
             profiles_k = (sums - sums_k) / np.maximum(count_k, 1)[:, None]
             ur = u[rows]
-            a, b = self._features(ur, unit[rows], ok[rows], profiles_k[ur].reshape(-1, d),
-                                  count_k[ur], max_sim[rows])
+            a, b = self._features(
+                ur, unit[rows], ok[rows], profiles_k[ur].reshape(-1, d), count_k[ur], max_sim[rows]
+            )
             affinity[rows], distance[rows], n_liked[rows] = a, b, count_k[ur]
         return self._output(X, affinity, distance, n_liked, unit, ok)
 

@@ -30,8 +30,7 @@ from ._history_kernel import (
 __all__ = ["BehaviorHistoryFeaturizer"]
 
 #: distinct counts: (key, name) -> the user x item pairs first seen before the row
-_DISTINCT = [("user", "items"), ("user_cat", "items"), ("item", "users"),
-             ("cat", "user_items")]
+_DISTINCT = [("user", "items"), ("user_cat", "items"), ("item", "users"), ("cat", "user_items")]
 #: shares: name, numerator key, denominator key (events so far)
 _SHARES = [("user_item_share", "user_item", "user_cat"), ("user_cat_share", "user_cat", "user")]
 
@@ -55,8 +54,9 @@ def _seconds(value, name):
         try:
             seconds = pd.Timedelta(value).total_seconds()
         except (ValueError, TypeError) as exc:
-            raise ValueError(f"{name}={value!r} is not a time span (e.g. '1h', '24h', 3600)."
-                             ) from exc
+            raise ValueError(
+                f"{name}={value!r} is not a time span (e.g. '1h', '24h', 3600)."
+            ) from exc
     if not np.isfinite(seconds) or seconds <= 0:
         raise ValueError(f"{name} must be a positive time span; got {value!r}.")
     return seconds
@@ -230,8 +230,10 @@ class BehaviorHistoryFeaturizer(TransformerMixin, BaseEstimator):
             cols["behavior_col"] = self.behavior_col
         cols["time_col"] = self.time_col
         check_columns(X, frame=param, **cols)
-        ids = {k: check_id_column(X[c], name=f"{k}_col={c!r} of {param}")
-               for k, c in self._id_cols().items()}
+        ids = {
+            k: check_id_column(X[c], name=f"{k}_col={c!r} of {param}")
+            for k, c in self._id_cols().items()
+        }
         times = check_time_column(X[self.time_col], name=f"time_col={self.time_col!r} of {param}")
         seconds = _as_seconds(times)
         if not np.isfinite(seconds).all():
@@ -267,8 +269,10 @@ class BehaviorHistoryFeaturizer(TransformerMixin, BaseEstimator):
 
         behavior = events[self.behavior_col]
         if behavior.isna().any():
-            raise ValueError(f"behavior_col={self.behavior_col!r} of events has "
-                             f"{int(behavior.isna().sum())} missing values.")
+            raise ValueError(
+                f"behavior_col={self.behavior_col!r} of events has "
+                f"{int(behavior.isna().sum())} missing values."
+            )
         if isinstance(behavior.dtype, pd.CategoricalDtype):
             levels = [str(c) for c in behavior.cat.categories]
             b_codes = behavior.cat.codes.to_numpy().astype(np.int64)
@@ -277,8 +281,9 @@ class BehaviorHistoryFeaturizer(TransformerMixin, BaseEstimator):
             levels = [str(c) for c in uniques]
         self.behaviors_ = np.array(levels, dtype=object)
         if self.target is not None and self.target not in levels:
-            raise ValueError(f"target={self.target!r} is not a behaviour of events; "
-                             f"behaviours are {levels}.")
+            raise ValueError(
+                f"target={self.target!r} is not a behaviour of events; behaviours are {levels}."
+            )
 
         codes, self.id_index_ = {}, {}
         for k, v in ids.items():
@@ -290,18 +295,27 @@ class BehaviorHistoryFeaturizer(TransformerMixin, BaseEstimator):
         for key in self.keys_:
             parts = _KEYS[key]
             if len(parts) == 2:
-                pair = codes[parts[0]].astype(np.int64) * len(self.id_index_[parts[1]]) \
+                pair = (
+                    codes[parts[0]].astype(np.int64) * len(self.id_index_[parts[1]])
                     + codes[parts[1]]
+                )
                 inverse, self.pairs_[key] = pd.factorize(pair)
                 key_codes.append(inverse.astype(np.int32))
             else:
                 key_codes.append(codes[parts[0]].astype(np.int32))
-        self.n_codes_ = np.array([len(self.pairs_[k]) if k in self.pairs_
-                                  else len(self.id_index_[_KEYS[k][0]]) for k in self.keys_],
-                                 dtype=np.int64)
+        self.n_codes_ = np.array(
+            [
+                len(self.pairs_[k]) if k in self.pairs_ else len(self.id_index_[_KEYS[k][0]])
+                for k in self.keys_
+            ],
+            dtype=np.int64,
+        )
         # the log by time, one row per event: its time, behaviour and code under every key
-        order = (np.arange(len(seconds)) if (np.diff(seconds) >= 0).all()
-                 else np.argsort(seconds, kind="stable"))
+        order = (
+            np.arange(len(seconds))
+            if (np.diff(seconds) >= 0).all()
+            else np.argsort(seconds, kind="stable")
+        )
         self.event_times_ = seconds[order]
         self.event_behaviors_ = b_codes[order].astype(np.int8 if len(levels) < 128 else np.int32)
         self.event_codes_ = np.empty((len(order), len(self.keys_)), dtype=np.int32)
@@ -342,8 +356,7 @@ class BehaviorHistoryFeaturizer(TransformerMixin, BaseEstimator):
             c = codes[parts[0]]
             if len(parts) == 2:
                 pair = c.astype(np.int64) * len(self.id_index_[parts[1]]) + codes[parts[1]]
-                c = np.where(codes[parts[1]] >= 0,
-                             pd.Index(self.pairs_[key]).get_indexer(pair), -1)
+                c = np.where(codes[parts[1]] >= 0, pd.Index(self.pairs_[key]).get_indexer(pair), -1)
             out[:, j] = np.where(c >= 0, c, self.n_codes_[j])
         return out
 
@@ -369,36 +382,62 @@ class BehaviorHistoryFeaturizer(TransformerMixin, BaseEstimator):
         # row-major: the kernel writes each row's columns together
         out = np.zeros((len(X), len(names)), dtype=np.float32)
         row_code = self._query_codes(ids)
-        row_order = (np.arange(len(t)) if (np.diff(t) >= 0).all()
-                     else np.argsort(t, kind="stable"))
+        row_order = np.arange(len(t)) if (np.diff(t) >= 0).all() else np.argsort(t, kind="stable")
         behaviors = list(self.behaviors_)
         n_b = len(behaviors)
         windows = np.asarray(self.windows_, dtype=np.float64)
         colmap = np.full((len(self.keys_), n_b * (1 + len(windows)) + N_SLOTS), -1, np.int64)
-        slots = {SLOT_EVENTS: "events", SLOT_SINCE_FIRST: "since_first",
-                 SLOT_SINCE_LAST: "since_last", SLOT_CONVERSION: "conversion"}
+        slots = {
+            SLOT_EVENTS: "events",
+            SLOT_SINCE_FIRST: "since_first",
+            SLOT_SINCE_LAST: "since_last",
+            SLOT_CONVERSION: "conversion",
+        }
         for j, key in enumerate(self.keys_):
             per_key = [f"{key}_{b}" for b in behaviors] + [
-                f"{key}_{b}_{label}" for label in self.window_labels_ for b in behaviors]
+                f"{key}_{b}_{label}" for label in self.window_labels_ for b in behaviors
+            ]
             per_key += [f"{key}_{slots.get(s, '')}" for s in range(N_SLOTS)]
             per_key[n_b * (1 + len(windows)) + SLOT_DISTINCT] = next(
-                (f"{k}_{what}" for k, what in _DISTINCT if k == key), "")
+                (f"{k}_{what}" for k, what in _DISTINCT if k == key), ""
+            )
             colmap[j] = [column.get(name, -1) for name in per_key]
         offsets = np.r_[0, np.cumsum(self.n_codes_ + 1)[:-1]].astype(np.int64)
-        session = np.array([column["session_events"], column["session_elapsed"]]
-                           + [column[f"session_{b}"] for b in behaviors], dtype=np.int64)
-        sweep(self.event_times_, self.event_codes_, self.event_behaviors_, offsets,
-              int((self.n_codes_ + 1).sum()), row_order, t, row_code, windows, n_b,
-              -1 if self.target is None else behaviors.index(self.target), float(self.smooth),
-              self.session_gap_, self.keys_.index("user"), self.keys_.index("user_item"),
-              colmap, session, column["session_user_item"], out)
+        session = np.array(
+            [column["session_events"], column["session_elapsed"]]
+            + [column[f"session_{b}"] for b in behaviors],
+            dtype=np.int64,
+        )
+        sweep(
+            self.event_times_,
+            self.event_codes_,
+            self.event_behaviors_,
+            offsets,
+            int((self.n_codes_ + 1).sum()),
+            row_order,
+            t,
+            row_code,
+            windows,
+            n_b,
+            -1 if self.target is None else behaviors.index(self.target),
+            float(self.smooth),
+            self.session_gap_,
+            self.keys_.index("user"),
+            self.keys_.index("user_item"),
+            colmap,
+            session,
+            column["session_user_item"],
+            out,
+        )
         for name, num, den in _SHARES:
             if num in self.keys_ and den in self.keys_:
                 out[:, column[name]] = out[:, column[f"{num}_events"]] / np.maximum(
-                    out[:, column[f"{den}_events"]], 1)
+                    out[:, column[f"{den}_events"]], 1
+                )
         if self.current_behaviors_:
-            current = pd.Categorical(X[self.behavior_col].astype(str),
-                                     categories=self.current_behaviors_).codes
+            current = pd.Categorical(
+                X[self.behavior_col].astype(str), categories=self.current_behaviors_
+            ).codes
             for j, b in enumerate(self.current_behaviors_):
                 out[:, column[f"current_{b}"]] = current == j
         history = pd.DataFrame(out, columns=names, index=X.index, copy=False)
@@ -412,8 +451,7 @@ class BehaviorHistoryFeaturizer(TransformerMixin, BaseEstimator):
         names : ndarray of str
         """
         check_is_fitted(self, "history_names_")
-        return np.asarray([*map(str, self.feature_names_in_), *self.history_names_],
-                          dtype=object)
+        return np.asarray([*map(str, self.feature_names_in_), *self.history_names_], dtype=object)
 
     def __sklearn_tags__(self):
         tags = frame_input_tags(super().__sklearn_tags__())

@@ -21,9 +21,27 @@ N_SLOTS = 5
 
 
 @njit(cache=True, nogil=True)
-def sweep(ev_time, ev_code, ev_beh, offsets, n_slots, row_order, row_time, row_code, windows,
-          n_behaviors, target, smooth, gap, k_user, k_pair, colmap, col_session,
-          col_session_pair, out):
+def sweep(
+    ev_time,
+    ev_code,
+    ev_beh,
+    offsets,
+    n_slots,
+    row_order,
+    row_time,
+    row_code,
+    windows,
+    n_behaviors,
+    target,
+    smooth,
+    gap,
+    k_user,
+    k_pair,
+    colmap,
+    col_session,
+    col_session_pair,
+    out,
+):
     """Fill ``out`` (rows x history columns, row-major) for every row.
 
     ``ev_time`` (n,) sorted; ``ev_code`` (n, n_keys) each event's code per key; ``ev_beh`` (n,)
@@ -122,7 +140,8 @@ def sweep(ev_time, ev_code, ev_beh, offsets, n_slots, row_order, row_time, row_c
                 out[row, cols[n_b1 + SLOT_DISTINCT]] = state[s, DISTINCT]
             if cols[n_b1 + SLOT_CONVERSION] >= 0:
                 out[row, cols[n_b1 + SLOT_CONVERSION]] = (state[s, target] + smooth * prior) / (
-                    n + smooth)
+                    n + smooth
+                )
         if col_session[0] >= 0:
             u = offsets[k_user] + row_code[row, k_user]
             if state[u, TOTAL] > 0 and t - seen[u, 1] <= gap:

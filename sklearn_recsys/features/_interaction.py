@@ -39,8 +39,9 @@ def _side_block(table, prefix, max_categories, param):
     Returns (index, values with the prior appended as last row, names, skipped columns).
     """
     if not isinstance(table, pd.DataFrame):
-        raise TypeError(f"{param} must be a pandas DataFrame indexed by id; got "
-                        f"{type(table).__name__}.")
+        raise TypeError(
+            f"{param} must be a pandas DataFrame indexed by id; got {type(table).__name__}."
+        )
     if table.index.has_duplicates:
         dup = table.index[table.index.duplicated()][0]
         raise ValueError(f"{param} has duplicate ids in its index, e.g. {dup!r}.")
@@ -262,28 +263,41 @@ class InteractionFeaturizer(TransformerMixin, BaseEstimator):
         if self.user_col == self.item_col:
             raise ValueError(f"user_col and item_col must differ; both are {self.user_col!r}.")
         if X.shape[1] < 2:
-            raise ValueError(f"X has {X.shape[1]} feature(s) but a user and an item column "
-                             "are required.")
+            raise ValueError(
+                f"X has {X.shape[1]} feature(s) but a user and an item column are required."
+            )
         check_columns(X, user_col=self.user_col, item_col=self.item_col)
         return X
 
     def _resolve_columns(self, X):
         ids = {self.user_col, self.item_col, self.time_col}
         if self.categorical_cols == "auto":
-            cats = [c for c in X.columns if c not in ids and not
-                    pd.api.types.is_numeric_dtype(X[c].dtype) and not
-                    pd.api.types.is_bool_dtype(X[c].dtype)]
+            cats = [
+                c
+                for c in X.columns
+                if c not in ids
+                and not pd.api.types.is_numeric_dtype(X[c].dtype)
+                and not pd.api.types.is_bool_dtype(X[c].dtype)
+            ]
         else:
-            check_columns(X, **{f"categorical_cols[{i}]": c
-                                for i, c in enumerate(self.categorical_cols)})
+            check_columns(
+                X, **{f"categorical_cols[{i}]": c for i, c in enumerate(self.categorical_cols)}
+            )
             cats = list(self.categorical_cols)
         rest = [c for c in X.columns if c not in ids and c not in cats]
-        bad = [c for c in rest if not (pd.api.types.is_numeric_dtype(X[c].dtype)
-                                       or pd.api.types.is_bool_dtype(X[c].dtype))]
+        bad = [
+            c
+            for c in rest
+            if not (
+                pd.api.types.is_numeric_dtype(X[c].dtype) or pd.api.types.is_bool_dtype(X[c].dtype)
+            )
+        ]
         if bad:
-            raise TypeError(f"Columns {bad} of X are neither numeric nor listed in "
-                            f"categorical_cols={self.categorical_cols!r}; columns are "
-                            f"{column_list(X)}.")
+            raise TypeError(
+                f"Columns {bad} of X are neither numeric nor listed in "
+                f"categorical_cols={self.categorical_cols!r}; columns are "
+                f"{column_list(X)}."
+            )
         return cats, rest
 
     def _passthrough(self, X):
@@ -292,8 +306,10 @@ class InteractionFeaturizer(TransformerMixin, BaseEstimator):
         values = X[self.passthrough_cols_].to_numpy(dtype=float)
         if not np.isfinite(values).all():
             j = int(np.flatnonzero(~np.isfinite(values).all(axis=0))[0])
-            raise ValueError(f"Column {self.passthrough_cols_[j]!r} of X contains NaN or inf; "
-                             "impute it before featurizing.")
+            raise ValueError(
+                f"Column {self.passthrough_cols_[j]!r} of X contains NaN or inf; "
+                "impute it before featurizing."
+            )
         return values
 
     def _ids(self, X):
@@ -362,7 +378,7 @@ class InteractionFeaturizer(TransformerMixin, BaseEstimator):
             prior = np.atleast_1d(enc.target_mean_)  # what TargetEncoder gives unseen levels
             k = len(prior)  # rates of the item column: the second block of k columns
             rates = rates.copy()
-            rates[rows, k:2 * k] = prior
+            rates[rows, k : 2 * k] = prior
         return i, rates
 
     def _fit(self, X, y, cross_fit=False):
@@ -399,8 +415,9 @@ class InteractionFeaturizer(TransformerMixin, BaseEstimator):
                 )
             y = np.asarray(y)
             if y.ndim != 1 or len(y) != len(X):
-                raise ValueError(f"y must be 1-d with one label per row of X ({len(X)}); got "
-                                 f"shape {y.shape}.")
+                raise ValueError(
+                    f"y must be 1-d with one label per row of X ({len(X)}); got shape {y.shape}."
+                )
             if y.dtype.kind == "f" and not np.isfinite(y).all():
                 raise ValueError("y contains NaN or inf.")
             folds = (KFold if type_of_target(y) == "continuous" else StratifiedKFold)(
@@ -419,8 +436,9 @@ class InteractionFeaturizer(TransformerMixin, BaseEstimator):
 
         self.svd_ = None
         self._user_factors = self._item_factors = None
-        n_comp = min(self.n_factors, self.user_indexer_.n_indices_ - 2,
-                     self.item_indexer_.n_indices_ - 2)
+        n_comp = min(
+            self.n_factors, self.user_indexer_.n_indices_ - 2, self.item_indexer_.n_indices_ - 2
+        )
         if n_comp >= 1:
             m = sp.csr_matrix(
                 (np.ones(len(u)), (u, i)),
@@ -436,11 +454,14 @@ class InteractionFeaturizer(TransformerMixin, BaseEstimator):
 
         self.side_ = {}
         self.skipped_side_columns_ = {}
-        for param, table, prefix in [("item_info", self.item_info, "item_"),
-                                     ("user_info", self.user_info, "user_")]:
+        for param, table, prefix in [
+            ("item_info", self.item_info, "item_"),
+            ("user_info", self.user_info, "user_"),
+        ]:
             if table is not None:
-                idx, values, names, skipped = _side_block(table, prefix,
-                                                          self.max_side_categories, param)
+                idx, values, names, skipped = _side_block(
+                    table, prefix, self.max_side_categories, param
+                )
                 self.side_[param] = (idx, values, names)
                 self.skipped_side_columns_[param] = skipped
 
@@ -451,8 +472,14 @@ class InteractionFeaturizer(TransformerMixin, BaseEstimator):
         names = [self.user_col, self.item_col] if self.keep_id_columns else []
         names += [str(c) for c in self.passthrough_cols_]
         if self.popularity:
-            names += ["item_count", "item_log_count", "item_pop_pct", "item_is_head",
-                      "user_count", "user_log_count"]
+            names += [
+                "item_count",
+                "item_log_count",
+                "item_pop_pct",
+                "item_is_head",
+                "user_count",
+                "user_log_count",
+            ]
         if self.target_encoder_ is not None:
             enc = self.target_encoder_
             bases = ["user_rate", "item_rate", *(f"{c}_rate" for c in self.categorical_cols_)]
@@ -496,8 +523,14 @@ class InteractionFeaturizer(TransformerMixin, BaseEstimator):
         blocks = [self._passthrough(X)]
         if self.popularity:
             ic, uc = self.item_counts_[i], self.user_counts_[u]
-            blocks += [ic, np.log1p(ic), self.item_pop_pct_[i], self.item_is_head_[i], uc,
-                       np.log1p(uc)]
+            blocks += [
+                ic,
+                np.log1p(ic),
+                self.item_pop_pct_[i],
+                self.item_is_head_[i],
+                uc,
+                np.log1p(uc),
+            ]
         if rates is not None:
             blocks.append(rates)
         if self.svd_ is not None:
@@ -512,7 +545,7 @@ class InteractionFeaturizer(TransformerMixin, BaseEstimator):
         numeric = np.empty((len(X), sum(widths)))
         start = 0
         for block, width in zip(blocks, widths):
-            numeric[:, start:start + width] = block.reshape(len(X), width)
+            numeric[:, start : start + width] = block.reshape(len(X), width)
             start += width
         names = self.feature_names_out_
         as_pandas = _get_output_config("transform", self)["dense"] == "pandas"

@@ -25,8 +25,7 @@ def _single_column_auc(values, y):
     return (ranks[pos].sum(axis=0) - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
 
 
-def check_label_leakage(X, y, *, columns=None, threshold=0.99, max_rows=50_000,
-                        stacklevel=2):
+def check_label_leakage(X, y, *, columns=None, threshold=0.99, max_rows=50_000, stacklevel=2):
     """Warn about feature columns of ``X`` that reproduce a binary label ``y``.
 
     Two signs of leakage are checked: a column named like the label (``y.name``, the label
@@ -81,19 +80,30 @@ def check_label_leakage(X, y, *, columns=None, threshold=0.99, max_rows=50_000,
     found = []
     name = getattr(y, "name", None)
     if name is not None and name in cols:
-        warnings.warn(f"Column {name!r} of X has the name of the label: the label is left "
-                      "among the features.", LabelLeakageWarning, stacklevel=stacklevel)
+        warnings.warn(
+            f"Column {name!r} of X has the name of the label: the label is left "
+            "among the features.",
+            LabelLeakageWarning,
+            stacklevel=stacklevel,
+        )
         found.append(name)
     y_arr = np.asarray(y)
     if y_arr.ndim != 1 or len(y_arr) != len(X) or len(X) == 0:
         return found
-    classes = pd.unique(y_arr[~pd.isna(y_arr)]) if y_arr.dtype.kind == "O" else np.unique(
-        y_arr[~np.isnan(y_arr)] if y_arr.dtype.kind == "f" else y_arr)
+    classes = (
+        pd.unique(y_arr[~pd.isna(y_arr)])
+        if y_arr.dtype.kind == "O"
+        else np.unique(y_arr[~np.isnan(y_arr)] if y_arr.dtype.kind == "f" else y_arr)
+    )
     if len(classes) != 2:
         return found
-    numeric = [c for c in cols if c not in found and c in X.columns
-               and (pd.api.types.is_numeric_dtype(X[c].dtype)
-                    or pd.api.types.is_bool_dtype(X[c].dtype))]
+    numeric = [
+        c
+        for c in cols
+        if c not in found
+        and c in X.columns
+        and (pd.api.types.is_numeric_dtype(X[c].dtype) or pd.api.types.is_bool_dtype(X[c].dtype))
+    ]
     if not numeric:
         return found
     rows = np.arange(len(X))
@@ -109,9 +119,12 @@ def check_label_leakage(X, y, *, columns=None, threshold=0.99, max_rows=50_000,
         auc[finite] = _single_column_auc(values[:, finite], yy)
     for col, a in zip(numeric, auc):
         if a >= threshold or a <= 1 - threshold:
-            warnings.warn(f"Column {col!r} of X separates the label almost perfectly on its "
-                          f"own (ROC-AUC {a:.3f}): check that it is not the label or computed "
-                          "from it (e.g. from events after the row's time).",
-                          LabelLeakageWarning, stacklevel=stacklevel)
+            warnings.warn(
+                f"Column {col!r} of X separates the label almost perfectly on its "
+                f"own (ROC-AUC {a:.3f}): check that it is not the label or computed "
+                "from it (e.g. from events after the row's time).",
+                LabelLeakageWarning,
+                stacklevel=stacklevel,
+            )
             found.append(col)
     return found

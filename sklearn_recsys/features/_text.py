@@ -137,8 +137,10 @@ class _AppendColumnsMixin:
         names = self._new_columns()
         clash = [c for c in names if c in X.columns]
         if clash:
-            raise ValueError(f"X already has the output columns {clash[:3]}; choose another "
-                             f"prefix (prefix={self.prefix!r}).")
+            raise ValueError(
+                f"X already has the output columns {clash[:3]}; choose another "
+                f"prefix (prefix={self.prefix!r})."
+            )
         return names
 
     def get_feature_names_out(self, input_features=None):
@@ -333,8 +335,12 @@ class PretrainedTextEncoder(_AppendColumnsMixin, TransformerMixin, BaseEstimator
 
     def _load_model(self):
         """The sentence-transformers model, loaded once per instance (never pickled)."""
-        source_key = (self._model_key() if isinstance(self.model, (str, os.PathLike))
-                      or self.model is None else id(self.model), self.device)
+        source_key = (
+            self._model_key()
+            if isinstance(self.model, (str, os.PathLike)) or self.model is None
+            else id(self.model),
+            self.device,
+        )
         model = getattr(self, "_model", None)
         if model is not None and getattr(self, "_model_source", None) == source_key:
             return model  # reused across fits while model and device are unchanged
@@ -374,8 +380,14 @@ class PretrainedTextEncoder(_AppendColumnsMixin, TransformerMixin, BaseEstimator
             func = check_memory(self.memory).cache(
                 _encode_texts, ignore=["loader", "batch_size", "show_progress_bar"]
             )
-        return func(key, tuple(texts), bool(self.normalize), self._load_model,
-                    int(self.batch_size), self.verbose > 0)
+        return func(
+            key,
+            tuple(texts),
+            bool(self.normalize),
+            self._load_model,
+            int(self.batch_size),
+            self.verbose > 0,
+        )
 
     def __getstate__(self):
         state = super().__getstate__()
@@ -435,8 +447,10 @@ class PretrainedTextEncoder(_AppendColumnsMixin, TransformerMixin, BaseEstimator
         item_ids = self.item_info.index[has_text]
         texts = texts[has_text]
         if len(texts) == 0:
-            raise ValueError(f"text_cols={self.text_cols!r} are empty for every item of "
-                             "item_info; there is no text to embed.")
+            raise ValueError(
+                f"text_cols={self.text_cols!r} are empty for every item of "
+                "item_info; there is no text to embed."
+            )
         hashes = np.array([_text_hash(t) for t in texts], dtype=object)
         uniq_hashes, first, inverse = np.unique(hashes, return_index=True, return_inverse=True)
         if self.n_components is not None and self.n_components > len(uniq_hashes):
@@ -447,8 +461,10 @@ class PretrainedTextEncoder(_AppendColumnsMixin, TransformerMixin, BaseEstimator
         raw = self._embed(texts[first].tolist())  # one forward pass per distinct text
         if self.n_components is not None:
             if self.n_components > raw.shape[1]:
-                raise ValueError(f"n_components={self.n_components} must be <= the model's "
-                                 f"dimension ({raw.shape[1]}).")
+                raise ValueError(
+                    f"n_components={self.n_components} must be <= the model's "
+                    f"dimension ({raw.shape[1]})."
+                )
             self.pca_ = PCA(n_components=self.n_components, random_state=self.random_state)
             vectors = self.pca_.fit_transform(raw).astype(np.float32)
         else:

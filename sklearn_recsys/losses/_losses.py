@@ -229,9 +229,7 @@ def class_balanced_weights(samples_per_class, beta=0.999):
             f"{samples_per_class!r}."
         )
     if not np.all(np.isfinite(counts)) or np.any(counts < 1):
-        raise ValueError(
-            f"samples_per_class must be >= 1 for every class; got {counts.tolist()}."
-        )
+        raise ValueError(f"samples_per_class must be >= 1 for every class; got {counts.tolist()}.")
     if isinstance(beta, bool) or not 0 <= beta < 1:
         raise ValueError(f"beta must be a number in [0, 1); got {beta!r}.")
     effective = -np.expm1(counts * np.log(beta)) / (1 - beta) if beta > 0 else np.ones_like(counts)
@@ -280,8 +278,9 @@ class ClassBalancedLoss(WeightedLoss):
     0.6931
     """
 
-    def __init__(self, samples_per_class, beta=0.999, gamma=0.0, class_weight=None,
-                 reduction="mean"):
+    def __init__(
+        self, samples_per_class, beta=0.999, gamma=0.0, class_weight=None, reduction="mean"
+    ):
         super().__init__(class_weight=class_weight, reduction=reduction)
         self.beta = beta
         self.gamma = _check_gamma(gamma)
@@ -295,8 +294,10 @@ class ClassBalancedLoss(WeightedLoss):
         return self._is_binary
 
     def _sample_class_weight(self, target, class_weight):
-        weight = self.cb_weight if class_weight is None else self.cb_weight * class_weight.to(
-            self.cb_weight.device
+        weight = (
+            self.cb_weight
+            if class_weight is None
+            else self.cb_weight * class_weight.to(self.cb_weight.device)
         )
         return super()._sample_class_weight(target, weight)
 

@@ -149,8 +149,9 @@ def recall_at_top_q(y_true, y_score, *, q=0.01):
     return hits / n_pos
 
 
-@validate_params({"y_true": ["array-like"], "y_score": ["array-like"]},
-                 prefer_skip_nested_validation=True)
+@validate_params(
+    {"y_true": ["array-like"], "y_score": ["array-like"]}, prefer_skip_nested_validation=True
+)
 def best_f1_threshold(y_true, y_score):
     """Threshold that maximises the F1 score of the positive class.
 
@@ -247,13 +248,15 @@ def _scores_table(q):
     return {
         "average_precision": (lambda y, s, t: average_precision_score(y, s), False, True),
         "roc_auc": (lambda y, s, t: roc_auc_score(y, s), False, True),
-        "precision": (lambda y, s, t: precision_score(y, s >= t, zero_division=0.0),
-                      False, False),
+        "precision": (lambda y, s, t: precision_score(y, s >= t, zero_division=0.0), False, False),
         "recall": (lambda y, s, t: recall_score(y, s >= t, zero_division=0.0), False, True),
         "f1": (lambda y, s, t: f1_score(y, s >= t, zero_division=0.0), False, True),
         "balanced_accuracy": (lambda y, s, t: balanced_accuracy_score(y, s >= t), False, True),
-        "geometric_mean": (lambda y, s, t: geometric_mean_score(y, (s >= t).astype(int)),
-                           False, True),
+        "geometric_mean": (
+            lambda y, s, t: geometric_mean_score(y, (s >= t).astype(int)),
+            False,
+            True,
+        ),
         f"precision@top{q:g}": (lambda y, s, t: precision_at_top_q(y, s, q=q), False, False),
         f"recall@top{q:g}": (lambda y, s, t: recall_at_top_q(y, s, q=q), False, True),
         "best_f1": (lambda y, s, t: best_f1_threshold(y, s)[1], False, True),
@@ -353,8 +356,9 @@ def imbalanced_classification_scores(y_true, y_score, *, threshold=0.5, q=0.01, 
     },
     prefer_skip_nested_validation=True,
 )
-def per_group_scores(y_true, y_score, *, groups, metrics=None, threshold=0.5, q=0.01,
-                     min_samples=1):
+def per_group_scores(
+    y_true, y_score, *, groups, metrics=None, threshold=0.5, q=0.01, min_samples=1
+):
     """Classification metrics per group: category, popularity bucket, user segment.
 
     Parameters
@@ -391,20 +395,23 @@ def per_group_scores(y_true, y_score, *, groups, metrics=None, threshold=0.5, q=
     [1.0, 0.0]
     """
     y_true, y_score = _check_binary(y_true, y_score)
-    g = check_id_column(groups if isinstance(groups, pd.Series) else np.asarray(groups),
-                        name="groups")
+    g = check_id_column(
+        groups if isinstance(groups, pd.Series) else np.asarray(groups), name="groups"
+    )
     if len(g) != len(y_true):
         raise ValueError(
             f"groups must have one value per row; got {len(g)} for {len(y_true)} rows."
         )
     if isinstance(metrics, dict):
-        table = {name: (lambda y, s, t, f=f: f(y, s), False, False)
-                 for name, f in metrics.items()}
+        table = {name: (lambda y, s, t, f=f: f(y, s), False, False) for name, f in metrics.items()}
         names = list(metrics)
     else:
         table = _scores_table(q)
-        names = (["average_precision", "roc_auc", f"recall@top{q:g}", "ece"]
-                 if metrics is None else list(metrics))
+        names = (
+            ["average_precision", "roc_auc", f"recall@top{q:g}", "ece"]
+            if metrics is None
+            else list(metrics)
+        )
         unknown = [m for m in names if m not in table]
         if unknown:
             raise ValueError(f"Unknown metrics {unknown}; choose among {list(table)}.")
@@ -413,8 +420,11 @@ def per_group_scores(y_true, y_score, *, groups, metrics=None, threshold=0.5, q=
     for j in range(len(uniques)):
         mask = codes == j
         yt, ys = y_true[mask], y_score[mask]
-        row = {"n_samples": int(mask.sum()), "n_positives": int(yt.sum()),
-               "positive_rate": float(yt.mean())}
+        row = {
+            "n_samples": int(mask.sum()),
+            "n_positives": int(yt.sum()),
+            "positive_rate": float(yt.mean()),
+        }
         if row["n_samples"] >= min_samples:
             row.update(_compute(table, names, yt, ys, threshold))
         else:

@@ -33,8 +33,9 @@ def _parse_lists(recommendations, user_col, item_col, rank_col="rank", allow_emp
     if isinstance(recommendations, pd.DataFrame):
         if len(recommendations) == 0 and not allow_empty:
             raise ValueError("recommendations is empty: 0 rows.")
-        check_columns(recommendations, frame="recommendations", user_col=user_col,
-                      item_col=item_col)
+        check_columns(
+            recommendations, frame="recommendations", user_col=user_col, item_col=item_col
+        )
         ids = check_id_column(recommendations[user_col], name=f"user_col={user_col!r}")
         items = check_id_column(recommendations[item_col], name=f"item_col={item_col!r}")
         codes, users = pd.factorize(plain_ids(ids), sort=False)
@@ -56,8 +57,12 @@ def _parse_lists(recommendations, user_col, item_col, rank_col="rank", allow_emp
         raise ValueError("recommendations is empty.")
     check_id_column(arr.ravel(), name="recommendations")
     n_users, length = arr.shape
-    return (np.repeat(np.arange(n_users), length), arr.ravel(), pd.RangeIndex(n_users),
-            np.tile(np.arange(length), n_users))
+    return (
+        np.repeat(np.arange(n_users), length),
+        arr.ravel(),
+        pd.RangeIndex(n_users),
+        np.tile(np.arange(length), n_users),
+    )
 
 
 def _recommendation_lists(recommendations, k, user_col, item_col):
@@ -73,13 +78,21 @@ def _parse_relevant(relevant, n_lists, user_col, item_col, relevance_col):
     if isinstance(relevant, pd.DataFrame):
         if len(relevant) == 0:
             raise ValueError("relevant is empty: 0 rows (expected the held-out interactions).")
-        check_columns(relevant, frame="relevant", user_col=user_col, item_col=item_col,
-                      relevance_col=relevance_col)
+        check_columns(
+            relevant,
+            frame="relevant",
+            user_col=user_col,
+            item_col=item_col,
+            relevance_col=relevance_col,
+        )
         u = plain_ids(check_id_column(relevant[user_col], name=f"user_col={user_col!r}"))
         i = plain_ids(check_id_column(relevant[item_col], name=f"item_col={item_col!r}"))
         u, i = u.to_numpy(), i.to_numpy()
-        grade = (np.ones(len(u)) if relevance_col is None
-                 else pd.to_numeric(relevant[relevance_col]).to_numpy(dtype=float))
+        grade = (
+            np.ones(len(u))
+            if relevance_col is None
+            else pd.to_numeric(relevant[relevance_col]).to_numpy(dtype=float)
+        )
     elif n_lists is not None and relevance_col is None and not isinstance(relevant, str):
         per_user = list(relevant)
         if len(per_user) != n_lists:
@@ -99,8 +112,11 @@ def _parse_relevant(relevant, n_lists, user_col, item_col, relevance_col):
             f"collection of relevant items per row; got {type(relevant).__name__}."
         )
     if not np.isfinite(grade).all() or (grade < 0).any():
-        what = "the grades of relevant" if relevance_col is None else (
-            f"relevance_col={relevance_col!r}")
+        what = (
+            "the grades of relevant"
+            if relevance_col is None
+            else (f"relevance_col={relevance_col!r}")
+        )
         raise ValueError(f"{what} must be finite and >= 0 (0 = not relevant).")
     keep = grade > 0
     return u[keep], i[keep], grade[keep]
@@ -109,8 +125,9 @@ def _parse_relevant(relevant, n_lists, user_col, item_col, relevance_col):
 def _cutoffs(k):
     """Sorted distinct cut-offs of an int or a sequence of ints >= 1."""
     values = [k] if isinstance(k, numbers.Integral) else list(k)
-    if not values or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool)
-                             and v >= 1 for v in values):
+    if not values or not all(
+        isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 1 for v in values
+    ):
         raise ValueError(f"k must be an int >= 1 or a non-empty list of them; got {k!r}.")
     return sorted({int(v) for v in values})
 
@@ -130,9 +147,18 @@ def _cutoffs(k):
     },
     prefer_skip_nested_validation=True,
 )
-def ranking_scores_from_lists(recommendations, relevant, *, k=10, metrics=None,
-                              gain="linear", relevance_col=None, user_col="user_id",
-                              item_col="item_id", per_user=False):
+def ranking_scores_from_lists(
+    recommendations,
+    relevant,
+    *,
+    k=10,
+    metrics=None,
+    gain="linear",
+    relevance_col=None,
+    user_col="user_id",
+    item_col="item_id",
+    per_user=False,
+):
     """Ranking metrics of recommendation lists against each user's relevant items.
 
     The list counterpart of :func:`ranking_scores`: where that function ranks scored rows, this
@@ -202,11 +228,9 @@ def ranking_scores_from_lists(recommendations, relevant, *, k=10, metrics=None,
     """
     metrics = _check_metrics(metrics)
     ks = _cutoffs(k)
-    codes, items, users, pos = _parse_lists(recommendations, user_col, item_col,
-                                            allow_empty=True)
+    codes, items, users, pos = _parse_lists(recommendations, user_col, item_col, allow_empty=True)
     rows = None if isinstance(recommendations, pd.DataFrame) else len(users)
-    rel_users, rel_items, grade = _parse_relevant(relevant, rows, user_col, item_col,
-                                                  relevance_col)
+    rel_users, rel_items, grade = _parse_relevant(relevant, rows, user_col, item_col, relevance_col)
     # users of the lists first, then the users with relevant items but no list
     extra = pd.unique(rel_users[users.get_indexer(rel_users) < 0])
     users = users.append(pd.Index(extra)) if len(extra) else users
@@ -225,8 +249,10 @@ def ranking_scores_from_lists(recommendations, relevant, *, k=10, metrics=None,
     if len(twice):
         row = by_pair[twice[0]]
         item, user = items[[row]].tolist()[0], users[[codes[row]]].tolist()[0]
-        raise ValueError(f"recommendations lists item {item!r} twice for user {user!r}; an "
-                         "item may appear once per list.")
+        raise ValueError(
+            f"recommendations lists item {item!r} twice for user {user!r}; an "
+            "item may appear once per list."
+        )
     # one row per relevant (user, item) with its largest grade and its list position
     rel_pairs = rel_codes.astype(np.int64) * n_codes + rel_item_codes
     order = np.lexsort((-grade, rel_pairs))
@@ -244,14 +270,17 @@ def ranking_scores_from_lists(recommendations, relevant, *, k=10, metrics=None,
     values = {}
     for kk in ks:
         now = [m for m in metrics if m != "mrr" or kk == ks[0]]  # mrr has no cut-off
-        vals, n_rel = _from_ranking(ranking, grade, rel_codes, len(users), k=kk, metrics=now,
-                                    gain=gain)
+        vals, n_rel = _from_ranking(
+            ranking, grade, rel_codes, len(users), k=kk, metrics=now, gain=gain
+        )
         values.update({("mrr" if m == "mrr" else f"{m}@{kk}"): vals[m] for m in now})
-    names = [("mrr" if m == "mrr" else f"{m}@{kk}") for m in metrics
-             for kk in (ks[:1] if m == "mrr" else ks)]
+    names = [
+        ("mrr" if m == "mrr" else f"{m}@{kk}")
+        for m in metrics
+        for kk in (ks[:1] if m == "mrr" else ks)
+    ]
     if per_user:
-        frame = pd.DataFrame({n: values[n] for n in names},
-                             index=pd.Index(users, name=user_col))
+        frame = pd.DataFrame({n: values[n] for n in names}, index=pd.Index(users, name=user_col))
         frame["n_relevant"] = n_rel.astype(np.int64)
         return frame
     out = {n: _mean_over_evaluated(values[n]) for n in names}

@@ -73,8 +73,7 @@ def _check_cutoffs(cutoffs):
     c = np.asarray(cutoffs, dtype=float)
     if c.ndim != 1 or len(c) == 0 or (c <= 0).any() or (c >= 1).any() or (np.diff(c) <= 0).any():
         raise ValueError(
-            f"cutoffs must be a non-empty increasing sequence of shares in (0, 1); got "
-            f"{cutoffs!r}."
+            f"cutoffs must be a non-empty increasing sequence of shares in (0, 1); got {cutoffs!r}."
         )
     return c
 
@@ -146,7 +145,8 @@ def popularity_buckets(items, train, *, cutoffs=(0.8,), labels=None, item_col="i
     n_buckets = len(cut) + 1
     if labels is None:
         labels = {2: ["head", "tail"], 3: ["head", "mid", "tail"]}.get(
-            n_buckets, [f"bucket_{j}" for j in range(n_buckets)])
+            n_buckets, [f"bucket_{j}" for j in range(n_buckets)]
+        )
     labels = np.asarray(labels, dtype=object)
     if len(labels) != n_buckets:
         raise ValueError(
@@ -154,8 +154,9 @@ def popularity_buckets(items, train, *, cutoffs=(0.8,), labels=None, item_col="i
         )
     counts = _item_counts(train, item_col)
     bucket = _bucket_of_counts(counts, cut)
-    ids = check_id_column(items if isinstance(items, pd.Series) else np.asarray(items),
-                          name="items")
+    ids = check_id_column(
+        items if isinstance(items, pd.Series) else np.asarray(items), name="items"
+    )
     if isinstance(ids.dtype, pd.CategoricalDtype):
         ids = ids.astype(object)
     pos = counts.index.get_indexer(ids.to_numpy())
@@ -196,9 +197,7 @@ def _exposure(items, catalog):
                 f"{missing[0]!r}; pass the full catalog."
             )
     elif len(counts) > n:
-        raise ValueError(
-            f"catalog={n} items, but {len(counts)} distinct items are recommended."
-        )
+        raise ValueError(f"catalog={n} items, but {len(counts)} distinct items are recommended.")
     exposure = np.zeros(n)
     exposure[: len(counts)] = counts.to_numpy()
     return exposure
@@ -210,8 +209,9 @@ def _per_user_mean(codes, values, n_users):
     return float(np.mean(num / den))
 
 
-@validate_params({**_REC, "catalog": ["array-like", numbers.Integral]},
-                 prefer_skip_nested_validation=True)
+@validate_params(
+    {**_REC, "catalog": ["array-like", numbers.Integral]}, prefer_skip_nested_validation=True
+)
 def item_coverage(recommendations, *, catalog, k=10, user_col="user_id", item_col="item_id"):
     r"""Share of the catalog that appears in at least one top-``k`` list.
 
@@ -242,10 +242,12 @@ def item_coverage(recommendations, *, catalog, k=10, user_col="user_id", item_co
     return float((exposure > 0).sum() / len(exposure))
 
 
-@validate_params({**_REC, "train": ["array-like", pd.DataFrame]},
-                 prefer_skip_nested_validation=True)
-def average_recommendation_popularity(recommendations, train, *, k=10, user_col="user_id",
-                                      item_col="item_id"):
+@validate_params(
+    {**_REC, "train": ["array-like", pd.DataFrame]}, prefer_skip_nested_validation=True
+)
+def average_recommendation_popularity(
+    recommendations, train, *, k=10, user_col="user_id", item_col="item_id"
+):
     r"""Average recommendation popularity (ARP, Abdollahpouri et al., 2019).
 
     .. math:: \mathrm{ARP}@k = \frac{1}{|U|}\sum_u \frac{1}{|L_u|} \sum_{i \in L_u} \phi(i)
@@ -281,12 +283,24 @@ def average_recommendation_popularity(recommendations, train, *, k=10, user_col=
 
 
 @validate_params(
-    {**_REC, "train": ["array-like", pd.DataFrame, None], "head_share": _SHARE,
-     "tail_items": ["array-like", None]},
+    {
+        **_REC,
+        "train": ["array-like", pd.DataFrame, None],
+        "head_share": _SHARE,
+        "tail_items": ["array-like", None],
+    },
     prefer_skip_nested_validation=True,
 )
-def average_percentage_long_tail(recommendations, train=None, *, k=10, head_share=0.8,
-                                 tail_items=None, user_col="user_id", item_col="item_id"):
+def average_percentage_long_tail(
+    recommendations,
+    train=None,
+    *,
+    k=10,
+    head_share=0.8,
+    tail_items=None,
+    user_col="user_id",
+    item_col="item_id",
+):
     r"""Average percentage of long-tail items in the lists (APLT, Abdollahpouri et al., 2019).
 
     .. math:: \mathrm{APLT}@k = \frac{1}{|U|}\sum_u \frac{|L_u \cap T|}{|L_u|}
@@ -319,15 +333,17 @@ def average_percentage_long_tail(recommendations, train=None, *, k=10, head_shar
     0.75
     """
     if train is None and tail_items is None:
-        raise ValueError("average_percentage_long_tail needs train (to find the tail) or "
-                         "tail_items.")
+        raise ValueError(
+            "average_percentage_long_tail needs train (to find the tail) or tail_items."
+        )
     codes, items, n_users = _recommendation_lists(recommendations, k, user_col, item_col)
     is_tail = _tail_set(train, item_col, head_share, tail_items)
     return _per_user_mean(codes, is_tail(items).astype(float), n_users)
 
 
-@validate_params({**_REC, "catalog": ["array-like", numbers.Integral]},
-                 prefer_skip_nested_validation=True)
+@validate_params(
+    {**_REC, "catalog": ["array-like", numbers.Integral]}, prefer_skip_nested_validation=True
+)
 def gini_index(recommendations, *, catalog, k=10, user_col="user_id", item_col="item_id"):
     r"""Gini index of item exposure in the top-``k`` lists (0 = equal exposure).
 
@@ -456,8 +472,19 @@ def novelty(recommendations, train, *, k=10, user_col="user_id", item_col="item_
     },
     prefer_skip_nested_validation=True,
 )
-def tail_recall_at_k(y_true, y_score, *, groups, items, train=None, k=10, head_share=0.8,
-                     tail_items=None, ties="pessimistic", item_col="item_id"):
+def tail_recall_at_k(
+    y_true,
+    y_score,
+    *,
+    groups,
+    items,
+    train=None,
+    k=10,
+    head_share=0.8,
+    tail_items=None,
+    ties="pessimistic",
+    item_col="item_id",
+):
     r"""Recall@k restricted to relevant long-tail items.
 
     .. math:: \mathrm{TailRecall}_u@k = \frac{|\mathrm{top}_k(u) \cap R_u \cap T|}
@@ -497,8 +524,9 @@ def tail_recall_at_k(y_true, y_score, *, groups, items, train=None, k=10, head_s
     if train is None and tail_items is None:
         raise ValueError("tail_recall_at_k needs train (to find the tail) or tail_items.")
     y_true, y_score, codes, n_groups = _check_ranking_input(y_true, y_score, groups)
-    item_ids = check_id_column(items if isinstance(items, pd.Series) else np.asarray(items),
-                               name="items")
+    item_ids = check_id_column(
+        items if isinstance(items, pd.Series) else np.asarray(items), name="items"
+    )
     if len(item_ids) != len(y_true):
         raise ValueError(
             f"items must have one id per row; got {len(item_ids)} for {len(y_true)} rows."
@@ -512,19 +540,33 @@ def tail_recall_at_k(y_true, y_score, *, groups, items, train=None, k=10, head_s
 def _tail_recall(y_true, y_score, codes, n_groups, is_tail, *, k, ties):
     """Mean recall@k of the relevant tail rows, on the ranking of all the rows (validated)."""
     ranking = _ranked(y_true, y_score, codes, n_groups, ties)
-    values, _ = _from_ranking(ranking, np.where(is_tail, y_true, 0.0), codes, n_groups, k=k,
-                              metrics=("recall",))
+    values, _ = _from_ranking(
+        ranking, np.where(is_tail, y_true, 0.0), codes, n_groups, k=k, metrics=("recall",)
+    )
     return _mean_over_evaluated(values["recall"])
 
 
 @validate_params(
-    {**_REC, "train": ["array-like", pd.DataFrame], "catalog": ["array-like", numbers.Integral,
-                                                               None],
-     "head_share": _SHARE, "tail_items": ["array-like", None]},
+    {
+        **_REC,
+        "train": ["array-like", pd.DataFrame],
+        "catalog": ["array-like", numbers.Integral, None],
+        "head_share": _SHARE,
+        "tail_items": ["array-like", None],
+    },
     prefer_skip_nested_validation=True,
 )
-def long_tail_report(recommendations, train, *, catalog=None, k=10, head_share=0.8,
-                     tail_items=None, user_col="user_id", item_col="item_id"):
+def long_tail_report(
+    recommendations,
+    train,
+    *,
+    catalog=None,
+    k=10,
+    head_share=0.8,
+    tail_items=None,
+    user_col="user_id",
+    item_col="item_id",
+):
     """All long-tail metrics of top-``k`` lists in one call.
 
     Parameters
@@ -552,17 +594,22 @@ def long_tail_report(recommendations, train, *, catalog=None, k=10, head_share=0
     """
     if catalog is None:
         _, items, _ = _recommendation_lists(recommendations, k, user_col, item_col)
-        catalog = pd.unique(np.concatenate([
-            _train_items(train, item_col).astype(object).to_numpy(),
-            np.asarray(items, dtype=object),
-        ]))
+        catalog = pd.unique(
+            np.concatenate(
+                [
+                    _train_items(train, item_col).astype(object).to_numpy(),
+                    np.asarray(items, dtype=object),
+                ]
+            )
+        )
     kw = {"k": k, "user_col": user_col, "item_col": item_col}
     has_users = isinstance(train, pd.DataFrame) and user_col in train.columns
     return {
         f"coverage@{k}": item_coverage(recommendations, catalog=catalog, **kw),
         f"arp@{k}": average_recommendation_popularity(recommendations, train, **kw),
-        f"aplt@{k}": average_percentage_long_tail(recommendations, train, head_share=head_share,
-                                                 tail_items=tail_items, **kw),
+        f"aplt@{k}": average_percentage_long_tail(
+            recommendations, train, head_share=head_share, tail_items=tail_items, **kw
+        ),
         f"gini@{k}": gini_index(recommendations, catalog=catalog, **kw),
         f"entropy@{k}": shannon_entropy(recommendations, **kw),
         f"novelty@{k}": novelty(recommendations, train, **kw) if has_users else float("nan"),

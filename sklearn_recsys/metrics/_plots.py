@@ -22,8 +22,10 @@ def _axes(ax):
     return ax
 
 
-@validate_params({"y_true": ["array-like"], "scores": [dict], "ax": "no_validation"},
-                 prefer_skip_nested_validation=True)
+@validate_params(
+    {"y_true": ["array-like"], "scores": [dict], "ax": "no_validation"},
+    prefer_skip_nested_validation=True,
+)
 def plot_precision_recall(y_true, scores, *, ax=None):
     """Precision-recall curves of several models on the same labels.
 
@@ -69,9 +71,13 @@ def plot_precision_recall(y_true, scores, *, ax=None):
 
 
 @validate_params(
-    {"train": ["array-like", pd.DataFrame],
-     "head_share": [Interval(numbers.Real, 0, 1, closed="neither")],
-     "item_col": [str, numbers.Integral], "log": ["boolean"], "ax": "no_validation"},
+    {
+        "train": ["array-like", pd.DataFrame],
+        "head_share": [Interval(numbers.Real, 0, 1, closed="neither")],
+        "item_col": [str, numbers.Integral],
+        "log": ["boolean"],
+        "ax": "no_validation",
+    },
     prefer_skip_nested_validation=True,
 )
 def plot_long_tail(train, *, head_share=0.8, item_col="item_id", log=False, ax=None):
@@ -111,10 +117,20 @@ def plot_long_tail(train, *, head_share=0.8, item_col="item_id", log=False, ax=N
     x = np.arange(1, len(counts) + 1)
     y = counts.to_numpy(dtype=float)
     ax.plot(x, y, color="C0")
-    ax.fill_between(x[:n_head], y[:n_head], color="C0", alpha=0.3,
-                    label=f"head: {n_head} items, {head_share:.0%} of interactions")
-    ax.fill_between(x[n_head - 1:], y[n_head - 1:], color="C1", alpha=0.3,
-                    label=f"tail: {len(counts) - n_head} items")
+    ax.fill_between(
+        x[:n_head],
+        y[:n_head],
+        color="C0",
+        alpha=0.3,
+        label=f"head: {n_head} items, {head_share:.0%} of interactions",
+    )
+    ax.fill_between(
+        x[n_head - 1 :],
+        y[n_head - 1 :],
+        color="C1",
+        alpha=0.3,
+        label=f"tail: {len(counts) - n_head} items",
+    )
     ax.axvline(n_head + 0.5, color="grey", ls="--", lw=1)
     if log:
         ax.set_yscale("log")
@@ -125,14 +141,20 @@ def plot_long_tail(train, *, head_share=0.8, item_col="item_id", log=False, ax=N
 
 
 @validate_params(
-    {"recommendations": ["array-like", pd.DataFrame], "train": ["array-like", pd.DataFrame],
-     "k": [Interval(numbers.Integral, 1, None, closed="left")], "cutoffs": ["array-like"],
-     "user_col": [str, numbers.Integral], "item_col": [str, numbers.Integral],
-     "ax": "no_validation"},
+    {
+        "recommendations": ["array-like", pd.DataFrame],
+        "train": ["array-like", pd.DataFrame],
+        "k": [Interval(numbers.Integral, 1, None, closed="left")],
+        "cutoffs": ["array-like"],
+        "user_col": [str, numbers.Integral],
+        "item_col": [str, numbers.Integral],
+        "ax": "no_validation",
+    },
     prefer_skip_nested_validation=True,
 )
-def plot_exposure(recommendations, train, *, k=10, cutoffs=(0.8,), user_col="user_id",
-                  item_col="item_id", ax=None):
+def plot_exposure(
+    recommendations, train, *, k=10, cutoffs=(0.8,), user_col="user_id", item_col="item_id", ax=None
+):
     """Share of head / (mid) / tail items in the data and in the top-``k`` recommendations.
 
     Grouped bars per popularity bucket (see
@@ -170,7 +192,8 @@ def plot_exposure(recommendations, train, *, k=10, cutoffs=(0.8,), user_col="use
     bucket = _bucket_of_counts(counts, cut)
     n_b = len(cut) + 1
     names = {2: ["head", "tail"], 3: ["head", "mid", "tail"]}.get(
-        n_b, [f"bucket_{j}" for j in range(n_b)])
+        n_b, [f"bucket_{j}" for j in range(n_b)]
+    )
     inter = np.bincount(bucket, weights=counts.to_numpy(dtype=float), minlength=n_b)
     items_share = np.bincount(bucket, minlength=n_b) / len(bucket)
     _, rec_items, _ = _recommendation_lists(recommendations, k, user_col, item_col)

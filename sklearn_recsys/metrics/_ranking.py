@@ -82,14 +82,11 @@ def _check_ranking_input(y_true, y_score, groups):
         raise ValueError("y_true contains NaN or inf; relevance labels must be finite.")
     if (y_true < 0).any():
         raise ValueError(
-            f"y_true must be >= 0 (0 = not relevant, > 0 = relevance grade); got "
-            f"{y_true.min()!r}."
+            f"y_true must be >= 0 (0 = not relevant, > 0 = relevance grade); got {y_true.min()!r}."
         )
     if not np.isfinite(y_score).all():
         bad = int(np.flatnonzero(~np.isfinite(y_score))[0])
-        raise ValueError(
-            f"y_score contains NaN or inf (e.g. at row {bad}); scores must be finite."
-        )
+        raise ValueError(f"y_score contains NaN or inf (e.g. at row {bad}); scores must be finite.")
     codes, n_groups = group_codes(groups_arr, name="groups")
     return y_true, y_score, codes, n_groups
 
@@ -171,7 +168,8 @@ def _from_ranking(ranking, y_true, codes, n_groups, *, k, metrics, gain="linear"
                 value = (hits > 0).astype(float)
             elif name == "ndcg":
                 dcg = np.bincount(
-                    c[top], weights=_gain(rel[top], gain) / np.log2(rank[top] + 2.0),
+                    c[top],
+                    weights=_gain(rel[top], gain) / np.log2(rank[top] + 2.0),
                     minlength=n_groups,
                 )
                 value = dcg / _ideal_dcg(y_true, codes, n_groups, k, gain)
@@ -196,8 +194,7 @@ def _from_ranking(ranking, y_true, codes, n_groups, *, k, metrics, gain="linear"
     return out, n_rel
 
 
-def _per_group(y_true, y_score, codes, n_groups, *, k, metrics, gain="linear",
-               ties="pessimistic"):
+def _per_group(y_true, y_score, codes, n_groups, *, k, metrics, gain="linear", ties="pessimistic"):
     """Per-group values of ``metrics`` (NaN where a group has no relevant row) and n_relevant."""
     ranking = _ranked(y_true, y_score, codes, n_groups, ties)
     return _from_ranking(ranking, y_true, codes, n_groups, k=k, metrics=metrics, gain=gain)
@@ -221,8 +218,9 @@ def _mean_over_evaluated(values):
 
 def _single(name, y_true, y_score, groups, k, gain="linear", ties="pessimistic"):
     y_true, y_score, codes, n_groups = _check_ranking_input(y_true, y_score, groups)
-    values, _ = _per_group(y_true, y_score, codes, n_groups, k=k, metrics=(name,), gain=gain,
-                           ties=ties)
+    values, _ = _per_group(
+        y_true, y_score, codes, n_groups, k=k, metrics=(name,), gain=gain, ties=ties
+    )
     return _mean_over_evaluated(values[name])
 
 
@@ -242,14 +240,15 @@ def _single_metric(func):
     (those of :func:`ndcg_at_k`) at ``{parameters}`` in its docstring."""
     names = [p for p in _COMMON if p in inspect.signature(func).parameters]
     func.__doc__ = func.__doc__.replace(
-        "{parameters}", _PARAMETERS.replace("{names}", ", ".join(names)))
-    return validate_params({p: _COMMON[p] for p in names},
-                           prefer_skip_nested_validation=True)(func)
+        "{parameters}", _PARAMETERS.replace("{names}", ", ".join(names))
+    )
+    return validate_params({p: _COMMON[p] for p in names}, prefer_skip_nested_validation=True)(func)
 
 
 # ----------------------------------------------------------------------------- public API
-@validate_params({**_COMMON, "gain": [StrOptions({"linear", "exponential"})]},
-                 prefer_skip_nested_validation=True)
+@validate_params(
+    {**_COMMON, "gain": [StrOptions({"linear", "exponential"})]}, prefer_skip_nested_validation=True
+)
 def ndcg_at_k(y_true, y_score, *, groups, k=10, gain="linear", ties="pessimistic"):
     r"""Normalised discounted cumulative gain at ``k``, averaged over groups.
 
@@ -397,8 +396,17 @@ def mrr(y_true, y_score, *, groups, ties="pessimistic"):
     },
     prefer_skip_nested_validation=True,
 )
-def ranking_scores(y_true, y_score, *, groups, k=10, metrics=None, gain="linear",
-                   ties="pessimistic", per_group=False):
+def ranking_scores(
+    y_true,
+    y_score,
+    *,
+    groups,
+    k=10,
+    metrics=None,
+    gain="linear",
+    ties="pessimistic",
+    per_group=False,
+):
     """Several ranking metrics from a single sort, plus the number of users they cover.
 
     Parameters
@@ -430,15 +438,18 @@ def ranking_scores(y_true, y_score, *, groups, k=10, metrics=None, gain="linear"
     metrics = _check_metrics(metrics)
     groups_in = groups
     y_true, y_score, codes, n_groups = _check_ranking_input(y_true, y_score, groups)
-    values, n_rel = _per_group(y_true, y_score, codes, n_groups, k=k, metrics=metrics,
-                               gain=gain, ties=ties)
+    values, n_rel = _per_group(
+        y_true, y_score, codes, n_groups, k=k, metrics=metrics, gain=gain, ties=ties
+    )
     names = {m: (m if m == "mrr" else f"{m}@{k}") for m in metrics}
     if per_group:
-        groups_s = groups_in if isinstance(groups_in, pd.Series) else pd.Series(
-            np.asarray(groups_in))
+        groups_s = (
+            groups_in if isinstance(groups_in, pd.Series) else pd.Series(np.asarray(groups_in))
+        )
         uniques = pd.factorize(groups_s, sort=False)[1]
-        frame = pd.DataFrame({names[m]: values[m] for m in metrics},
-                             index=pd.Index(uniques, name="group"))
+        frame = pd.DataFrame(
+            {names[m]: values[m] for m in metrics}, index=pd.Index(uniques, name="group")
+        )
         frame["n_relevant"] = n_rel.astype(np.int64)
         return frame
     out = {names[m]: _mean_over_evaluated(values[m]) for m in metrics}

@@ -125,8 +125,9 @@ def predict_scores(estimator, X, response_method="auto"):
     if out.ndim == 2 and out.shape[1] == 1:
         out = out.ravel()
     if out.ndim != 1:
-        raise ValueError(f"{response_method} returned an array of shape {out.shape}; expected "
-                         "one score per row.")
+        raise ValueError(
+            f"{response_method} returned an array of shape {out.shape}; expected one score per row."
+        )
     return out
 
 
@@ -164,9 +165,20 @@ class RankingScorer:
     make_ranking_scorer('ndcg', k=5, group_col='user_id')
     """
 
-    def __init__(self, metric, *, k=10, group_col="user_id", item_col="item_id",
-                 gain="linear", ties="pessimistic", train=None, head_share=0.8,
-                 tail_items=None, response_method="auto"):
+    def __init__(
+        self,
+        metric,
+        *,
+        k=10,
+        group_col="user_id",
+        item_col="item_id",
+        gain="linear",
+        ties="pessimistic",
+        train=None,
+        head_share=0.8,
+        tail_items=None,
+        response_method="auto",
+    ):
         self.metric = metric
         self.k = k
         self.group_col = group_col
@@ -201,16 +213,20 @@ class RankingScorer:
         if self.metric in RANKING_METRICS:
             y, s, codes, n_groups = _check_ranking_input(y_true, y_score, groups)
             k = np.iinfo(np.int64).max if self.metric == "mrr" else self.k
-            values, _ = _per_group(y, s, codes, n_groups, k=k, metrics=(self.metric,),
-                                   gain=self.gain, ties=self.ties)
+            values, _ = _per_group(
+                y, s, codes, n_groups, k=k, metrics=(self.metric,), gain=self.gain, ties=self.ties
+            )
             return _mean_over_evaluated(values[self.metric])
         check_columns(X, item_col=self.item_col)
         items = X[self.item_col]
         if self.metric == "tail_recall":
             y, s, codes, n_groups = _check_ranking_input(y_true, y_score, groups)
             tail = _tail_set(self.train, self.item_col, self.head_share, self.tail_items)
-            is_tail = tail(np.asarray(items.astype(object) if isinstance(
-                items.dtype, pd.CategoricalDtype) else items))
+            is_tail = tail(
+                np.asarray(
+                    items.astype(object) if isinstance(items.dtype, pd.CategoricalDtype) else items
+                )
+            )
             return _tail_recall(y, s, codes, n_groups, is_tail, k=self.k, ties=self.ties)
         recs = _top_rows(groups, items, y_score, self.k, self.group_col, self.item_col)
         kw = {"k": self.k, "user_col": self.group_col, "item_col": self.item_col}
@@ -223,8 +239,9 @@ class RankingScorer:
         if self.metric == "arp":
             return average_recommendation_popularity(recs, self.train, **kw)
         if self.metric == "aplt":
-            return average_percentage_long_tail(recs, self.train, head_share=self.head_share,
-                                                tail_items=self.tail_items, **kw)
+            return average_percentage_long_tail(
+                recs, self.train, head_share=self.head_share, tail_items=self.tail_items, **kw
+            )
         return novelty(recs, self.train, **kw)
 
 
@@ -236,11 +253,13 @@ def _top_rows(groups, items, y_score, k, group_col, item_col):
     starts = np.searchsorted(c, np.arange(c.max() + 1))
     rank = np.arange(len(c)) - starts[c]
     keep = order[rank < k]
-    return pd.DataFrame({
-        group_col: np.asarray(groups)[keep],
-        item_col: np.asarray(items)[keep],
-        "rank": rank[rank < k] + 1,
-    })
+    return pd.DataFrame(
+        {
+            group_col: np.asarray(groups)[keep],
+            item_col: np.asarray(items)[keep],
+            "rank": rank[rank < k] + 1,
+        }
+    )
 
 
 @validate_params(
@@ -258,9 +277,19 @@ def _top_rows(groups, items, y_score, k, group_col, item_col):
     },
     prefer_skip_nested_validation=True,
 )
-def make_ranking_scorer(metric, *, k=10, group_col="user_id", item_col="item_id",
-                        gain="linear", ties="pessimistic", train=None, head_share=0.8,
-                        tail_items=None, response_method="auto"):
+def make_ranking_scorer(
+    metric,
+    *,
+    k=10,
+    group_col="user_id",
+    item_col="item_id",
+    gain="linear",
+    ties="pessimistic",
+    train=None,
+    head_share=0.8,
+    tail_items=None,
+    response_method="auto",
+):
     """Make a scorer for a per-user ranking or long-tail metric.
 
     Parameters
@@ -311,18 +340,29 @@ def make_ranking_scorer(metric, *, k=10, group_col="user_id", item_col="item_id"
     >>> bool(((scores >= 0) & (scores <= 1)).all())
     True
     """
-    if metric in _NEEDS_TRAIN and train is None and not (
-            metric in {"aplt", "tail_recall"} and tail_items is not None):
+    if (
+        metric in _NEEDS_TRAIN
+        and train is None
+        and not (metric in {"aplt", "tail_recall"} and tail_items is not None)
+    ):
         raise ValueError(
             f"metric={metric!r} needs train= (the training interactions that define item "
             "popularity)."
         )
     if metric == "novelty" and not isinstance(train, pd.DataFrame):
-        raise TypeError("metric='novelty' needs train= as a DataFrame with user and item "
-                        "columns.")
-    return RankingScorer(metric, k=k, group_col=group_col, item_col=item_col, gain=gain,
-                         ties=ties, train=train, head_share=head_share, tail_items=tail_items,
-                         response_method=response_method)
+        raise TypeError("metric='novelty' needs train= as a DataFrame with user and item columns.")
+    return RankingScorer(
+        metric,
+        k=k,
+        group_col=group_col,
+        item_col=item_col,
+        gain=gain,
+        ties=ties,
+        train=train,
+        head_share=head_share,
+        tail_items=tail_items,
+        response_method=response_method,
+    )
 
 
 @validate_params(
@@ -340,8 +380,19 @@ def make_ranking_scorer(metric, *, k=10, group_col="user_id", item_col="item_id"
     },
     prefer_skip_nested_validation=True,
 )
-def ranking_report(y_true, y_score, *, groups, items=None, train=None, k=10, catalog=None,
-                   head_share=0.8, user_col="user_id", item_col="item_id"):
+def ranking_report(
+    y_true,
+    y_score,
+    *,
+    groups,
+    items=None,
+    train=None,
+    k=10,
+    catalog=None,
+    head_share=0.8,
+    user_col="user_id",
+    item_col="item_id",
+):
     """Ranking and long-tail metrics of scored rows, re-ranked within each group.
 
     What a benchmark table needs from one set of predictions on a test split: the rows of each
@@ -387,11 +438,13 @@ def ranking_report(y_true, y_score, *, groups, items=None, train=None, k=10, cat
     if items is None:
         return out
     y, s, codes, n_groups = _check_ranking_input(y_true, y_score, groups)
-    items_arr = np.asarray(items.astype(object) if isinstance(items, pd.Series) and isinstance(
-        items.dtype, pd.CategoricalDtype) else items)
+    items_arr = np.asarray(
+        items.astype(object)
+        if isinstance(items, pd.Series) and isinstance(items.dtype, pd.CategoricalDtype)
+        else items
+    )
     if len(items_arr) != len(s):
-        raise ValueError(f"items must have one id per row; got {len(items_arr)} for "
-                         f"{len(s)} rows.")
+        raise ValueError(f"items must have one id per row; got {len(items_arr)} for {len(s)} rows.")
     recs = _top_rows(np.asarray(groups), items_arr, s, k, user_col, item_col)
     kw = {"k": k, "user_col": user_col, "item_col": item_col}
     if catalog is None:
@@ -407,8 +460,9 @@ def ranking_report(y_true, y_score, *, groups, items=None, train=None, k=10, cat
         for name in ("arp", "aplt", "novelty"):
             out[f"{name}@{k}"] = lt[f"{name}@{k}"]
         is_tail = _tail_set(train, item_col, head_share, None)(items_arr)
-        out[f"tail_recall@{k}"] = _tail_recall(y, s, codes, n_groups, is_tail, k=k,
-                                               ties="pessimistic")
+        out[f"tail_recall@{k}"] = _tail_recall(
+            y, s, codes, n_groups, is_tail, k=k, ties="pessimistic"
+        )
     return out
 
 
@@ -482,8 +536,9 @@ def get_scorer(scoring):
     if scoring == "geometric_mean":
         return make_scorer(geometric_mean_score)
     if scoring == "neg_expected_calibration_error":
-        return make_scorer(expected_calibration_error, response_method="predict_proba",
-                           greater_is_better=False)
+        return make_scorer(
+            expected_calibration_error, response_method="predict_proba", greater_is_better=False
+        )
     try:
         return _sklearn_get_scorer(scoring)
     except ValueError:

@@ -26,8 +26,19 @@ from ._storage import make_storage, open_study
 __all__ = ["TopKParetoSearch"]
 
 #: metrics of :func:`sklearn_recsys.recommend.evaluate_topk` that can be objectives
-TOPK_OBJECTIVES = ("ndcg", "recall", "precision", "hit_rate", "map", "mrr", "tail_recall",
-                   "coverage", "aplt", "entropy", "novelty")
+TOPK_OBJECTIVES = (
+    "ndcg",
+    "recall",
+    "precision",
+    "hit_rate",
+    "map",
+    "mrr",
+    "tail_recall",
+    "coverage",
+    "aplt",
+    "entropy",
+    "novelty",
+)
 
 
 class _Pair(BaseEstimator):
@@ -123,11 +134,26 @@ class TopKParetoSearch(BaseEstimator):
         "verbose": ["verbose"],
     }
 
-    def __init__(self, estimator, param_distributions, *, reranker=None,
-                 objectives=("ndcg", "tail_recall"), k=10, test_size=0.2, n_trials=20,
-                 sampler=None, storage=None, study_name=None, refit="first",
-                 user_col="user_id", item_col="item_id", time_col="timestamp",
-                 random_state=None, verbose=0):
+    def __init__(
+        self,
+        estimator,
+        param_distributions,
+        *,
+        reranker=None,
+        objectives=("ndcg", "tail_recall"),
+        k=10,
+        test_size=0.2,
+        n_trials=20,
+        sampler=None,
+        storage=None,
+        study_name=None,
+        refit="first",
+        user_col="user_id",
+        item_col="item_id",
+        time_col="timestamp",
+        random_state=None,
+        verbose=0,
+    ):
         self.estimator = estimator
         self.param_distributions = param_distributions
         self.reranker = reranker
@@ -149,8 +175,10 @@ class TopKParetoSearch(BaseEstimator):
         objs = list(self.objectives)
         bad = [o for o in objs if o not in TOPK_OBJECTIVES]
         if len(objs) < 2 or bad or len(set(objs)) != len(objs):
-            raise ValueError(f"objectives must be 2+ distinct names of {list(TOPK_OBJECTIVES)}; "
-                             f"got {self.objectives!r}.")
+            raise ValueError(
+                f"objectives must be 2+ distinct names of {list(TOPK_OBJECTIVES)}; "
+                f"got {self.objectives!r}."
+            )
         return objs
 
     def _make_sampler(self):
@@ -170,12 +198,22 @@ class TopKParetoSearch(BaseEstimator):
         est = cache[key]
         fit_s = time.perf_counter() - t0
         reranker = None if pair.reranker is None else clone(pair.reranker).fit(X_tr)
-        res = evaluate_topk(est, X_tr, X_te, y_te, k=self.k, reranker=reranker,
-                            user_col=self.user_col, item_col=self.item_col)
+        res = evaluate_topk(
+            est,
+            X_tr,
+            X_te,
+            y_te,
+            k=self.k,
+            reranker=reranker,
+            user_col=self.user_col,
+            item_col=self.item_col,
+        )
         values = {}
         for name in self._check_objectives():
-            row = res[(res["metric"] == name) & ((res["k"] == self.k) if name != "mrr"
-                                                 else res["k"].isna())]
+            row = res[
+                (res["metric"] == name)
+                & ((res["k"] == self.k) if name != "mrr" else res["k"].isna())
+            ]
             values[name] = float(row["value"].iloc[0])
         return values, fit_s
 
@@ -199,8 +237,9 @@ class TopKParetoSearch(BaseEstimator):
         template = _Pair(self.estimator, self.reranker)
         space = resolve_space(template, self.param_distributions)
         arrays = [X] if y is None else [X, pd.Series(np.asarray(y), index=X.index)]
-        parts = user_temporal_split(*arrays, test_size=self.test_size, user_col=self.user_col,
-                                    time_col=self.time_col)
+        parts = user_temporal_split(
+            *arrays, test_size=self.test_size, user_col=self.user_col, time_col=self.time_col
+        )
         X_tr, X_te = parts[0], parts[1]
         y_tr, y_te = (None, None) if y is None else (parts[2], parts[3])
         cache, rows = {}, []
@@ -209,23 +248,33 @@ class TopKParetoSearch(BaseEstimator):
             params = suggest_params(trial, space)
             pair = clone(template).set_params(**params)
             values, fit_s = self._evaluate(pair, X_tr, X_te, y_tr, y_te, cache)
-            rows.append({"number": trial.number,
-                         **{f"param_{k}": v for k, v in trial.params.items()},
-                         **values, "fit_s": fit_s})
+            rows.append(
+                {
+                    "number": trial.number,
+                    **{f"param_{k}": v for k, v in trial.params.items()},
+                    **values,
+                    "fit_s": fit_s,
+                }
+            )
             return [values[o] for o in objectives]
 
         with _optuna_verbosity(self.verbose):
-            study = open_study(make_storage(self.storage), self.study_name,
-                               directions=["maximize"] * len(objectives),
-                               sampler=self._make_sampler(), pruner=None)
-            study.optimize(objective, n_trials=self.n_trials,
-                           show_progress_bar=bool(self.verbose))
+            study = open_study(
+                make_storage(self.storage),
+                self.study_name,
+                directions=["maximize"] * len(objectives),
+                sampler=self._make_sampler(),
+                pruner=None,
+            )
+            study.optimize(objective, n_trials=self.n_trials, show_progress_bar=bool(self.verbose))
         self.study_ = study
         self.results_ = pd.DataFrame(rows)
         mask = _pareto_mask(self.results_[objectives].to_numpy())
-        self.pareto_front_ = (self.results_[mask]
-                              .sort_values(objectives[0], ascending=False, kind="stable")
-                              .reset_index(drop=True))
+        self.pareto_front_ = (
+            self.results_[mask]
+            .sort_values(objectives[0], ascending=False, kind="stable")
+            .reset_index(drop=True)
+        )
         if self.refit == "none":
             return self
         if callable(self.refit):
@@ -264,8 +313,13 @@ class TopKParetoSearch(BaseEstimator):
         ax.plot(front[x], front[y], "o-", c="C3", label="Pareto front")
         if annotate is not None:
             for _, r in front.iterrows():
-                ax.annotate(f"{r[annotate]:.2g}", (r[x], r[y]), fontsize=7,
-                            textcoords="offset points", xytext=(3, 3))
+                ax.annotate(
+                    f"{r[annotate]:.2g}",
+                    (r[x], r[y]),
+                    fontsize=7,
+                    textcoords="offset points",
+                    xytext=(3, 3),
+                )
         ax.set_xlabel(f"{x}@{self.k}")
         ax.set_ylabel(f"{y}@{self.k}")
         ax.legend(loc="best")

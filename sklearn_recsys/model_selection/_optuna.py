@@ -70,16 +70,21 @@ def _index_params(params, indices, n_samples):
     """Row-subset the sample-aligned fit parameters (``sample_weight``, ...)."""
     out = {}
     for key, value in params.items():
-        if value is not None and hasattr(value, "__len__") and not isinstance(value, str) \
-                and _num_samples(value) == n_samples:
+        if (
+            value is not None
+            and hasattr(value, "__len__")
+            and not isinstance(value, str)
+            and _num_samples(value) == n_samples
+        ):
             out[key] = _safe_indexing(value, indices)
         else:
             out[key] = value
     return out
 
 
-def _fit_and_score(estimator, X, y, train, test, scorers, fit_params, error_score,
-                   return_train_score):
+def _fit_and_score(
+    estimator, X, y, train, test, scorers, fit_params, error_score, return_train_score
+):
     """Fit on one fold and score; returns plain floats (picklable for joblib backends)."""
     n = _num_samples(X)
     X_tr, X_te = _safe_indexing(X, train), _safe_indexing(X, test)
@@ -193,16 +198,25 @@ class _Objective:
         pruned = False
         with joblib.Parallel(n_jobs=s.n_jobs) as parallel:
             for start in range(0, len(self.splits), wave):
-                chunk = self.splits[start:start + wave]
+                chunk = self.splits[start : start + wave]
                 results += parallel(
                     joblib.delayed(_fit_and_score)(
-                        clone(estimator), self.X, self.y, train, test, self.scorers,
-                        self.fit_params, s.error_score, s.return_train_score)
-                    for train, test in chunk)
+                        clone(estimator),
+                        self.X,
+                        self.y,
+                        train,
+                        test,
+                        self.scorers,
+                        self.fit_params,
+                        s.error_score,
+                        s.return_train_score,
+                    )
+                    for train, test in chunk
+                )
                 if self.prune:
                     first = next(iter(self.scorers))
                     for k in range(start, len(results)):
-                        running = np.mean([r["test"][first] for r in results[:k + 1]])
+                        running = np.mean([r["test"][first] for r in results[: k + 1]])
                         if not math.isnan(running):
                             trial.report(float(running), k)
                         # a trial with every fold done is complete, never pruned
@@ -219,12 +233,14 @@ class _Objective:
 
     def _record(self, trial, results):
         for name in self.scorers:
-            trial.set_user_attr(f"split_test_{name}",
-                                _nan_to_none([r["test"][name] for r in results]))
+            trial.set_user_attr(
+                f"split_test_{name}", _nan_to_none([r["test"][name] for r in results])
+            )
             if self.search.return_train_score:
-                trial.set_user_attr(f"split_train_{name}",
-                                    _nan_to_none([r["train"].get(name, math.nan)
-                                                  for r in results]))
+                trial.set_user_attr(
+                    f"split_train_{name}",
+                    _nan_to_none([r["train"].get(name, math.nan) for r in results]),
+                )
         trial.set_user_attr("fit_time", _nan_to_none([r["fit_time"] for r in results]))
         trial.set_user_attr("score_time", _nan_to_none([r["score_time"] for r in results]))
         errors = [r["error"] for r in results if r["error"]]
@@ -233,7 +249,9 @@ class _Objective:
             warnings.warn(
                 f"trial {trial.number}: {len(errors)} of {len(results)} folds failed and got "
                 f"error_score={self.search.error_score}; first error: {errors[0]}",
-                FitFailedWarning, stacklevel=2)
+                FitFailedWarning,
+                stacklevel=2,
+            )
 
 
 # -------------------------------------------------------------------------- estimator
@@ -380,10 +398,27 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         "verbose": ["verbose"],
     }
 
-    def __init__(self, estimator, param_distributions=None, *, n_trials=10, timeout=None,
-                 scoring=None, cv=None, user_col="user_id", storage=None, study_name=None,
-                 sampler=None, pruner="median", n_jobs=None, refit=True, error_score=np.nan,
-                 return_train_score=False, random_state=None, verbose=0):
+    def __init__(
+        self,
+        estimator,
+        param_distributions=None,
+        *,
+        n_trials=10,
+        timeout=None,
+        scoring=None,
+        cv=None,
+        user_col="user_id",
+        storage=None,
+        study_name=None,
+        sampler=None,
+        pruner="median",
+        n_jobs=None,
+        refit=True,
+        error_score=np.nan,
+        return_train_score=False,
+        random_state=None,
+        verbose=0,
+    ):
         self.estimator = estimator
         self.param_distributions = param_distributions
         self.n_trials = n_trials
@@ -435,15 +470,19 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
     def _refit_metric(self, scorers, multimetric):
         if not multimetric:
             if isinstance(self.refit, str) and self.refit not in scorers:
-                raise ValueError(f"refit={self.refit!r} names no scorer; with a single scorer "
-                                 f"use refit=True or False.")
+                raise ValueError(
+                    f"refit={self.refit!r} names no scorer; with a single scorer "
+                    f"use refit=True or False."
+                )
             return "score" if "score" in scorers else next(iter(scorers))
         if callable(self.refit) or self.refit is False:
             return next(iter(scorers))
         if self.refit is True or self.refit not in scorers:
-            raise ValueError(f"with several scorers {list(scorers)}, refit must be the name of "
-                             f"the one that picks the best trial, a callable or False; got "
-                             f"refit={self.refit!r}.")
+            raise ValueError(
+                f"with several scorers {list(scorers)}, refit must be the name of "
+                f"the one that picks the best trial, a callable or False; got "
+                f"refit={self.refit!r}."
+            )
         return self.refit
 
     def _splits(self, X, y, groups):
@@ -451,8 +490,12 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         cv = self.cv
         if cv is None or isinstance(cv, numbers.Integral):
             n_splits = 5 if cv is None else int(cv)
-            if groups is None and isinstance(X, pd.DataFrame) and self.user_col is not None \
-                    and self.user_col in X.columns:
+            if (
+                groups is None
+                and isinstance(X, pd.DataFrame)
+                and self.user_col is not None
+                and self.user_col in X.columns
+            ):
                 if classification:
                     cv = StratifiedUserKFold(n_splits=n_splits, user_col=self.user_col)
                 else:
@@ -514,26 +557,42 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         scorers, multimetric = self._scorers()
         refit_metric = self._refit_metric(scorers, multimetric)
         splits = self._splits(X, y, groups)
-        fingerprint = joblib.hash((joblib.hash(X), joblib.hash(y), joblib.hash(splits),
-                                   sorted((n, _scorer_key(v)) for n, v in scorers.items())))
+        fingerprint = joblib.hash(
+            (
+                joblib.hash(X),
+                joblib.hash(y),
+                joblib.hash(splits),
+                sorted((n, _scorer_key(v)) for n, v in scorers.items()),
+            )
+        )
         pruner = self._make_pruner(len(splits))
         prune = not multimetric and not isinstance(pruner, optuna.pruners.NopPruner)
         with _optuna_verbosity(self.verbose):
-            study = open_study(make_storage(self.storage), self.study_name,
-                               directions=["maximize"] * len(scorers),
-                               sampler=self._make_sampler(), pruner=pruner)
+            study = open_study(
+                make_storage(self.storage),
+                self.study_name,
+                directions=["maximize"] * len(scorers),
+                sampler=self._make_sampler(),
+                pruner=pruner,
+            )
             self._check_resumed(study, fingerprint, len(scorers))
-            objective = _Objective(self, space, X, y, splits, scorers, fit_params, fingerprint,
-                                   prune)
-            study.optimize(objective, n_trials=self.n_trials, timeout=self.timeout,
-                           show_progress_bar=bool(self.verbose))
+            objective = _Objective(
+                self, space, X, y, splits, scorers, fit_params, fingerprint, prune
+            )
+            study.optimize(
+                objective,
+                n_trials=self.n_trials,
+                timeout=self.timeout,
+                show_progress_bar=bool(self.verbose),
+            )
         self.study_ = study
         self.n_trials_ = len(objective.numbers)
         self.n_splits_ = len(splits)
         self.scorer_ = scorers
         self.multimetric_ = multimetric
-        trials = [t for t in study.get_trials(deepcopy=False)
-                  if t.user_attrs.get(_FP) == fingerprint]
+        trials = [
+            t for t in study.get_trials(deepcopy=False) if t.user_attrs.get(_FP) == fingerprint
+        ]
         self.cv_results_ = self._cv_results(trials, list(scorers))
         self._select_best(space, trials, list(scorers), refit_metric)
         if self.refit:
@@ -545,8 +604,10 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
 
     def _check_resumed(self, study, fingerprint, n_objectives):
         if len(study.directions) != n_objectives:
-            raise ValueError(f"study {study.study_name!r} has {len(study.directions)} "
-                             f"objective(s) but scoring gives {n_objectives}.")
+            raise ValueError(
+                f"study {study.study_name!r} has {len(study.directions)} "
+                f"objective(s) but scoring gives {n_objectives}."
+            )
         stored = study.user_attrs.get(_FP)
         if stored is None:
             study.set_user_attr(_FP, fingerprint)
@@ -594,8 +655,12 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         for name in names:
             rank = np.full(len(df), complete.sum() + 1, dtype=np.int64)
             scores = df[f"mean_test_{name}"].to_numpy()
-            rank[complete] = pd.Series(scores[complete]).rank(
-                method="min", ascending=False).to_numpy().astype(np.int64)
+            rank[complete] = (
+                pd.Series(scores[complete])
+                .rank(method="min", ascending=False)
+                .to_numpy()
+                .astype(np.int64)
+            )
             df[f"rank_test_{name}"] = rank
         return df
 
@@ -606,8 +671,10 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
             states = res["state"].value_counts().to_dict() if len(res) else {}
             errors = [t.user_attrs.get("error") for t in trials if t.user_attrs.get("error")]
             hint = f"; first error: {errors[0]}" if errors else ""
-            raise ValueError(f"no trial completed ({states}){hint}. Check the space, "
-                             f"error_score='raise' shows the failing fit.")
+            raise ValueError(
+                f"no trial completed ({states}){hint}. Check the space, "
+                f"error_score='raise' shows the failing fit."
+            )
         if self.multimetric_:
             pts = res.loc[complete, [f"mean_test_{n}" for n in names]].to_numpy()
             self.pareto_front_ = res.loc[complete[_pareto_mask(pts)]].reset_index(drop=True)
@@ -616,8 +683,10 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
         if callable(self.refit):
             best = int(self.refit(res))
             if best not in set(complete.tolist()):
-                raise ValueError(f"refit callable returned {best}, not the row of a complete "
-                                 f"trial of cv_results_.")
+                raise ValueError(
+                    f"refit callable returned {best}, not the row of a complete "
+                    f"trial of cv_results_."
+                )
         else:
             scores = res.loc[complete, f"mean_test_{refit_metric}"].to_numpy()
             best = int(complete[int(np.argmax(scores))])  # ties: the earliest trial
@@ -630,8 +699,9 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
     # ------------------------------------------------------------------ delegation
     predict = _delegate("predict", "Predict with the best estimator.")
     predict_proba = _delegate("predict_proba", "Class probabilities from the best estimator.")
-    predict_log_proba = _delegate("predict_log_proba",
-                                  "Log class probabilities from the best estimator.")
+    predict_log_proba = _delegate(
+        "predict_log_proba", "Log class probabilities from the best estimator."
+    )
     decision_function = _delegate("decision_function", "Decision function of the best estimator.")
     transform = _delegate("transform", "Transform with the best estimator.")
     score_samples = _delegate("score_samples", "``score_samples`` of the best estimator.")
@@ -664,8 +734,10 @@ class OptunaSearchCV(MetaEstimatorMixin, BaseEstimator):
     def n_features_in_(self):
         """Number of features seen by the best estimator."""
         if not hasattr(self, "best_estimator_"):
-            raise AttributeError(f"{type(self).__name__} object has no n_features_in_ "
-                                 f"attribute before fit with refit=True.")
+            raise AttributeError(
+                f"{type(self).__name__} object has no n_features_in_ "
+                f"attribute before fit with refit=True."
+            )
         return self.best_estimator_.n_features_in_
 
     @property
@@ -734,6 +806,10 @@ class OptunaSearch(OptunaSearchCV):
         -------
         self : OptunaSearch
         """
-        warnings.warn("OptunaSearch is deprecated and will be removed in the next release; use "
-                      "OptunaSearchCV (same parameters).", FutureWarning, stacklevel=2)
+        warnings.warn(
+            "OptunaSearch is deprecated and will be removed in the next release; use "
+            "OptunaSearchCV (same parameters).",
+            FutureWarning,
+            stacklevel=2,
+        )
         return super().fit(X, y, groups, **fit_params)

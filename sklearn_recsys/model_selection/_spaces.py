@@ -79,22 +79,29 @@ class StepChoice:
 
     def __init__(self, options, spaces="default"):
         if not isinstance(options, Mapping) or not options:
-            raise ValueError(f"StepChoice options must be a non-empty dict label -> estimator; "
-                             f"got {options!r}.")
+            raise ValueError(
+                f"StepChoice options must be a non-empty dict label -> estimator; got {options!r}."
+            )
         for label, est in options.items():
             if not isinstance(label, str):
                 raise TypeError(f"StepChoice labels must be str; got {label!r}.")
             if est not in _PASSTHROUGH and not _is_estimator(est):
-                raise TypeError(f"StepChoice option {label!r} must be an estimator, "
-                                f"'passthrough' or None; got {type(est).__name__}.")
+                raise TypeError(
+                    f"StepChoice option {label!r} must be an estimator, "
+                    f"'passthrough' or None; got {type(est).__name__}."
+                )
         if spaces != "default" and not isinstance(spaces, Mapping):
-            raise TypeError(f"StepChoice spaces must be 'default' or a dict label -> space; got "
-                            f"{type(spaces).__name__}.")
+            raise TypeError(
+                f"StepChoice spaces must be 'default' or a dict label -> space; got "
+                f"{type(spaces).__name__}."
+            )
         if isinstance(spaces, Mapping):
             unknown = sorted(set(spaces) - set(options))
             if unknown:
-                raise ValueError(f"StepChoice spaces names unknown options {unknown}; options "
-                                 f"are {list(options)}.")
+                raise ValueError(
+                    f"StepChoice spaces names unknown options {unknown}; options "
+                    f"are {list(options)}."
+                )
         self.options = dict(options)
         self.spaces = spaces
 
@@ -121,8 +128,10 @@ class StepChoice:
         return "passthrough" if est in _PASSTHROUGH else clone(est)
 
     def __repr__(self):
-        opts = ", ".join(f"{k!r}: " + (type(v).__name__ if _is_estimator(v) else repr(v))
-                         for k, v in self.options.items())
+        opts = ", ".join(
+            f"{k!r}: " + (type(v).__name__ if _is_estimator(v) else repr(v))
+            for k, v in self.options.items()
+        )
         return f"StepChoice({{{opts}}})"
 
 
@@ -153,9 +162,11 @@ def register_search_space(estimator_class, space=None, *, replace=False):
     """
     key = estimator_class if isinstance(estimator_class, str) else estimator_class.__name__
     if space is None:
+
         def decorate(factory):
             register_search_space(key, factory, replace=replace)
             return factory
+
         return decorate
     if not (isinstance(space, Mapping) or callable(space)):
         raise TypeError(f"space must be a dict or a callable; got {type(space).__name__}.")
@@ -218,8 +229,9 @@ def get_search_space(estimator, *, steps=None):
         if steps is not None:
             unknown = [s for s in steps if s not in names]
             if unknown:
-                raise ValueError(f"steps {unknown} are not steps of the pipeline; steps are "
-                                 f"{names}.")
+                raise ValueError(
+                    f"steps {unknown} are not steps of the pipeline; steps are {names}."
+                )
         space = {}
         for name, step in step_list:
             if steps is None or name in steps:
@@ -251,11 +263,15 @@ def resolve_space(estimator, param_distributions, *, param="param_distributions"
             )
         return space
     if not isinstance(param_distributions, Mapping):
-        raise TypeError(f"{param} must be a dict name -> distribution; got "
-                        f"{type(param_distributions).__name__}.")
+        raise TypeError(
+            f"{param} must be a dict name -> distribution; got "
+            f"{type(param_distributions).__name__}."
+        )
     if not param_distributions:
-        raise ValueError(f"{param} is empty: there is nothing to tune. Pass None for the "
-                         f"registry's default space.")
+        raise ValueError(
+            f"{param} is empty: there is nothing to tune. Pass None for the "
+            f"registry's default space."
+        )
     valid = estimator.get_params(deep=True)
     space = {}
     for name, dist in param_distributions.items():
@@ -267,14 +283,17 @@ def resolve_space(estimator, param_distributions, *, param="param_distributions"
                 _unknown(estimator, name, valid, param)
             default = get_search_space(sub)
             if not default:
-                raise ValueError(f"{param}[{name!r}]='default' but no search space is registered "
-                                 f"for {type(sub).__name__}.")
+                raise ValueError(
+                    f"{param}[{name!r}]='default' but no search space is registered "
+                    f"for {type(sub).__name__}."
+                )
             space.update(_prefixed(default, f"{name}__"))
         elif isinstance(dist, Mapping):
             if name not in valid or not hasattr(sub, "get_params"):
                 _unknown(estimator, name, valid, param)
-            space.update(_prefixed(resolve_space(sub, dist, param=f"{param}[{name!r}]"),
-                                   f"{name}__"))
+            space.update(
+                _prefixed(resolve_space(sub, dist, param=f"{param}[{name!r}]"), f"{name}__")
+            )
         else:
             if name not in valid and not _settable(estimator, name):
                 _unknown(estimator, name, valid, param)
@@ -283,8 +302,10 @@ def resolve_space(estimator, param_distributions, *, param="param_distributions"
         if isinstance(dist, StepChoice):
             clash = [k for k in space if k.startswith(f"{name}__")]
             if clash:
-                raise ValueError(f"{param} sets {clash} next to StepChoice {name!r}; put "
-                                 f"parameters of the options in StepChoice(spaces=...).")
+                raise ValueError(
+                    f"{param} sets {clash} next to StepChoice {name!r}; put "
+                    f"parameters of the options in StepChoice(spaces=...)."
+                )
             for label in dist.labels:  # validates each option's sub-space now
                 dist.space_for(label)
     return space
@@ -303,10 +324,13 @@ def _settable(estimator, name):
 def _unknown(estimator, name, valid, param):
     head = name.split("__")[0]
     near = sorted(k for k in valid if k.split("__")[0] == head) or sorted(
-        k for k in valid if "__" not in k)
+        k for k in valid if "__" not in k
+    )
     shown = near[:25] + (["..."] if len(near) > 25 else [])
-    raise ValueError(f"{param} names {name!r}, which is not a parameter of "
-                     f"{type(estimator).__name__}; valid parameters include {shown}.")
+    raise ValueError(
+        f"{param} names {name!r}, which is not a parameter of "
+        f"{type(estimator).__name__}; valid parameters include {shown}."
+    )
 
 
 def _as_distribution(dist, name, param):
@@ -314,9 +338,11 @@ def _as_distribution(dist, name, param):
         return dist
     if isinstance(dist, (list, tuple)) and dist:
         return CategoricalDistribution(list(dist))
-    raise TypeError(f"{param}[{name!r}] must be an Optuna distribution (FloatDistribution, "
-                    f"IntDistribution, CategoricalDistribution), a non-empty list of values, a "
-                    f"StepChoice, a dict sub-space or 'default'; got {dist!r}.")
+    raise TypeError(
+        f"{param}[{name!r}] must be an Optuna distribution (FloatDistribution, "
+        f"IntDistribution, CategoricalDistribution), a non-empty list of values, a "
+        f"StepChoice, a dict sub-space or 'default'; got {dist!r}."
+    )
 
 
 # ------------------------------------------------------------------------- sampling
@@ -332,15 +358,22 @@ def suggest_params(trial, space, *, set_prefix="", name_prefix=""):
         if isinstance(dist, StepChoice):
             label = trial.suggest_categorical(name, dist.labels)
             params[f"{set_prefix}{key}"] = dist.estimator_for(label)
-            params.update(suggest_params(trial, dist.space_for(label),
-                                         set_prefix=f"{set_prefix}{key}__",
-                                         name_prefix=f"{name}[{label}]__"))
+            params.update(
+                suggest_params(
+                    trial,
+                    dist.space_for(label),
+                    set_prefix=f"{set_prefix}{key}__",
+                    name_prefix=f"{name}[{label}]__",
+                )
+            )
         elif isinstance(dist, FloatDistribution):
             params[f"{set_prefix}{key}"] = trial.suggest_float(
-                name, dist.low, dist.high, log=dist.log, step=dist.step)
+                name, dist.low, dist.high, log=dist.log, step=dist.step
+            )
         elif isinstance(dist, IntDistribution):
             params[f"{set_prefix}{key}"] = trial.suggest_int(
-                name, dist.low, dist.high, log=dist.log, step=dist.step)
+                name, dist.low, dist.high, log=dist.log, step=dist.step
+            )
         elif isinstance(dist, CategoricalDistribution):
             params[f"{set_prefix}{key}"] = trial.suggest_categorical(name, list(dist.choices))
         else:
@@ -395,37 +428,55 @@ def _neural():
     }
 
 
-_TREES = {"n_estimators": _I(50, 500, log=True), "max_depth": _I(2, 32, log=True),
-          "min_samples_leaf": _I(1, 50, log=True), "max_features": _F(0.1, 1.0)}
+_TREES = {
+    "n_estimators": _I(50, 500, log=True),
+    "max_depth": _I(2, 32, log=True),
+    "min_samples_leaf": _I(1, 50, log=True),
+    "max_features": _F(0.1, 1.0),
+}
 _LGBM = {k: v for k, v in _boosting().items() if k != "subsample"}
 
 _DEFAULTS = {
     # scikit-learn
     "LogisticRegression": {"C": _F(1e-3, 1e2, log=True), "class_weight": _C(None, "balanced")},
-    "RandomForestClassifier": {**_TREES,
-                               "class_weight": _C(None, "balanced", "balanced_subsample")},
-    "ExtraTreesClassifier": {**_TREES,
-                             "class_weight": _C(None, "balanced", "balanced_subsample")},
+    "RandomForestClassifier": {
+        **_TREES,
+        "class_weight": _C(None, "balanced", "balanced_subsample"),
+    },
+    "ExtraTreesClassifier": {**_TREES, "class_weight": _C(None, "balanced", "balanced_subsample")},
     "HistGradientBoostingClassifier": {
-        "learning_rate": _F(0.01, 0.3, log=True), "max_iter": _I(50, 500, log=True),
-        "max_leaf_nodes": _I(8, 128, log=True), "min_samples_leaf": _I(5, 200, log=True),
-        "l2_regularization": _F(1e-4, 10.0, log=True), "class_weight": _C(None, "balanced")},
+        "learning_rate": _F(0.01, 0.3, log=True),
+        "max_iter": _I(50, 500, log=True),
+        "max_leaf_nodes": _I(8, 128, log=True),
+        "min_samples_leaf": _I(5, 200, log=True),
+        "l2_regularization": _F(1e-4, 10.0, log=True),
+        "class_weight": _C(None, "balanced"),
+    },
     "DecisionTreeClassifier": {
-        "max_depth": _I(2, 32, log=True), "min_samples_leaf": _I(1, 50, log=True),
-        "class_weight": _C(None, "balanced")},
-    "KNeighborsClassifier": {"n_neighbors": _I(1, 100, log=True),
-                             "weights": _C("uniform", "distance")},
-    "SGDClassifier": {"alpha": _F(1e-6, 1e-1, log=True),
-                      "loss": _C("log_loss", "modified_huber", "hinge"),
-                      "class_weight": _C(None, "balanced")},
+        "max_depth": _I(2, 32, log=True),
+        "min_samples_leaf": _I(1, 50, log=True),
+        "class_weight": _C(None, "balanced"),
+    },
+    "KNeighborsClassifier": {
+        "n_neighbors": _I(1, 100, log=True),
+        "weights": _C("uniform", "distance"),
+    },
+    "SGDClassifier": {
+        "alpha": _F(1e-6, 1e-1, log=True),
+        "loss": _C("log_loss", "modified_huber", "hinge"),
+        "class_weight": _C(None, "balanced"),
+    },
     # LightGBM
     "LGBMClassifier": {**_LGBM, "class_weight": _C(None, "balanced")},
     "LGBMRegressor": _LGBM,
     "LGBMRanker": _LGBM,
     # imbalanced-learn samplers
     "SMOTE": {"k_neighbors": _I(2, 10), "sampling_strategy": _ratio()},
-    "BorderlineSMOTE": {"k_neighbors": _I(2, 10), "sampling_strategy": _ratio(),
-                        "kind": _C("borderline-1", "borderline-2")},
+    "BorderlineSMOTE": {
+        "k_neighbors": _I(2, 10),
+        "sampling_strategy": _ratio(),
+        "kind": _C("borderline-1", "borderline-2"),
+    },
     "SVMSMOTE": {"k_neighbors": _I(2, 10), "sampling_strategy": _ratio()},
     "SMOTENC": {"k_neighbors": _I(2, 10), "sampling_strategy": _ratio()},
     # ADASYN spreads the new rows over the minority rows and rounds per row: just above the
@@ -433,31 +484,44 @@ _DEFAULTS = {
     "ADASYN": {"n_neighbors": _I(2, 10), "sampling_strategy": _F(0.5, 1.0)},
     "RandomOverSampler": {"sampling_strategy": _ratio()},
     "RandomUnderSampler": {"sampling_strategy": _ratio()},
-    "NearMiss": {"version": _C(1, 2, 3), "n_neighbors": _I(2, 10),
-                 "sampling_strategy": _ratio()},
+    "NearMiss": {"version": _C(1, 2, 3), "n_neighbors": _I(2, 10), "sampling_strategy": _ratio()},
     "EditedNearestNeighbours": {"n_neighbors": _I(2, 7)},
     "SMOTETomek": {"sampling_strategy": _ratio()},
     "SMOTEENN": {"sampling_strategy": _ratio()},
     # imbalanced-learn ensembles
     "BalancedRandomForestClassifier": _TREES,
-    "BalancedBaggingClassifier": {"n_estimators": _I(10, 100, log=True),
-                                  "max_samples": _F(0.3, 1.0)},
+    "BalancedBaggingClassifier": {
+        "n_estimators": _I(10, 100, log=True),
+        "max_samples": _F(0.3, 1.0),
+    },
     "EasyEnsembleClassifier": {"n_estimators": _I(5, 50, log=True)},
-    "RUSBoostClassifier": {"n_estimators": _I(20, 300, log=True),
-                           "learning_rate": _F(0.01, 1.0, log=True)},
+    "RUSBoostClassifier": {
+        "n_estimators": _I(20, 300, log=True),
+        "learning_rate": _F(0.01, 1.0, log=True),
+    },
     # sklearn_recsys (by name: registering imports none of them)
     "ImbalancedLGBMClassifier": {**_boosting(), "class_weight": _C("balanced", "sqrt", None)},
-    "FocalLGBMClassifier": {**_boosting(), "focal_gamma": _F(0.5, 5.0),
-                            "class_weight": _C(None, "sqrt", "balanced")},
+    "FocalLGBMClassifier": {
+        **_boosting(),
+        "focal_gamma": _F(0.5, 5.0),
+        "class_weight": _C(None, "sqrt", "balanced"),
+    },
     "GroupedLGBMRanker": {**_boosting(), "objective": _C("lambdarank", "rank_xendcg")},
-    "NeuralClassifier": {**_neural(),
-                         "architecture": _C("mlp", "wide_deep", "deepfm", "two_tower")},
+    "NeuralClassifier": {
+        **_neural(),
+        "architecture": _C("mlp", "wide_deep", "deepfm", "two_tower"),
+    },
     "MultiTaskClassifier": {**_neural(), "aux_weight": _F(0.1, 2.0, log=True)},
-    "GANOverSampler": {"max_epochs": _I(10, 200, log=True), "sampling_strategy": _ratio(),
-                       "generator_lr": _F(5e-5, 1e-3, log=True)},
-    "NegativeSampler": {"n_negatives": _I(1, 10, log=True),
-                        "strategy": _C("uniform", "popularity"),
-                        "popularity_exponent": _F(0.0, 1.0)},
+    "GANOverSampler": {
+        "max_epochs": _I(10, 200, log=True),
+        "sampling_strategy": _ratio(),
+        "generator_lr": _F(5e-5, 1e-3, log=True),
+    },
+    "NegativeSampler": {
+        "n_negatives": _I(1, 10, log=True),
+        "strategy": _C("uniform", "popularity"),
+        "popularity_exponent": _F(0.0, 1.0),
+    },
     "PopularityUnderSampler": {"sampling_strategy": _ratio()},
     "SelfPacedEnsembleClassifier": {"n_estimators": _I(5, 50, log=True), "k_bins": _I(3, 20)},
     "InteractionFeaturizer": {"n_factors": _I(0, 32), "smooth": _C("auto", 1.0, 10.0, 100.0)},
@@ -468,8 +532,13 @@ for _name, _space in _DEFAULTS.items():
 
 
 # ------------------------------------------------------------------- strategy choices
-def sampler_choice(options=("none", "smote", "adasyn", "gan", "under"), *, random_state=None,
-                   gan_epochs=30, id_preserving=False):
+def sampler_choice(
+    options=("none", "smote", "adasyn", "gan", "under"),
+    *,
+    random_state=None,
+    gan_epochs=30,
+    id_preserving=False,
+):
     """A :class:`StepChoice` over re-sampling strategies, for a sampler step of a pipeline.
 
     Labels: ``"none"`` (no re-sampling), ``"smote"`` / ``"adasyn"`` / ``"random_over"``
@@ -527,8 +596,7 @@ def sampler_choice(options=("none", "smote", "adasyn", "gan", "under"), *, rando
     return StepChoice(chosen)
 
 
-def classifier_choice(options=("logloss", "weighted", "focal"), *, random_state=None,
-                      n_jobs=None):
+def classifier_choice(options=("logloss", "weighted", "focal"), *, random_state=None, n_jobs=None):
     """A :class:`StepChoice` over LightGBM classifiers and their losses, for a pipeline's
     classifier step.
 
@@ -564,6 +632,7 @@ def classifier_choice(options=("logloss", "weighted", "focal"), *, random_state=
             from .. import boosting
 
             return getattr(boosting, name)(random_state=random_state, n_jobs=n_jobs)
+
         return make
 
     makers = {
@@ -599,6 +668,10 @@ def loss_choice(options=("logloss", "weighted", "focal"), *, random_state=None, 
     ...     loss_choice(("logloss",)).labels
     ['logloss']
     """
-    warnings.warn("loss_choice is deprecated and will be removed in the next release; use "
-                  "classifier_choice (same parameters).", FutureWarning, stacklevel=2)
+    warnings.warn(
+        "loss_choice is deprecated and will be removed in the next release; use "
+        "classifier_choice (same parameters).",
+        FutureWarning,
+        stacklevel=2,
+    )
     return classifier_choice(options, random_state=random_state, n_jobs=n_jobs)

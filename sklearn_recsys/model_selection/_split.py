@@ -252,8 +252,9 @@ class _SingleSplit(_SummaryMixin, BaseCrossValidator):
                     f"label_time_col={self.label_time_col!r} purges all {int(purged.sum())} "
                     "training rows: no training label is known by the split time."
                 )
-        yield _Fold(np.flatnonzero(train), np.flatnonzero(test), np.flatnonzero(purged),
-                    st_min, st_max)
+        yield _Fold(
+            np.flatnonzero(train), np.flatnonzero(test), np.flatnonzero(purged), st_min, st_max
+        )
 
 
 class TemporalSplit(_SingleSplit):
@@ -359,8 +360,9 @@ class UserTemporalSplit(_SingleSplit):
     [1, 2, 3]
     """
 
-    def __init__(self, test_size=0.2, user_col="user_id", time_col="timestamp",
-                 label_time_col=None):
+    def __init__(
+        self, test_size=0.2, user_col="user_id", time_col="timestamp", label_time_col=None
+    ):
         self.test_size = test_size
         self.user_col = user_col
         self.time_col = time_col
@@ -409,8 +411,11 @@ class LeaveLastOut(_SingleSplit):
         self.label_time_col = label_time_col
 
     def _test_mask(self, X):
-        if isinstance(self.n_last, bool) or not isinstance(self.n_last, numbers.Integral) \
-                or self.n_last < 1:
+        if (
+            isinstance(self.n_last, bool)
+            or not isinstance(self.n_last, numbers.Integral)
+            or self.n_last < 1
+        ):
             raise ValueError(f"n_last must be an integer >= 1; got {self.n_last!r}.")
         rank, n_rows, codes = _user_order(X, self.user_col, self.time_col)
         return (n_rows > self.n_last) & (rank >= n_rows - self.n_last), codes
@@ -544,9 +549,19 @@ class RollingOriginSplit(_SummaryMixin, BaseCrossValidator):
     (4, True)
     """
 
-    def __init__(self, n_splits=3, *, test_size=None, gap=0, max_train_time=None,
-                 min_train_fraction=None, time_col="timestamp", label_time_col=None,
-                 user_col=None, test_users="all"):
+    def __init__(
+        self,
+        n_splits=3,
+        *,
+        test_size=None,
+        gap=0,
+        max_train_time=None,
+        min_train_fraction=None,
+        time_col="timestamp",
+        label_time_col=None,
+        user_col=None,
+        test_users="all",
+    ):
         self.n_splits = n_splits
         self.test_size = test_size
         self.gap = gap
@@ -614,10 +629,10 @@ class RollingOriginSplit(_SummaryMixin, BaseCrossValidator):
             frac = self.min_train_fraction
             if frac is None:
                 frac = 1 / (n + 1)
-            elif isinstance(frac, bool) or not isinstance(frac, numbers.Real) \
-                    or not 0 < frac < 1:
-                raise ValueError(f"min_train_fraction must be a float in (0, 1) or None; got "
-                                 f"{frac!r}.")
+            elif isinstance(frac, bool) or not isinstance(frac, numbers.Real) or not 0 < frac < 1:
+                raise ValueError(
+                    f"min_train_fraction must be a float in (0, 1) or None; got {frac!r}."
+                )
             if integer:
                 first = t_min + int(round(frac * float(t_end - t_min)))
                 test_size = (t_end - first) // n
@@ -674,8 +689,12 @@ class RollingOriginSplit(_SummaryMixin, BaseCrossValidator):
                 raise ValueError(
                     f"fold {k} has no training rows{extra}: none with {self.time_col} < "
                     f"{show(cut)} (origin {show(origin)} - gap {_display_span(gap, kind)!r})"
-                    + ("" if window is None else
-                       f" and >= {show(cut - window)} (max_train_time={self.max_train_time!r})")
+                    + (
+                        ""
+                        if window is None
+                        else f" and >= {show(cut - window)} "
+                        f"(max_train_time={self.max_train_time!r})"
+                    )
                     + "; use fewer splits, a smaller test_size or gap."
                 )
             if codes is not None and self.test_users == "warm":
@@ -686,12 +705,16 @@ class RollingOriginSplit(_SummaryMixin, BaseCrossValidator):
                 raise ValueError(
                     f"fold {k} has no test rows: none with {self.time_col} in "
                     f"[{show(origin)}, {show(origin + test_size)})"
-                    + (" from users with training rows (test_users='warm')"
-                       if self.test_users == "warm" else "")
+                    + (
+                        " from users with training rows (test_users='warm')"
+                        if self.test_users == "warm"
+                        else ""
+                    )
                     + "; the time column has a gap there: use a longer test_size."
                 )
-            yield _Fold(np.flatnonzero(train), np.flatnonzero(test), np.flatnonzero(purged),
-                        cut, cut)
+            yield _Fold(
+                np.flatnonzero(train), np.flatnonzero(test), np.flatnonzero(purged), cut, cut
+            )
 
 
 class StratifiedUserKFold(StratifiedGroupKFold):
@@ -741,8 +764,9 @@ def _apply(splitter, arrays):
     n = len(X)
     for a in arrays[1:]:
         if a is not None and len(a) != n:
-            raise ValueError(f"All arrays must have the same number of rows as X ({n}); got "
-                             f"{len(a)}.")
+            raise ValueError(
+                f"All arrays must have the same number of rows as X ({n}); got {len(a)}."
+            )
     train, test = next(splitter.split(X))
     out = []
     for a in arrays:
@@ -753,8 +777,7 @@ def _apply(splitter, arrays):
     return out
 
 
-def temporal_train_test_split(*arrays, test_size=0.2, time_col="timestamp",
-                              label_time_col=None):
+def temporal_train_test_split(*arrays, test_size=0.2, time_col="timestamp", label_time_col=None):
     """Split by one global cut-off time (see :class:`TemporalSplit`).
 
     Parameters
@@ -790,13 +813,13 @@ def temporal_train_test_split(*arrays, test_size=0.2, time_col="timestamp",
     >>> bool(X_tr.label_time.max() <= X_te.timestamp.min()), len(X_te)
     (True, 250)
     """
-    splitter = TemporalSplit(test_size=test_size, time_col=time_col,
-                             label_time_col=label_time_col)
+    splitter = TemporalSplit(test_size=test_size, time_col=time_col, label_time_col=label_time_col)
     return _apply(splitter, arrays)
 
 
-def user_temporal_split(*arrays, test_size=0.2, user_col="user_id", time_col="timestamp",
-                        label_time_col=None):
+def user_temporal_split(
+    *arrays, test_size=0.2, user_col="user_id", time_col="timestamp", label_time_col=None
+):
     """Per-user temporal split (see :class:`UserTemporalSplit`): the benchmarks' protocol.
 
     Parameters
@@ -825,13 +848,15 @@ def user_temporal_split(*arrays, test_size=0.2, user_col="user_id", time_col="ti
     >>> set(X_te.user_id) <= set(X_tr.user_id)
     True
     """
-    splitter = UserTemporalSplit(test_size=test_size, user_col=user_col, time_col=time_col,
-                                 label_time_col=label_time_col)
+    splitter = UserTemporalSplit(
+        test_size=test_size, user_col=user_col, time_col=time_col, label_time_col=label_time_col
+    )
     return _apply(splitter, arrays)
 
 
-def leave_last_out_split(*arrays, n_last=1, user_col="user_id", time_col="timestamp",
-                         label_time_col=None):
+def leave_last_out_split(
+    *arrays, n_last=1, user_col="user_id", time_col="timestamp", label_time_col=None
+):
     """Per-user leave-last-out split (see :class:`LeaveLastOut`): each user's ``n_last`` latest
     rows are the test set.
 
@@ -856,6 +881,7 @@ def leave_last_out_split(*arrays, n_last=1, user_col="user_id", time_col="timest
     >>> bool(X_te.user_id.value_counts().max() == 1)
     True
     """
-    splitter = LeaveLastOut(n_last=n_last, user_col=user_col, time_col=time_col,
-                            label_time_col=label_time_col)
+    splitter = LeaveLastOut(
+        n_last=n_last, user_col=user_col, time_col=time_col, label_time_col=label_time_col
+    )
     return _apply(splitter, arrays)

@@ -29,9 +29,11 @@ logger = logging.getLogger(__name__)
 #: seconds a SQLite writer waits for the lock before "database is locked"
 SQLITE_TIMEOUT = 120.0
 _RETRIES = 8
-_EXPECTED = ("expected an Optuna storage URL such as 'sqlite:///tune.db', "
-             "'journal:///abs/path/tune.log' or 'postgresql://user:pw@host:5432/db', an Optuna "
-             "storage object, or None (in memory)")
+_EXPECTED = (
+    "expected an Optuna storage URL such as 'sqlite:///tune.db', "
+    "'journal:///abs/path/tune.log' or 'postgresql://user:pw@host:5432/db', an Optuna "
+    "storage object, or None (in memory)"
+)
 
 
 def _journal(path):
@@ -46,8 +48,16 @@ def _journal(path):
 
 def _transient(exc):
     text = str(exc).lower()
-    return any(s in text for s in ("database is locked", "already exists", "unique constraint",
-                                    "duplicate key", "deadlock"))
+    return any(
+        s in text
+        for s in (
+            "database is locked",
+            "already exists",
+            "unique constraint",
+            "duplicate key",
+            "deadlock",
+        )
+    )
 
 
 def _retry(func, what):
@@ -101,15 +111,19 @@ def make_storage(storage):
     if storage is None or isinstance(storage, BaseStorage):
         return storage
     if not isinstance(storage, str):
-        raise TypeError(f"storage must be a URL string, an Optuna storage or None; got "
-                        f"{type(storage).__name__}.")
+        raise TypeError(
+            f"storage must be a URL string, an Optuna storage or None; got "
+            f"{type(storage).__name__}."
+        )
     if storage.startswith("journal:"):
-        path = storage[len("journal:"):]
+        path = storage[len("journal:") :]
         if path.startswith("///"):
             path = path[2:]
         elif path.startswith("//"):
-            raise ValueError(f"storage={storage!r}: a journal URL is 'journal:///abs/path' or "
-                             f"'journal:relative/path'.")
+            raise ValueError(
+                f"storage={storage!r}: a journal URL is 'journal:///abs/path' or "
+                f"'journal:relative/path'."
+            )
         return _journal(path)
     if "://" not in storage and storage.endswith((".log", ".jsonl")):
         return _journal(storage)
@@ -120,8 +134,9 @@ def make_storage(storage):
     try:
         url = make_url(storage)
     except sqlalchemy.exc.ArgumentError as exc:
-        raise ValueError(f"storage={storage!r} is not a storage URL ({exc}); {_EXPECTED}.") \
-            from None
+        raise ValueError(
+            f"storage={storage!r} is not a storage URL ({exc}); {_EXPECTED}."
+        ) from None
     shown = url.render_as_string(hide_password=True)
     backend = url.get_backend_name()
     engine_kwargs = {}
@@ -130,22 +145,27 @@ def make_storage(storage):
         if db and db != ":memory:":
             folder = os.path.dirname(os.path.abspath(db))
             if not os.path.isdir(folder):
-                raise ValueError(f"storage={shown!r}: the folder {folder!r} of the SQLite file "
-                                 f"does not exist.")
+                raise ValueError(
+                    f"storage={shown!r}: the folder {folder!r} of the SQLite file does not exist."
+                )
         engine_kwargs["connect_args"] = {"timeout": SQLITE_TIMEOUT}
     else:
         engine_kwargs["pool_pre_ping"] = True
     try:
         url.get_dialect()
     except sqlalchemy.exc.NoSuchModuleError:
-        raise ValueError(f"storage={shown!r}: unknown database dialect {url.drivername!r}; "
-                         f"{_EXPECTED}.") from None
+        raise ValueError(
+            f"storage={shown!r}: unknown database dialect {url.drivername!r}; {_EXPECTED}."
+        ) from None
     except ImportError as exc:
-        raise ValueError(f"storage={shown!r}: the database driver is not installed ({exc}); "
-                         f"for PostgreSQL install psycopg2-binary.") from None
+        raise ValueError(
+            f"storage={shown!r}: the database driver is not installed ({exc}); "
+            f"for PostgreSQL install psycopg2-binary."
+        ) from None
     try:
-        rdb = _retry(lambda: RDBStorage(storage, engine_kwargs=engine_kwargs),
-                     "opening the storage")
+        rdb = _retry(
+            lambda: RDBStorage(storage, engine_kwargs=engine_kwargs), "opening the storage"
+        )
     except Exception as exc:
         raise ValueError(f"could not open the Optuna storage {shown!r}: {exc}") from exc
     if backend == "sqlite":
@@ -167,8 +187,13 @@ def _sqlite_wal(rdb):
 def open_study(storage, study_name, *, directions, sampler, pruner):
     """Create the study, or load it when ``study_name`` already exists in ``storage``."""
     return _retry(
-        lambda: optuna.create_study(storage=storage, study_name=study_name,
-                                    directions=directions, sampler=sampler, pruner=pruner,
-                                    load_if_exists=study_name is not None),
+        lambda: optuna.create_study(
+            storage=storage,
+            study_name=study_name,
+            directions=directions,
+            sampler=sampler,
+            pruner=pruner,
+            load_if_exists=study_name is not None,
+        ),
         "opening the study",
     )

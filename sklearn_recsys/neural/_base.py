@@ -38,8 +38,14 @@ from ._net import LOSSES, OPTIMIZER_DEFAULTS, OPTIMIZERS, make_loss
 LR_SCHEDULES = ("constant", "cosine", "exponential", "plateau")
 MONITORS = ("valid_loss", "valid_roc_auc", "valid_pr_auc", "valid_gmean")
 #: skorch's prefixes that the estimators route: ``<prefix>__<name>`` goes to that part of the net.
-ROUTED_PREFIXES = ("module", "criterion", "optimizer", "iterator_train", "iterator_valid",
-                   "callbacks")
+ROUTED_PREFIXES = (
+    "module",
+    "criterion",
+    "optimizer",
+    "iterator_train",
+    "iterator_valid",
+    "callbacks",
+)
 
 COMMON_CONSTRAINTS = {
     "embedding_dim": [Interval(Integral, 1, None, closed="left")],
@@ -129,14 +135,16 @@ class NeuralBase(ClassifierMixin, BaseEstimator):
         # the signature's parameters and those of **kwargs: the public attributes that are
         # not fitted (``name_``), as in skorch
         names = super()._get_param_names()
-        extra = [k for k in vars(self)
-                 if k not in names and not k.startswith("_") and not k.endswith("_")]
+        extra = [
+            k
+            for k in vars(self)
+            if k not in names and not k.startswith("_") and not k.endswith("_")
+        ]
         return sorted([*names, *extra])
 
     def _validate_params(self):
         own = super()._get_param_names()
-        unexpected = sorted(k for k in self._get_param_names()
-                            if k not in own and not is_routed(k))
+        unexpected = sorted(k for k in self._get_param_names() if k not in own and not is_routed(k))
         if unexpected:
             raise TypeError(
                 f"{type(self).__name__} got unexpected parameter(s) {unexpected}; besides its "
@@ -165,7 +173,7 @@ class NeuralBase(ClassifierMixin, BaseEstimator):
     def _routed_params(self, prefix):
         """The routed parameters ``prefix__<name>`` as ``{name: value}``."""
         start = prefix + "__"
-        return {k[len(start):]: v for k, v in vars(self).items() if k.startswith(start)}
+        return {k[len(start) :]: v for k, v in vars(self).items() if k.startswith(start)}
 
     def _routed(self, prefix, owned, defaults=None, sources=None):
         """Arguments of a part of the net: ``defaults``, then ``owned`` (what the estimator sets
@@ -175,11 +183,12 @@ class NeuralBase(ClassifierMixin, BaseEstimator):
         routed = self._routed_params(prefix)
         for name in sorted(set(routed) & set(owned)):
             source = (sources or {}).get(name, name)
-            hint = (f"the parameter {source} sets it" if source in self.get_params(deep=False)
-                    else "it is derived from the training data")
-            raise ValueError(
-                f"{prefix}__{name} cannot be set on {type(self).__name__}: {hint}."
+            hint = (
+                f"the parameter {source} sets it"
+                if source in self.get_params(deep=False)
+                else "it is derived from the training data"
             )
+            raise ValueError(f"{prefix}__{name} cannot be set on {type(self).__name__}: {hint}.")
         return {**(defaults or {}), **owned, **routed}
 
     # --- input ---------------------------------------------------------------------------
@@ -274,8 +283,12 @@ class NeuralBase(ClassifierMixin, BaseEstimator):
     def _criterion(self, n_classes, y_enc, train_idx):
         """The loss module of ``loss`` (with the routed ``criterion__<name>`` parameters)."""
         return make_loss(
-            self.loss, n_classes, class_weight=self._class_weight_vector(y_enc, n_classes),
-            focal_gamma=self.focal_gamma, focal_alpha=self.focal_alpha, cb_beta=self.cb_beta,
+            self.loss,
+            n_classes,
+            class_weight=self._class_weight_vector(y_enc, n_classes),
+            focal_gamma=self.focal_gamma,
+            focal_alpha=self.focal_alpha,
+            cb_beta=self.cb_beta,
             samples_per_class=np.bincount(y_enc[train_idx], minlength=n_classes),
             criterion_params=self._routed_params("criterion"),
         )
@@ -322,8 +335,7 @@ class NeuralBase(ClassifierMixin, BaseEstimator):
                 "class needs 2+ samples); use validation_fraction=None with "
                 "early_stopping=False to train on every row."
             )
-        return train_test_split(np.arange(n), test_size=n_valid, stratify=y_enc,
-                                random_state=seed)
+        return train_test_split(np.arange(n), test_size=n_valid, stratify=y_enc, random_state=seed)
 
     # --- skorch configuration ------------------------------------------------------------
     def _callbacks(self, has_valid):
@@ -331,25 +343,49 @@ class NeuralBase(ClassifierMixin, BaseEstimator):
         if has_valid:
             callbacks += epoch_scoring_callbacks()
         if self.dynamic_class_weight:
-            callbacks.append(("dynamic_class_weight",
-                              DynamicClassWeight(max_weight=self.dynamic_max_weight,
-                                                 min_weight=1.0 / self.dynamic_max_weight)))
+            callbacks.append(
+                (
+                    "dynamic_class_weight",
+                    DynamicClassWeight(
+                        max_weight=self.dynamic_max_weight, min_weight=1.0 / self.dynamic_max_weight
+                    ),
+                )
+            )
         monitor = self.monitor if has_valid else "train_loss"
         lower = monitor.endswith("loss")
         if self.lr_schedule == "cosine":
-            callbacks.append(("lr_scheduler",
-                              LRScheduler(policy=CosineAnnealingLR, T_max=self.max_epochs)))
+            callbacks.append(
+                ("lr_scheduler", LRScheduler(policy=CosineAnnealingLR, T_max=self.max_epochs))
+            )
         elif self.lr_schedule == "exponential":
-            callbacks.append(("lr_scheduler", LRScheduler(policy=ExponentialLR,
-                                                          gamma=self.lr_decay)))
+            callbacks.append(
+                ("lr_scheduler", LRScheduler(policy=ExponentialLR, gamma=self.lr_decay))
+            )
         elif self.lr_schedule == "plateau":
-            callbacks.append(("lr_scheduler", LRScheduler(
-                policy=ReduceLROnPlateau, monitor=monitor, mode="min" if lower else "max",
-                factor=self.lr_decay, patience=max(1, self.n_iter_no_change // 2))))
+            callbacks.append(
+                (
+                    "lr_scheduler",
+                    LRScheduler(
+                        policy=ReduceLROnPlateau,
+                        monitor=monitor,
+                        mode="min" if lower else "max",
+                        factor=self.lr_decay,
+                        patience=max(1, self.n_iter_no_change // 2),
+                    ),
+                )
+            )
         if self.early_stopping:
-            callbacks.append(("early_stopping", EarlyStopping(
-                monitor=monitor, patience=self.n_iter_no_change, lower_is_better=lower,
-                load_best=True)))
+            callbacks.append(
+                (
+                    "early_stopping",
+                    EarlyStopping(
+                        monitor=monitor,
+                        patience=self.n_iter_no_change,
+                        lower_is_better=lower,
+                        load_best=True,
+                    ),
+                )
+            )
         return callbacks
 
     def _optimizer(self):
@@ -372,8 +408,18 @@ class NeuralBase(ClassifierMixin, BaseEstimator):
         args = self._routed("optimizer", {"lr": self.lr}, defaults)
         return OPTIMIZERS[self.optimizer] if named else self.optimizer, args
 
-    def _net_kwargs(self, data, y_arr, sample_weight, train_idx, valid_idx, y_enc, *,
-                    module_args=None, loader=batch_loader):
+    def _net_kwargs(
+        self,
+        data,
+        y_arr,
+        sample_weight,
+        train_idx,
+        valid_idx,
+        y_enc,
+        *,
+        module_args=None,
+        loader=batch_loader,
+    ):
         """skorch keyword arguments shared by every net, and the training data.
 
         ``module_args``: the arguments the estimator gives the module class (``None`` when it
@@ -388,12 +434,18 @@ class NeuralBase(ClassifierMixin, BaseEstimator):
 
         X_train, y_train = subset(train_idx), y_arr[train_idx]
         optimizer, optimizer_args = self._optimizer()
-        sampler = ({"sampler": make_balanced_sampler(y_enc[train_idx])}
-                   if self.balanced_batches else {})
-        train_args = self._routed("iterator_train", sampler, {
-            "shuffle": not self.balanced_batches,
-            "drop_last": bool(self.batch_norm and len(train_idx) % self.batch_size == 1),
-        }, sources={"sampler": "balanced_batches"})
+        sampler = (
+            {"sampler": make_balanced_sampler(y_enc[train_idx])} if self.balanced_batches else {}
+        )
+        train_args = self._routed(
+            "iterator_train",
+            sampler,
+            {
+                "shuffle": not self.balanced_batches,
+                "drop_last": bool(self.batch_norm and len(train_idx) % self.batch_size == 1),
+            },
+            sources={"sampler": "balanced_batches"},
+        )
         routed = {
             "optimizer": optimizer_args,
             "iterator_train": train_args,
@@ -421,15 +473,17 @@ class NeuralBase(ClassifierMixin, BaseEstimator):
         )
         if valid_idx is not None:
             kwargs["train_split"] = predefined_split(
-                ArrayDictDataset(subset(valid_idx), y_arr[valid_idx]))
+                ArrayDictDataset(subset(valid_idx), y_arr[valid_idx])
+            )
         return kwargs, X_train, y_train
 
     def _prepare(self, X, y_enc, sample_weight):
         """Seed, sample weights and split: (seed, sample_weight, train_idx, valid_idx)."""
         seed = derive_seed(self.random_state)
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64,
-                                                 ensure_non_negative=True)
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=np.float64, ensure_non_negative=True
+            )
             sample_weight = sample_weight.astype(np.float32)
         train_idx, valid_idx = self._split(y_enc, seed)
         return seed, sample_weight, train_idx, valid_idx

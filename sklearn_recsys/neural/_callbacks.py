@@ -127,8 +127,18 @@ def epoch_scoring_callbacks(metrics=("roc_auc", "pr_auc", "gmean")):
         if metric not in scorers:
             raise ValueError(f"metrics must be among {sorted(scorers)}; got {metric!r}.")
         name = f"valid_{metric}"
-        out.append((name, EpochScoring(scorers[metric], name=name, lower_is_better=False,
-                                       on_train=False, use_caching=True)))
+        out.append(
+            (
+                name,
+                EpochScoring(
+                    scorers[metric],
+                    name=name,
+                    lower_is_better=False,
+                    on_train=False,
+                    use_caching=True,
+                ),
+            )
+        )
     return out
 
 
@@ -166,8 +176,9 @@ def make_balanced_sampler(y, num_samples=None, generator=None):
     y = np.asarray(y).reshape(-1)
     _, codes, counts = np.unique(y, return_inverse=True, return_counts=True)
     weights = torch.as_tensor(1.0 / counts[codes], dtype=torch.double)
-    return WeightedRandomSampler(weights, num_samples or len(y), replacement=True,
-                                 generator=generator)
+    return WeightedRandomSampler(
+        weights, num_samples or len(y), replacement=True, generator=generator
+    )
 
 
 # --- dynamic class weights --------------------------------------------------------------------
@@ -233,8 +244,7 @@ class DynamicClassWeight(Callback):
     3
     """
 
-    def __init__(self, momentum=0.5, min_weight=0.1, max_weight=10.0, eps=0.05,
-                 threshold=0.5):
+    def __init__(self, momentum=0.5, min_weight=0.1, max_weight=10.0, eps=0.05, threshold=0.5):
         self.momentum = momentum
         self.min_weight = min_weight
         self.max_weight = max_weight
@@ -271,9 +281,7 @@ class DynamicClassWeight(Callback):
 
     def on_epoch_end(self, net, **kwargs):
         if not self._y_true:
-            raise ValueError(
-                "DynamicClassWeight needs a validation set (validation_fraction > 0)."
-            )
+            raise ValueError("DynamicClassWeight needs a validation set (validation_fraction > 0).")
         criterion = _weighted_criterion(net)
         y = np.concatenate(self._y_true)
         out = np.concatenate(self._y_pred)
@@ -294,8 +302,11 @@ class DynamicClassWeight(Callback):
                 target[c] = 1.0 / (recall[c] + self.eps)
         present = ~np.isnan(recall)
         target[present] /= target[present].mean()
-        self.factor_ = np.clip((1 - self.momentum) * self.factor_ + self.momentum * target,
-                               self.min_weight, self.max_weight)
+        self.factor_ = np.clip(
+            (1 - self.momentum) * self.factor_ + self.momentum * target,
+            self.min_weight,
+            self.max_weight,
+        )
         weight = self.base_weight_ * self.factor_
         criterion.set_class_weight(weight)
         net.history.record("class_weight", weight.tolist())

@@ -185,15 +185,43 @@ class NeuralClassifier(NeuralBase):
         "architecture": [StrOptions(set(ARCHITECTURES))],
     }
 
-    def __init__(self, architecture="mlp", *, embedding_dim=16, hidden_units=(64, 32),
-                 dropout=0.1, batch_norm=False, loss="bce", focal_gamma=2.0, focal_alpha=None,
-                 cb_beta=0.999, class_weight=None, dynamic_class_weight=False,
-                 dynamic_max_weight=10.0, balanced_batches=False, optimizer="adam", lr=1e-3,
-                 lr_schedule="constant", lr_decay=0.9, weight_decay="deprecated",
-                 l1_penalty=0.0, batch_size=256, max_epochs=20, early_stopping=True,
-                 validation_fraction=0.1, n_iter_no_change=5, monitor="valid_loss",
-                 callbacks=None, user_col="user_id", item_col="item_id", random_state=None,
-                 device="cpu", n_jobs=None, verbose=0, **kwargs):
+    def __init__(
+        self,
+        architecture="mlp",
+        *,
+        embedding_dim=16,
+        hidden_units=(64, 32),
+        dropout=0.1,
+        batch_norm=False,
+        loss="bce",
+        focal_gamma=2.0,
+        focal_alpha=None,
+        cb_beta=0.999,
+        class_weight=None,
+        dynamic_class_weight=False,
+        dynamic_max_weight=10.0,
+        balanced_batches=False,
+        optimizer="adam",
+        lr=1e-3,
+        lr_schedule="constant",
+        lr_decay=0.9,
+        weight_decay="deprecated",
+        l1_penalty=0.0,
+        batch_size=256,
+        max_epochs=20,
+        early_stopping=True,
+        validation_fraction=0.1,
+        n_iter_no_change=5,
+        monitor="valid_loss",
+        callbacks=None,
+        user_col="user_id",
+        item_col="item_id",
+        random_state=None,
+        device="cpu",
+        n_jobs=None,
+        verbose=0,
+        **kwargs,
+    ):
         self._store_params(locals())
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -217,8 +245,9 @@ class NeuralClassifier(NeuralBase):
         X, y_enc = self._validate_fit_data(X, y)
         n_classes = len(self.classes_)
         self.encoder_ = enc = _TabularEncoder(self.user_col, self.item_col).fit(X)
-        if self.architecture == "two_tower" and (enc.user_field_ is None
-                                                 or enc.item_field_ is None):
+        if self.architecture == "two_tower" and (
+            enc.user_field_ is None or enc.item_field_ is None
+        ):
             raise ValueError(
                 "architecture='two_tower' needs an interaction DataFrame with both id columns "
                 f"(user_col={self.user_col!r}, item_col={self.item_col!r})."
@@ -227,20 +256,34 @@ class NeuralClassifier(NeuralBase):
         criterion = self._criterion(n_classes, y_enc, train_idx)
         binary = n_classes == 2
         module_args = dict(
-            architecture=self.architecture, embedding_dim=self.embedding_dim,
-            hidden_units=self._hidden_units(), dropout=self.dropout, batch_norm=self.batch_norm,
-            n_dense=enc.n_dense_, cardinalities=enc.cardinalities_, user_field=enc.user_field_,
+            architecture=self.architecture,
+            embedding_dim=self.embedding_dim,
+            hidden_units=self._hidden_units(),
+            dropout=self.dropout,
+            batch_norm=self.batch_norm,
+            n_dense=enc.n_dense_,
+            cardinalities=enc.cardinalities_,
+            user_field=enc.user_field_,
             n_outputs=1 if binary else n_classes,
             output_bias=self._output_bias(criterion, y_enc, sample_weight, train_idx, n_classes),
         )
         kwargs, X_train, y_train = self._net_kwargs(
-            enc.transform(X), y_enc.astype(np.float32) if binary else y_enc, sample_weight,
-            train_idx, valid_idx, y_enc, module_args=module_args)
+            enc.transform(X),
+            y_enc.astype(np.float32) if binary else y_enc,
+            sample_weight,
+            train_idx,
+            valid_idx,
+            y_enc,
+            module_args=module_args,
+        )
         if not binary:
             kwargs["classes"] = list(range(n_classes))
         net = (BinaryRankerNet if binary else MulticlassRankerNet)(
-            RankerModule, criterion=criterion,
-            predict_nonlinearity=sigmoid_proba if binary else softmax_proba, **kwargs)
+            RankerModule,
+            criterion=criterion,
+            predict_nonlinearity=sigmoid_proba if binary else softmax_proba,
+            **kwargs,
+        )
         return self._train(net, X_train, y_train, seed)
 
     def predict_proba(self, X):

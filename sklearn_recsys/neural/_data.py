@@ -73,7 +73,7 @@ class BatchIndexSampler(Sampler):
     def __iter__(self):
         order = self._order()
         for start in range(0, len(order), self.batch_size):
-            batch = order[start:start + self.batch_size]
+            batch = order[start : start + self.batch_size]
             if self.drop_last and len(batch) < self.batch_size:
                 return
             yield batch
@@ -84,8 +84,7 @@ class BatchIndexSampler(Sampler):
         return full + (1 if rest and not self.drop_last else 0)
 
 
-def batch_loader(dataset, batch_size=256, shuffle=False, sampler=None, drop_last=False,
-                 **kwargs):
+def batch_loader(dataset, batch_size=256, shuffle=False, sampler=None, drop_last=False, **kwargs):
     """A ``DataLoader`` that fetches whole mini-batches by fancy indexing.
 
     Used as skorch's ``iterator_train`` / ``iterator_valid`` with :class:`ArrayDictDataset`;
@@ -118,6 +117,7 @@ def batch_loader(dataset, batch_size=256, shuffle=False, sampler=None, drop_last
     >>> [len(yb) for _, yb in batch_loader(ds, batch_size=4)]
     [4, 4, 2]
     """
-    index_sampler = BatchIndexSampler(len(dataset), batch_size, shuffle=shuffle, sampler=sampler,
-                                      drop_last=drop_last)
+    index_sampler = BatchIndexSampler(
+        len(dataset), batch_size, shuffle=shuffle, sampler=sampler, drop_last=drop_last
+    )
     return DataLoader(dataset, batch_size=None, sampler=index_sampler, **kwargs)

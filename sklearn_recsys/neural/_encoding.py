@@ -44,9 +44,11 @@ class _TabularEncoder:
                 and not isinstance(dtype, pd.CategoricalDtype)
             ):
                 numeric.append(col)
-            elif isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_object_dtype(
-                dtype
-            ) or pd.api.types.is_string_dtype(dtype):
+            elif (
+                isinstance(dtype, pd.CategoricalDtype)
+                or pd.api.types.is_object_dtype(dtype)
+                or pd.api.types.is_string_dtype(dtype)
+            ):
                 categorical.append(col)
             else:
                 raise TypeError(

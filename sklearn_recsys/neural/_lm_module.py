@@ -34,8 +34,9 @@ def load_language_model(model, device, verbose):
 
     from ..features._text import PretrainedTextEncoder
 
-    st = PretrainedTextEncoder(pd.DataFrame(), "text", model=model, device=device,
-                               verbose=verbose)._load_model()
+    st = PretrainedTextEncoder(
+        pd.DataFrame(), "text", model=model, device=device, verbose=verbose
+    )._load_model()
     first = st[0]
     transformer = getattr(first, "auto_model", None)
     if transformer is None:
@@ -60,8 +61,12 @@ def _layer_list(lm):
     """The transformer's list of blocks: the longest ``nn.ModuleList`` of identical modules."""
     best = None
     for module in lm.modules():
-        if isinstance(module, nn.ModuleList) and len(module) and len(
-                {type(m) for m in module}) == 1 and (best is None or len(module) > len(best)):
+        if (
+            isinstance(module, nn.ModuleList)
+            and len(module)
+            and len({type(m) for m in module}) == 1
+            and (best is None or len(module) > len(best))
+        ):
             best = module
     if best is None:  # pragma: no cover - every encoder model has its blocks in a ModuleList
         raise ValueError(f"cannot find the layers of {type(lm).__name__} for fine_tune='last'.")
@@ -82,9 +87,21 @@ class TextTower(nn.Module):
     - ``"full"``: every weight.
     """
 
-    def __init__(self, lm, input_ids, attention_mask, *, pooling="mean", normalize=True,
-                 fine_tune="lora", n_last_layers=1, lora_r=8, lora_alpha=16, lora_dropout=0.0,
-                 chunk_size=256):
+    def __init__(
+        self,
+        lm,
+        input_ids,
+        attention_mask,
+        *,
+        pooling="mean",
+        normalize=True,
+        fine_tune="lora",
+        n_last_layers=1,
+        lora_r=8,
+        lora_alpha=16,
+        lora_dropout=0.0,
+        chunk_size=256,
+    ):
         super().__init__()
         self.pooling = pooling
         self.normalize = normalize
@@ -96,8 +113,10 @@ class TextTower(nn.Module):
         if fine_tune == "last":
             layers = _layer_list(lm)
             if not 1 <= n_last_layers <= len(layers):
-                raise ValueError(f"n_last_layers={n_last_layers} must be in [1, {len(layers)}] "
-                                 f"(the model has {len(layers)} layers).")
+                raise ValueError(
+                    f"n_last_layers={n_last_layers} must be in [1, {len(layers)}] "
+                    f"(the model has {len(layers)} layers)."
+                )
             for layer in list(layers)[-n_last_layers:]:
                 for p in layer.parameters():
                     p.requires_grad_(True)
@@ -136,7 +155,7 @@ class TextTower(nn.Module):
         order = torch.argsort(self.attention_mask.sum(1))
         out = torch.empty(len(rows), self.hidden_size, device=self.input_ids.device)
         for start in range(0, len(rows), self.chunk_size):
-            part = order[start:start + self.chunk_size]
+            part = order[start : start + self.chunk_size]
             out[part] = self._pool(part)
         self.train(was_training)
         return out
@@ -162,16 +181,23 @@ def _add_lora(lm, r, alpha, dropout):
     try:
         from peft import LoraConfig, get_peft_model
     except ImportError as exc:
-        raise ImportError("fine_tune='lora' needs the peft package; install the text extra: "
-                          "pip install 'sklearn-recsys[text]'") from exc
+        raise ImportError(
+            "fine_tune='lora' needs the peft package; install the text extra: "
+            "pip install 'sklearn-recsys[text]'"
+        ) from exc
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)  # transformers' renamed attributes
         try:
             config = LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout, bias="none")
             return get_peft_model(lm, config)
         except ValueError:  # a model type peft has no default target modules for
-            config = LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout, bias="none",
-                                target_modules="all-linear")
+            config = LoraConfig(
+                r=r,
+                lora_alpha=alpha,
+                lora_dropout=dropout,
+                bias="none",
+                target_modules="all-linear",
+            )
             return get_peft_model(lm, config)
 
 
@@ -195,9 +221,21 @@ class LMTwoTowerModule(nn.Module):
     the id embeddings' normal initialisation.
     """
 
-    def __init__(self, text, n_users, has_id, *, embedding_dim=32, hidden_units=(64,),
-                 dropout=0.1, item_dropout=0.25, n_negatives=16, output_bias=0.0,
-                 activation=nn.GELU, embedding_std=0.05):
+    def __init__(
+        self,
+        text,
+        n_users,
+        has_id,
+        *,
+        embedding_dim=32,
+        hidden_units=(64,),
+        dropout=0.1,
+        item_dropout=0.25,
+        n_negatives=16,
+        output_bias=0.0,
+        activation=nn.GELU,
+        embedding_std=0.05,
+    ):
         super().__init__()
         self.text = text
         self.item_dropout = item_dropout
@@ -226,15 +264,22 @@ class LMTwoTowerModule(nn.Module):
         """``(text_vec, text_bias, mc_bias, id_vec, id_bias)`` of catalogue rows."""
         t = self.text.encode(rows)
         i_vec, i_bias = self.id_parts(rows)
-        return (self.text_mlp(t), self.text_bias(t).squeeze(-1), self.mc_bias(t).squeeze(-1),
-                i_vec, i_bias)
+        return (
+            self.text_mlp(t),
+            self.text_bias(t).squeeze(-1),
+            self.mc_bias(t).squeeze(-1),
+            i_vec,
+            i_bias,
+        )
 
     def id_parts(self, rows):
         """Id embedding and id bias of catalogue rows (zero for items without an id)."""
         has_id = self.has_id[rows]
         ids = rows * has_id
-        return (self.item_emb(ids) * has_id[:, None].float(),
-                self.item_bias(ids).squeeze(-1) * has_id.float())
+        return (
+            self.item_emb(ids) * has_id[:, None].float(),
+            self.item_bias(ids).squeeze(-1) * has_id.float(),
+        )
 
     def forward(self, user, item):
         uniq, inv = torch.unique(item, return_inverse=True)
@@ -261,8 +306,8 @@ class LMTwoTowerModule(nn.Module):
         logits = (u * v).sum(-1) + self.user_bias(user).squeeze(-1) + b + self.bias
         mc_logits = u @ (t_vec + i_vec).T + m_bias
         if len(cand) > len(uniq):  # a drawn negative that is an item of the batch: no column
-            dup = torch.isin(cand[len(uniq):], uniq)
-            mc_logits[:, len(uniq):] = mc_logits[:, len(uniq):].masked_fill(dup, float("-inf"))
+            dup = torch.isin(cand[len(uniq) :], uniq)
+            mc_logits[:, len(uniq) :] = mc_logits[:, len(uniq) :].masked_fill(dup, float("-inf"))
         return logits, mc_logits, inv
 
 
@@ -287,8 +332,11 @@ class LMTwoTowerNet(_SampleWeightL1Mixin, NeuralNetBinaryClassifier):
         weight = X.get("sample_weight") if isinstance(X, Mapping) else None
         if weight is not None:
             weight = to_tensor(weight, device=self.device)[pos]
-        criterion = (MulticlassFocalLoss(gamma=self.multiclass_gamma) if self.multiclass_gamma
-                     else WeightedCrossEntropyLoss())
+        criterion = (
+            MulticlassFocalLoss(gamma=self.multiclass_gamma)
+            if self.multiclass_gamma
+            else WeightedCrossEntropyLoss()
+        )
         mc = criterion(mc_logits[pos], mc_target[pos], sample_weight=weight)
         # scaled by the share of positive rows: a mean over the batch, as the binary loss
         return loss + self.multiclass_weight * mc * pos.float().mean()
@@ -323,6 +371,7 @@ class ItemGroupedBatchSampler(BatchIndexSampler):
 
 def item_batch_loader(dataset, batch_size=256, shuffle=False, drop_last=False, **kwargs):
     """A ``DataLoader`` over an ``ArrayDictDataset`` whose ``X["item"]`` groups the batches."""
-    sampler = ItemGroupedBatchSampler(dataset.X["item"], batch_size, shuffle=shuffle,
-                                      drop_last=drop_last)
+    sampler = ItemGroupedBatchSampler(
+        dataset.X["item"], batch_size, shuffle=shuffle, drop_last=drop_last
+    )
     return DataLoader(dataset, batch_size=None, sampler=sampler, **kwargs)

@@ -69,8 +69,9 @@ class _Inputs(nn.Module):
         super().__init__()
         self.n_dense = n_dense
         self.n_fields = len(cardinalities)
-        self.embed = (FieldEmbedding(cardinalities, embedding_dim, embedding_std)
-                      if cardinalities else None)
+        self.embed = (
+            FieldEmbedding(cardinalities, embedding_dim, embedding_std) if cardinalities else None
+        )
         self.out_dim = n_dense + self.n_fields * embedding_dim
 
     def forward(self, dense, sparse=None):
@@ -99,10 +100,21 @@ class RankerModule(nn.Module):
     ``embedding_std`` is the standard deviation of the embeddings' normal initialisation.
     """
 
-    def __init__(self, architecture="mlp", n_dense=0, cardinalities=(), user_field=None,
-                 embedding_dim=16, hidden_units=(64, 32), dropout=0.0, batch_norm=False,
-                 n_outputs=1, output_bias=None, activation=nn.ReLU,
-                 embedding_std=_EMBEDDING_STD):
+    def __init__(
+        self,
+        architecture="mlp",
+        n_dense=0,
+        cardinalities=(),
+        user_field=None,
+        embedding_dim=16,
+        hidden_units=(64, 32),
+        dropout=0.0,
+        batch_norm=False,
+        n_outputs=1,
+        output_bias=None,
+        activation=nn.ReLU,
+        embedding_std=_EMBEDDING_STD,
+    ):
         super().__init__()
         cardinalities = list(cardinalities)
         self.architecture = architecture
@@ -110,8 +122,9 @@ class RankerModule(nn.Module):
         self.inputs = _Inputs(n_dense, cardinalities, embedding_dim, embedding_std)
         mlp_args = (dropout, batch_norm, activation)
         if architecture == "two_tower":
-            self._init_two_tower(n_dense, cardinalities, user_field, embedding_dim, hidden_units,
-                                 mlp_args)
+            self._init_two_tower(
+                n_dense, cardinalities, user_field, embedding_dim, hidden_units, mlp_args
+            )
             _set_bias(self.bias, output_bias)
             return
         self.deep, out = _mlp(self.inputs.out_dim, hidden_units, *mlp_args)
@@ -125,21 +138,25 @@ class RankerModule(nn.Module):
         if architecture == "deepfm":
             self.dense_embedding = (
                 nn.Parameter(torch.randn(n_dense, embedding_dim) * embedding_std)
-                if n_dense else None
+                if n_dense
+                else None
             )
-            self.fm_out = None if n_outputs == 1 else nn.Linear(embedding_dim, n_outputs,
-                                                                bias=False)
+            self.fm_out = (
+                None if n_outputs == 1 else nn.Linear(embedding_dim, n_outputs, bias=False)
+            )
 
-    def _init_two_tower(self, n_dense, cardinalities, user_field, embedding_dim, hidden_units,
-                        mlp_args):
+    def _init_two_tower(
+        self, n_dense, cardinalities, user_field, embedding_dim, hidden_units, mlp_args
+    ):
         if user_field is None:
             raise ValueError("the two-tower architecture needs a user field (user_col).")
         self.user_field = user_field
         item_fields = [f for f in range(len(cardinalities)) if f != user_field]
         self.register_buffer("item_fields", torch.tensor(item_fields, dtype=torch.long))
         self.user_tower, out_u = _mlp(embedding_dim, hidden_units, *mlp_args)
-        self.item_tower, out_i = _mlp(len(item_fields) * embedding_dim + n_dense, hidden_units,
-                                      *mlp_args)
+        self.item_tower, out_i = _mlp(
+            len(item_fields) * embedding_dim + n_dense, hidden_units, *mlp_args
+        )
         self.user_out = nn.Linear(out_u, embedding_dim * self.n_outputs)
         self.item_out = nn.Linear(out_i, embedding_dim * self.n_outputs)
         self.bias = nn.Parameter(torch.zeros(self.n_outputs))
@@ -192,9 +209,21 @@ class MultiTaskModule(nn.Module):
     :class:`RankerModule`.
     """
 
-    def __init__(self, n_dense=0, cardinalities=(), embedding_dim=16, hidden_units=(64, 32),
-                 head_units=(16,), dropout=0.0, batch_norm=False, n_outputs=1, n_aux_outputs=1,
-                 output_bias=None, activation=nn.ReLU, embedding_std=_EMBEDDING_STD):
+    def __init__(
+        self,
+        n_dense=0,
+        cardinalities=(),
+        embedding_dim=16,
+        hidden_units=(64, 32),
+        head_units=(16,),
+        dropout=0.0,
+        batch_norm=False,
+        n_outputs=1,
+        n_aux_outputs=1,
+        output_bias=None,
+        activation=nn.ReLU,
+        embedding_std=_EMBEDDING_STD,
+    ):
         super().__init__()
         cardinalities = list(cardinalities)
         self.n_outputs = n_outputs

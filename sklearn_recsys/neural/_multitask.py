@@ -120,23 +120,56 @@ class MultiTaskClassifier(NeuralBase):
         "head_units": [Interval(Integral, 1, None, closed="left"), "array-like"],
     }
 
-    def __init__(self, aux_col=None, *, main_weight=1.0, aux_weight=1.0, head_units=(16,),
-                 embedding_dim=16, hidden_units=(64, 32), dropout=0.1, batch_norm=False,
-                 loss="bce", focal_gamma=2.0, focal_alpha=None, cb_beta=0.999,
-                 class_weight=None, dynamic_class_weight=False, dynamic_max_weight=10.0,
-                 balanced_batches=False, optimizer="adam", lr=1e-3, lr_schedule="constant",
-                 lr_decay=0.9, weight_decay="deprecated", l1_penalty=0.0, batch_size=256,
-                 max_epochs=20, early_stopping=True, validation_fraction=0.1,
-                 n_iter_no_change=5, monitor="valid_loss", callbacks=None, user_col="user_id",
-                 item_col="item_id", random_state=None, device="cpu", n_jobs=None, verbose=0,
-                 **kwargs):
+    def __init__(
+        self,
+        aux_col=None,
+        *,
+        main_weight=1.0,
+        aux_weight=1.0,
+        head_units=(16,),
+        embedding_dim=16,
+        hidden_units=(64, 32),
+        dropout=0.1,
+        batch_norm=False,
+        loss="bce",
+        focal_gamma=2.0,
+        focal_alpha=None,
+        cb_beta=0.999,
+        class_weight=None,
+        dynamic_class_weight=False,
+        dynamic_max_weight=10.0,
+        balanced_batches=False,
+        optimizer="adam",
+        lr=1e-3,
+        lr_schedule="constant",
+        lr_decay=0.9,
+        weight_decay="deprecated",
+        l1_penalty=0.0,
+        batch_size=256,
+        max_epochs=20,
+        early_stopping=True,
+        validation_fraction=0.1,
+        n_iter_no_change=5,
+        monitor="valid_loss",
+        callbacks=None,
+        user_col="user_id",
+        item_col="item_id",
+        random_state=None,
+        device="cpu",
+        n_jobs=None,
+        verbose=0,
+        **kwargs,
+    ):
         self._store_params(locals())
 
     # --- targets -------------------------------------------------------------------------
     def _targets(self, X, y):
         """Split (X, y) into (X features, main target, aux target or None)."""
-        y_2d = None if y is None else np.asarray(y, dtype=object if isinstance(
-            y, pd.DataFrame) else None)
+        y_2d = (
+            None
+            if y is None
+            else np.asarray(y, dtype=object if isinstance(y, pd.DataFrame) else None)
+        )
         if y_2d is not None and y_2d.ndim == 2 and y_2d.shape[1] != 1:
             if y_2d.shape[1] != 2:
                 raise ValueError(
@@ -152,9 +185,7 @@ class MultiTaskClassifier(NeuralBase):
         if self.aux_col is not None:
             if not isinstance(X, pd.DataFrame) or self.aux_col not in X.columns:
                 cols = list(X.columns) if isinstance(X, pd.DataFrame) else type(X).__name__
-                raise ValueError(
-                    f"aux_col={self.aux_col!r} is not a column of X ({cols})."
-                )
+                raise ValueError(f"aux_col={self.aux_col!r} is not a column of X ({cols}).")
             return X.drop(columns=[self.aux_col]), y, X[self.aux_col]
         if y is None:
             return X, y, None
@@ -171,9 +202,11 @@ class MultiTaskClassifier(NeuralBase):
         if aux.isna().any():
             raise ValueError(f"the auxiliary target has {int(aux.isna().sum())} missing values.")
         self.aux_classes_, self.aux_mean_, self.aux_scale_ = None, None, None
-        if isinstance(aux.dtype, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(
-            aux.dtype
-        ) or pd.api.types.is_bool_dtype(aux.dtype):
+        if (
+            isinstance(aux.dtype, pd.CategoricalDtype)
+            or not pd.api.types.is_numeric_dtype(aux.dtype)
+            or pd.api.types.is_bool_dtype(aux.dtype)
+        ):
             kind = "multiclass"
         else:
             kind = type_of_target(aux.to_numpy())
@@ -232,27 +265,46 @@ class MultiTaskClassifier(NeuralBase):
                 )
             self.n_tasks_ = 2
             aux_values, n_aux = self._encode_aux(aux)
-        head_units = [self.head_units] if isinstance(self.head_units, Integral) else list(
-            self.head_units)
+        head_units = (
+            [self.head_units] if isinstance(self.head_units, Integral) else list(self.head_units)
+        )
         self.encoder_ = enc = _TabularEncoder(self.user_col, self.item_col).fit(X)
         seed, sample_weight, train_idx, valid_idx = self._prepare(X, y_enc, sample_weight)
         main_loss = self._criterion(n_classes, y_enc, train_idx)
         module_args = dict(
-            embedding_dim=self.embedding_dim, hidden_units=self._hidden_units(),
-            head_units=head_units, dropout=self.dropout, batch_norm=self.batch_norm,
-            n_dense=enc.n_dense_, cardinalities=enc.cardinalities_,
-            n_outputs=1 if binary else n_classes, n_aux_outputs=n_aux,
+            embedding_dim=self.embedding_dim,
+            hidden_units=self._hidden_units(),
+            head_units=head_units,
+            dropout=self.dropout,
+            batch_norm=self.batch_norm,
+            n_dense=enc.n_dense_,
+            cardinalities=enc.cardinalities_,
+            n_outputs=1 if binary else n_classes,
+            n_aux_outputs=n_aux,
             output_bias=self._output_bias(main_loss, y_enc, sample_weight, train_idx, n_classes),
         )
         y_arr = np.column_stack([y_enc.astype(np.float32), aux_values])
-        kwargs, X_train, y_train = self._net_kwargs(enc.transform(X), y_arr, sample_weight,
-                                                    train_idx, valid_idx, y_enc,
-                                                    module_args=module_args)
-        criterion = MultiTaskLoss(main_loss, aux_task=self.aux_task_,
-                                  main_weight=self.main_weight, aux_weight=self.aux_weight)
-        net = MultiTaskNet(MultiTaskModule, criterion=criterion,
-                           predict_nonlinearity=sigmoid_proba if binary else softmax_proba,
-                           **kwargs)
+        kwargs, X_train, y_train = self._net_kwargs(
+            enc.transform(X),
+            y_arr,
+            sample_weight,
+            train_idx,
+            valid_idx,
+            y_enc,
+            module_args=module_args,
+        )
+        criterion = MultiTaskLoss(
+            main_loss,
+            aux_task=self.aux_task_,
+            main_weight=self.main_weight,
+            aux_weight=self.aux_weight,
+        )
+        net = MultiTaskNet(
+            MultiTaskModule,
+            criterion=criterion,
+            predict_nonlinearity=sigmoid_proba if binary else softmax_proba,
+            **kwargs,
+        )
         return self._train(net, X_train, y_train, seed)
 
     def predict_proba(self, X):

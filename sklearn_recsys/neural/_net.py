@@ -29,8 +29,12 @@ OPTIMIZERS = {
 #: under ``optimizer``; ``optimizer__<name>`` overrides them).
 OPTIMIZER_DEFAULTS = {"sgd": {"momentum": 0.9}, "adamw": {"weight_decay": 0.0}}
 #: Argument of a loss module -> the estimator parameter that sets it.
-_LOSS_PARAMS = {"gamma": "focal_gamma", "alpha": "focal_alpha", "beta": "cb_beta",
-                "class_weight": "class_weight"}
+_LOSS_PARAMS = {
+    "gamma": "focal_gamma",
+    "alpha": "focal_alpha",
+    "beta": "cb_beta",
+    "class_weight": "class_weight",
+}
 
 
 def sigmoid_proba(logits):
@@ -44,8 +48,17 @@ def softmax_proba(logits):
     return torch.softmax(logits, dim=-1)
 
 
-def make_loss(loss, n_classes, *, class_weight=None, focal_gamma=2.0, focal_alpha=None,
-              cb_beta=0.999, samples_per_class=None, criterion_params=None):
+def make_loss(
+    loss,
+    n_classes,
+    *,
+    class_weight=None,
+    focal_gamma=2.0,
+    focal_alpha=None,
+    cb_beta=0.999,
+    samples_per_class=None,
+    criterion_params=None,
+):
     """Build the criterion named by an estimator's ``loss`` parameter.
 
     ``criterion_params`` (the estimator's routed ``criterion__<name>`` parameters) go to the loss
@@ -66,8 +79,7 @@ def make_loss(loss, n_classes, *, class_weight=None, focal_gamma=2.0, focal_alph
             )
         cls, params = MulticlassFocalLoss, {"gamma": focal_gamma}
     elif loss == "class_balanced":
-        cls, params = ClassBalancedLoss, {"samples_per_class": samples_per_class,
-                                          "beta": cb_beta}
+        cls, params = ClassBalancedLoss, {"samples_per_class": samples_per_class, "beta": cb_beta}
     else:  # pragma: no cover - the estimators validate loss
         raise ValueError(f"loss must be one of {LOSSES}; got {loss!r}.")
     params["class_weight"] = cw
@@ -76,8 +88,11 @@ def make_loss(loss, n_classes, *, class_weight=None, focal_gamma=2.0, focal_alph
         source = _LOSS_PARAMS.get(name)
         raise ValueError(
             f"criterion__{name} cannot be set with loss={loss!r}: "
-            + (f"set the parameter {source} instead." if source
-               else "it is computed from the training labels.")
+            + (
+                f"set the parameter {source} instead."
+                if source
+                else "it is computed from the training labels."
+            )
         )
     return cls(**params, **routed)
 
@@ -136,7 +151,8 @@ class MultiTaskLoss(nn.Module):
         self.main_loss = main_loss
         self.aux_task = aux_task
         self.aux_loss = {"binary": WeightedBCELoss, "multiclass": WeightedCrossEntropyLoss}.get(
-            aux_task, lambda: None)()
+            aux_task, lambda: None
+        )()
         self.main_weight = main_weight
         self.aux_weight = aux_weight
 
@@ -154,5 +170,3 @@ class MultiTaskLoss(nn.Module):
         else:
             aux_loss = self.aux_loss(aux, target, sample_weight=sample_weight)
         return loss + self.aux_weight * aux_loss
-
-

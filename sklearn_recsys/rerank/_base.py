@@ -29,11 +29,11 @@ class _Candidates:
     """One batch of users' candidates as (n_users, n) matrices, best first."""
 
     def __init__(self, users, items, cols, rel, valid):
-        self.users = users      # (n_users,) ids
-        self.items = items      # (n_users, n) item ids
-        self.cols = cols        # (n_users, n) column positions in the caller's matrix
-        self.rel = rel          # (n_users, n) scores rescaled to [0, 1], 0 where invalid
-        self.valid = valid      # (n_users, n) bool
+        self.users = users  # (n_users,) ids
+        self.items = items  # (n_users, n) item ids
+        self.cols = cols  # (n_users, n) column positions in the caller's matrix
+        self.rel = rel  # (n_users, n) scores rescaled to [0, 1], 0 where invalid
+        self.valid = valid  # (n_users, n) bool
 
 
 class BaseReranker(BaseEstimator):
@@ -78,8 +78,9 @@ class BaseReranker(BaseEstimator):
                 raise ValueError(f"y has {len(keep)} rows but X has {len(users)}.")
             users, items = users[keep], items[keep]
         if len(users) == 0:
-            raise ValueError("No positive interaction to learn from: y has one class (every "
-                             "y <= 0).")
+            raise ValueError(
+                "No positive interaction to learn from: y has one class (every y <= 0)."
+            )
         counts = pd.Series(items).value_counts()
         # the head / tail rule of sklearn_recsys.metrics (count descending, ties by id)
         ranked = pd.DataFrame({"item": counts.index, "n": counts.to_numpy()})
@@ -121,8 +122,9 @@ class BaseReranker(BaseEstimator):
         lo = np.where(valid, vals, np.inf).min(axis=1, keepdims=True)
         hi = np.where(valid, vals, -np.inf).max(axis=1, keepdims=True)
         span = np.where(hi > lo, hi - lo, 1.0)
-        rel = np.where(valid, (np.where(valid, vals, 0.0) - np.where(np.isfinite(lo), lo, 0.0))
-                       / span, 0.0)
+        rel = np.where(
+            valid, (np.where(valid, vals, 0.0) - np.where(np.isfinite(lo), lo, 0.0)) / span, 0.0
+        )
         rel = np.where(valid & (hi == lo), 1.0, rel)
         return _Candidates(np.asarray(users), np.asarray(items)[order], order, rel, valid)
 
@@ -179,18 +181,24 @@ class BaseReranker(BaseEstimator):
         scores = np.asarray(scores, dtype=float)
         items = np.asarray(items)
         if scores.shape != (len(users), len(items)):
-            raise ValueError(f"scores has shape {scores.shape}; expected (len(users), "
-                             f"len(items)) = ({len(users)}, {len(items)}).")
+            raise ValueError(
+                f"scores has shape {scores.shape}; expected (len(users), "
+                f"len(items)) = ({len(users)}, {len(items)})."
+            )
         c = self._candidates(users, items, scores)
         pos = self._select(c, k)
         finite = np.isfinite(scores)
-        new = np.where(finite, rankdata(np.where(finite, scores, -np.inf), method="min",
-                                        axis=1).astype(float), -np.inf)
+        new = np.where(
+            finite,
+            rankdata(np.where(finite, scores, -np.inf), method="min", axis=1).astype(float),
+            -np.inf,
+        )
         rows = np.repeat(np.arange(len(users)), pos.shape[1])
         ok = pos.ravel() >= 0
         cols = np.take_along_axis(c.cols, np.maximum(pos, 0), axis=1).ravel()
-        bonus = scores.shape[1] + 1.0 + (pos.shape[1] - np.tile(np.arange(pos.shape[1]),
-                                                                 len(users)))
+        bonus = (
+            scores.shape[1] + 1.0 + (pos.shape[1] - np.tile(np.arange(pos.shape[1]), len(users)))
+        )
         new[rows[ok], cols[ok]] = bonus[ok]
         return new
 
@@ -211,8 +219,9 @@ class BaseReranker(BaseEstimator):
             at most ``k`` rows per user, users in order of first appearance.
         """
         check_is_fitted(self)
-        check_columns(recommendations, user_col=self.user_col, item_col=self.item_col,
-                      score_col="score")
+        check_columns(
+            recommendations, user_col=self.user_col, item_col=self.item_col, score_col="score"
+        )
         ucodes, users = pd.factorize(plain_ids(recommendations[self.user_col]))
         icodes, items = pd.factorize(plain_ids(recommendations[self.item_col]))
         scores = np.full((len(users), len(items)), -np.inf)
@@ -224,9 +233,14 @@ class BaseReranker(BaseEstimator):
         cols = np.take_along_axis(c.cols, np.maximum(pos, 0), axis=1).ravel()[ok]
         rank = np.tile(np.arange(1, pos.shape[1] + 1), len(users))[ok]
         rows = rows[ok]
-        return pd.DataFrame({self.user_col: users.to_numpy()[rows],
-                             self.item_col: items.to_numpy()[cols],
-                             "score": scores[rows, cols], "rank": rank})
+        return pd.DataFrame(
+            {
+                self.user_col: users.to_numpy()[rows],
+                self.item_col: items.to_numpy()[cols],
+                "score": scores[rows, cols],
+                "rank": rank,
+            }
+        )
 
     def __sklearn_tags__(self):
         return frame_input_tags(super().__sklearn_tags__(), target_required=False)

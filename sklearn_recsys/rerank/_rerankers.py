@@ -54,25 +54,40 @@ def _example(cls, expected, extra=""):
 
 
 class PopularityPenaltyReranker(BaseReranker):
-    __doc__ = """Subtract a popularity penalty from each candidate's score.
+    __doc__ = (
+        """Subtract a popularity penalty from each candidate's score.
 
     The new score of item :math:`i` is :math:`(1 - w)\\, s_i - w\\, p_i`, with :math:`s_i` the
     rescaled score and :math:`p_i` the item's training count over the largest count.
-    """ + _SEE_BASE + """
+    """
+        + _SEE_BASE
+        + """
     Parameters
     ----------
     weight : float in [0, 1], default=0.3
         Trade-off :math:`w`.
-""" + _COMMON_PARAMS + """
+"""
+        + _COMMON_PARAMS
+        + """
     Attributes
     ----------
-""" + _COMMON_ATTRS + _example("PopularityPenaltyReranker", "['d', 'b', 'a']")
+"""
+        + _COMMON_ATTRS
+        + _example("PopularityPenaltyReranker", "['d', 'b', 'a']")
+    )
 
     _greedy = False
     _parameter_constraints = {**BaseReranker._common_constraints}
 
-    def __init__(self, weight=0.3, *, n_candidates=100, head_share=0.8, user_col="user_id",
-                 item_col="item_id"):
+    def __init__(
+        self,
+        weight=0.3,
+        *,
+        n_candidates=100,
+        head_share=0.8,
+        user_col="user_id",
+        item_col="item_id",
+    ):
         self.weight = weight
         self.n_candidates = n_candidates
         self.head_share = head_share
@@ -84,7 +99,8 @@ class PopularityPenaltyReranker(BaseReranker):
 
 
 class XQuADReranker(BaseReranker):
-    __doc__ = """xQuAD with head and tail as the two aspects (Abdollahpouri et al. 2019).
+    __doc__ = (
+        """xQuAD with head and tail as the two aspects (Abdollahpouri et al. 2019).
 
     Greedy: the next item maximises
 
@@ -96,22 +112,39 @@ class XQuADReranker(BaseReranker):
     interactions and :math:`S` the list so far. ``variant="binary"``: :math:`P(j \\mid d, S)`
     is 1 for :math:`j \\in d` (an aspect stops counting once covered); ``"smooth"``: the
     product is :math:`1 - |S \\cap d| / |S|`, the aspect's uncovered share of the list.
-    """ + _SEE_BASE + """
+    """
+        + _SEE_BASE
+        + """
     Parameters
     ----------
     weight : float in [0, 1], default=0.3
         Trade-off :math:`w` (the paper's :math:`\\lambda`).
     variant : {"smooth", "binary"}, default="smooth"
-""" + _COMMON_PARAMS + """
+"""
+        + _COMMON_PARAMS
+        + """
     Attributes
     ----------
-""" + _COMMON_ATTRS + _example("XQuADReranker", "['a', 'd', 'b']")
+"""
+        + _COMMON_ATTRS
+        + _example("XQuADReranker", "['a', 'd', 'b']")
+    )
 
-    _parameter_constraints = {**BaseReranker._common_constraints,
-                              "variant": [StrOptions({"smooth", "binary"})]}
+    _parameter_constraints = {
+        **BaseReranker._common_constraints,
+        "variant": [StrOptions({"smooth", "binary"})],
+    }
 
-    def __init__(self, weight=0.3, *, variant="smooth", n_candidates=100, head_share=0.8,
-                 user_col="user_id", item_col="item_id"):
+    def __init__(
+        self,
+        weight=0.3,
+        *,
+        variant="smooth",
+        n_candidates=100,
+        head_share=0.8,
+        user_col="user_id",
+        item_col="item_id",
+    ):
         self.weight = weight
         self.variant = variant
         self.n_candidates = n_candidates
@@ -121,8 +154,12 @@ class XQuADReranker(BaseReranker):
 
     def _init_state(self, c):
         pt = self._user_tail(c.users)
-        return {"tail": self._is_tail(c.items), "p": np.stack([1 - pt, pt], axis=1),
-                "n": np.zeros((len(c.users), 2)), "size": 0}
+        return {
+            "tail": self._is_tail(c.items),
+            "p": np.stack([1 - pt, pt], axis=1),
+            "n": np.zeros((len(c.users), 2)),
+            "size": 0,
+        }
 
     def _value(self, c, state, step):
         if self.variant == "binary":
@@ -143,7 +180,8 @@ class XQuADReranker(BaseReranker):
 
 
 class CalibratedReranker(BaseReranker):
-    __doc__ = """Calibrated recommendations (Steck 2018): the list's category mix follows the user.
+    __doc__ = (
+        """Calibrated recommendations (Steck 2018): the list's category mix follows the user.
 
     Greedy: the next item maximises :math:`(1 - w) \\sum_{j \\in S \\cup i} s_j - w\\,
     KL(p_u \\,\\|\\, \\tilde q(S \\cup i))`, with :math:`p_u` the category distribution of the
@@ -151,7 +189,9 @@ class CalibratedReranker(BaseReranker):
     over its categories) and :math:`\\tilde q = (1 - \\alpha) q + \\alpha p_u`.
     ``item_categories=None`` uses head / tail as the two categories, which calibrates the
     list's popularity to the user's taste (Abdollahpouri et al. 2021).
-    """ + _SEE_BASE + """
+    """
+        + _SEE_BASE
+        + """
     Parameters
     ----------
     weight : float in [0, 1], default=0.5
@@ -161,22 +201,39 @@ class CalibratedReranker(BaseReranker):
         missing from it have no category.
     alpha : float, default=0.01
         Smoothing :math:`\\alpha` of the list's distribution.
-""" + _COMMON_PARAMS + """
+"""
+        + _COMMON_PARAMS
+        + """
     Attributes
     ----------
-""" + _COMMON_ATTRS + """    user_profile_ : DataFrame
+"""
+        + _COMMON_ATTRS
+        + """    user_profile_ : DataFrame
         Category distribution :math:`p_u` of each user.
     global_profile_ : ndarray of shape (n_categories,)
         Category distribution of all training interactions (the profile of cold users).
     categories_ : list
-""" + _example("CalibratedReranker", "['a', 'd', 'b']")
+"""
+        + _example("CalibratedReranker", "['a', 'd', 'b']")
+    )
 
-    _parameter_constraints = {**BaseReranker._common_constraints,
-                              "item_categories": [pd.DataFrame, None],
-                              "alpha": [Interval(numbers.Real, 0, 1, closed="neither")]}
+    _parameter_constraints = {
+        **BaseReranker._common_constraints,
+        "item_categories": [pd.DataFrame, None],
+        "alpha": [Interval(numbers.Real, 0, 1, closed="neither")],
+    }
 
-    def __init__(self, weight=0.5, *, item_categories=None, alpha=0.01, n_candidates=100,
-                 head_share=0.8, user_col="user_id", item_col="item_id"):
+    def __init__(
+        self,
+        weight=0.5,
+        *,
+        item_categories=None,
+        alpha=0.01,
+        n_candidates=100,
+        head_share=0.8,
+        user_col="user_id",
+        item_col="item_id",
+    ):
         self.weight = weight
         self.item_categories = item_categories
         self.alpha = alpha
@@ -200,8 +257,9 @@ class CalibratedReranker(BaseReranker):
 
     def _fit_extra(self, users, items):
         m = self._item_dist(items)
-        self.categories_ = (["head", "tail"] if self.item_categories is None
-                            else list(self.item_categories.columns))
+        self.categories_ = (
+            ["head", "tail"] if self.item_categories is None else list(self.item_categories.columns)
+        )
         prof = pd.DataFrame(m, columns=self.categories_).groupby(users).mean()
         tot = prof.sum(axis=1).to_numpy()[:, None]
         self.user_profile_ = prof.div(np.where(tot > 0, tot, 1.0), axis=None)
@@ -212,11 +270,16 @@ class CalibratedReranker(BaseReranker):
         p = np.array(self.user_profile_.reindex(c.users).to_numpy(), dtype=float)
         missing = np.isnan(p).any(axis=1)
         p[missing] = self.global_profile_
-        return {"p": p, "dist": self._item_dist(c.items), "sum": np.zeros_like(p),
-                "rel": np.zeros(len(c.users)), "size": 0}
+        return {
+            "p": p,
+            "dist": self._item_dist(c.items),
+            "sum": np.zeros_like(p),
+            "rel": np.zeros(len(c.users)),
+            "size": 0,
+        }
 
     def _value(self, c, state, step):
-        p = state["p"][:, None, :]                                   # (u, 1, g)
+        p = state["p"][:, None, :]  # (u, 1, g)
         q = (state["sum"][:, None, :] + state["dist"]) / (state["size"] + 1)
         q = (1 - self.alpha) * q + self.alpha * p
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -231,12 +294,15 @@ class CalibratedReranker(BaseReranker):
 
 
 class MMRReranker(BaseReranker):
-    __doc__ = """Maximal marginal relevance (Carbonell and Goldstein 1998) on item embeddings.
+    __doc__ = (
+        """Maximal marginal relevance (Carbonell and Goldstein 1998) on item embeddings.
 
     Greedy: the next item maximises :math:`(1 - w)\\, s_i - w \\max_{j \\in S} \\cos(e_i, e_j)`
     (0 for the first item). ``item_embeddings=None`` embeds the items by a truncated SVD of
     the training item x user matrix, so that items that share their users are similar.
-    """ + _SEE_BASE + """
+    """
+        + _SEE_BASE
+        + """
     Parameters
     ----------
     weight : float in [0, 1], default=0.3
@@ -246,23 +312,40 @@ class MMRReranker(BaseReranker):
         0 to every item.
     n_components : int, default=32
         Dimensions of the SVD embeddings (``item_embeddings=None``).
-""" + _COMMON_PARAMS + """    random_state : int, RandomState instance or None, default=None
+"""
+        + _COMMON_PARAMS
+        + """    random_state : int, RandomState instance or None, default=None
         Seeds the SVD.
 
     Attributes
     ----------
-""" + _COMMON_ATTRS + """    embeddings_ : DataFrame
+"""
+        + _COMMON_ATTRS
+        + """    embeddings_ : DataFrame
         Unit-norm item embeddings, indexed by item id.
-""" + _example("MMRReranker", "['a', 'd', 'b']", ", n_components=2, random_state=0")
+"""
+        + _example("MMRReranker", "['a', 'd', 'b']", ", n_components=2, random_state=0")
+    )
 
-    _parameter_constraints = {**BaseReranker._common_constraints,
-                              "item_embeddings": [pd.DataFrame, None],
-                              "n_components": [Interval(numbers.Integral, 1, None,
-                                                        closed="left")],
-                              "random_state": ["random_state"]}
+    _parameter_constraints = {
+        **BaseReranker._common_constraints,
+        "item_embeddings": [pd.DataFrame, None],
+        "n_components": [Interval(numbers.Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+    }
 
-    def __init__(self, weight=0.3, *, item_embeddings=None, n_components=32, n_candidates=100,
-                 head_share=0.8, user_col="user_id", item_col="item_id", random_state=None):
+    def __init__(
+        self,
+        weight=0.3,
+        *,
+        item_embeddings=None,
+        n_components=32,
+        n_candidates=100,
+        head_share=0.8,
+        user_col="user_id",
+        item_col="item_id",
+        random_state=None,
+    ):
         self.weight = weight
         self.item_embeddings = item_embeddings
         self.n_components = n_components
@@ -281,8 +364,9 @@ class MMRReranker(BaseReranker):
 
             ucodes, _ = pd.factorize(users)
             icodes, iids = pd.factorize(items)
-            M = sp.csr_matrix((np.ones(len(ucodes)), (icodes, ucodes)),
-                              shape=(len(iids), ucodes.max() + 1))
+            M = sp.csr_matrix(
+                (np.ones(len(ucodes)), (icodes, ucodes)), shape=(len(iids), ucodes.max() + 1)
+            )
             n = max(1, min(self.n_components, min(M.shape) - 1))
             if min(M.shape) > 1:
                 vec = TruncatedSVD(n, random_state=self.random_state).fit_transform(M)
@@ -294,16 +378,20 @@ class MMRReranker(BaseReranker):
 
     def _init_state(self, c):
         e = self.embeddings_.reindex(c.items.ravel()).fillna(0.0).to_numpy()
-        return {"emb": e.reshape(*c.items.shape, -1), "max_sim": np.zeros(c.items.shape),
-                "first": True}
+        return {
+            "emb": e.reshape(*c.items.shape, -1),
+            "max_sim": np.zeros(c.items.shape),
+            "first": True,
+        }
 
     def _value(self, c, state, step):
         return (1 - self.weight) * c.rel - self.weight * state["max_sim"]
 
     def _update(self, c, state, chosen):
         rows = np.flatnonzero(chosen >= 0)
-        picked = state["emb"][rows, chosen[rows]]                    # (r, d)
+        picked = state["emb"][rows, chosen[rows]]  # (r, d)
         sim = np.einsum("rnd,rd->rn", state["emb"][rows], picked)
-        state["max_sim"][rows] = np.maximum(state["max_sim"][rows], sim) if not (
-            state["first"]) else sim
+        state["max_sim"][rows] = (
+            np.maximum(state["max_sim"][rows], sim) if not (state["first"]) else sim
+        )
         state["first"] = False

@@ -48,8 +48,10 @@ def _id_frame(est, X, reset):
 def _check_mask(exclude, shape):
     mask = np.asarray(exclude, dtype=bool)
     if mask.shape != shape:
-        raise ValueError(f"exclude must be a boolean array of shape {shape} (users x items); "
-                         f"got shape {mask.shape}.")
+        raise ValueError(
+            f"exclude must be a boolean array of shape {shape} (users x items); "
+            f"got shape {mask.shape}."
+        )
     return mask
 
 
@@ -87,7 +89,8 @@ class BaseRetriever(BaseEstimator):
         self.item_index_ = sorted_id_index(items)
         R = sp.csr_matrix(
             (w, (self.user_index_.get_indexer(users), self.item_index_.get_indexer(items))),
-            shape=(len(self.user_index_), len(self.item_index_)))
+            shape=(len(self.user_index_), len(self.item_index_)),
+        )
         R.sum_duplicates()
         counts = np.asarray(R.sum(axis=0)).ravel()
         self.item_popularity_ = counts / counts.sum()
@@ -172,8 +175,8 @@ class BaseRetriever(BaseEstimator):
         known = icodes >= 0
         step = max(1, _BLOCK // max(1, len(self.item_index_)))
         for s in range(0, len(ucodes), step):
-            block = self._known_scores(ucodes[s:s + step])
-            out[s:s + step, known] = block[:, icodes[known]]
+            block = self._known_scores(ucodes[s : s + step])
+            out[s : s + step, known] = block[:, icodes[known]]
         return out
 
     def predict(self, X):
@@ -199,8 +202,8 @@ class BaseRetriever(BaseEstimator):
         order = np.argsort(row_of, kind="stable")
         bounds = np.searchsorted(row_of[order], np.arange(0, len(uniq) + step, step))
         for b, s in enumerate(range(0, len(uniq), step)):
-            block = self._known_scores(uniq[s:s + step])
-            rows = order[bounds[b]:bounds[b + 1]]
+            block = self._known_scores(uniq[s : s + step])
+            rows = order[bounds[b] : bounds[b + 1]]
             ok = icodes[rows] >= 0
             rows = rows[ok]
             out[rows] = block[row_of[rows] - s, icodes[rows]]

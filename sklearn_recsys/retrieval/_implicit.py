@@ -37,8 +37,19 @@ class _ImplicitMF(BaseRetriever):
 
     _implicit_model = None
 
-    def __init__(self, factors, regularization, iterations, *, user_col, item_col,
-                 positive_only, n_jobs, random_state, verbose):
+    def __init__(
+        self,
+        factors,
+        regularization,
+        iterations,
+        *,
+        user_col,
+        item_col,
+        positive_only,
+        n_jobs,
+        random_state,
+        verbose,
+    ):
         self.factors = factors
         self.regularization = regularization
         self.iterations = iterations
@@ -60,9 +71,11 @@ class _ImplicitMF(BaseRetriever):
         module, name, params = self._implicit_model
         model_class = getattr(_import_implicit(type(self).__name__)[module], name)
         with threadpool_limits(1, "blas"):  # implicit asks for single-threaded BLAS
-            model = model_class(**{p: getattr(self, p) for p in params},
-                                num_threads=self._threads(),
-                                random_state=derive_seed(self.random_state))
+            model = model_class(
+                **{p: getattr(self, p) for p in params},
+                num_threads=self._threads(),
+                random_state=derive_seed(self.random_state),
+            )
             model.fit(R.astype(np.float32), show_progress=bool(self.verbose))
         self.user_factors_ = np.asarray(model.user_factors)
         self.item_factors_ = np.asarray(model.item_factors)
@@ -112,7 +125,8 @@ _ATTRS = """
 
 @doctests_require("implicit")
 class ALSRecommender(_ImplicitMF):
-    __doc__ = """Implicit-feedback ALS (Hu, Koren and Volinsky 2008) from the ``implicit`` package.
+    __doc__ = (
+        """Implicit-feedback ALS (Hu, Koren and Volinsky 2008) from the ``implicit`` package.
 
     Confidence :math:`c_{ui} = 1 + \\alpha r_{ui}` on the observed interactions, preference
     1 on them and 0 elsewhere; alternating least squares (conjugate gradient) as ``implicit``
@@ -126,7 +140,10 @@ class ALSRecommender(_ImplicitMF):
         Confidence scale of the interactions: :math:`r_{ui}` is the summed ``sample_weight``
         of the pair (1 per row by default).
     iterations : int, default=15
-""" + _PARAMS + _ATTRS + """
+"""
+        + _PARAMS
+        + _ATTRS
+        + """
     Examples
     --------
     >>> from sklearn_recsys.datasets import make_interactions
@@ -136,24 +153,50 @@ class ALSRecommender(_ImplicitMF):
     >>> als.predict(X.head(3)).shape
     (3,)
     """
+    )
 
-    _parameter_constraints = {**_COMMON, "alpha": [Interval(numbers.Real, 0, None,
-                                                            closed="neither")]}
-    _implicit_model = ("als", "AlternatingLeastSquares",
-                       ("factors", "regularization", "alpha", "iterations"))
+    _parameter_constraints = {
+        **_COMMON,
+        "alpha": [Interval(numbers.Real, 0, None, closed="neither")],
+    }
+    _implicit_model = (
+        "als",
+        "AlternatingLeastSquares",
+        ("factors", "regularization", "alpha", "iterations"),
+    )
 
-    def __init__(self, factors=64, regularization=0.05, alpha=1.0, iterations=15, *,
-                 user_col="user_id", item_col="item_id", positive_only=True, n_jobs=None,
-                 random_state=None, verbose=0):
-        super().__init__(factors, regularization, iterations, user_col=user_col,
-                         item_col=item_col, positive_only=positive_only, n_jobs=n_jobs,
-                         random_state=random_state, verbose=verbose)
+    def __init__(
+        self,
+        factors=64,
+        regularization=0.05,
+        alpha=1.0,
+        iterations=15,
+        *,
+        user_col="user_id",
+        item_col="item_id",
+        positive_only=True,
+        n_jobs=None,
+        random_state=None,
+        verbose=0,
+    ):
+        super().__init__(
+            factors,
+            regularization,
+            iterations,
+            user_col=user_col,
+            item_col=item_col,
+            positive_only=positive_only,
+            n_jobs=n_jobs,
+            random_state=random_state,
+            verbose=verbose,
+        )
         self.alpha = alpha
 
 
 @doctests_require("implicit")
 class BPRRecommender(_ImplicitMF):
-    __doc__ = """Bayesian personalised ranking (Rendle et al. 2009) from the ``implicit`` package.
+    __doc__ = (
+        """Bayesian personalised ranking (Rendle et al. 2009) from the ``implicit`` package.
 
     Pairwise SGD: for a positive (user, item) and a sampled unobserved item, push the positive
     above the negative, :math:`\\max \\sum \\ln \\sigma(x_{ui} - x_{uj})`. Needs the
@@ -166,7 +209,10 @@ class BPRRecommender(_ImplicitMF):
     learning_rate : float, default=0.05
     regularization : float, default=0.01
     iterations : int, default=100
-""" + _PARAMS + _ATTRS + """
+"""
+        + _PARAMS
+        + _ATTRS
+        + """
     Examples
     --------
     >>> from sklearn_recsys.datasets import make_interactions
@@ -176,16 +222,41 @@ class BPRRecommender(_ImplicitMF):
     >>> bpr.item_factors_.shape[1]  # implicit appends an item-bias column
     9
     """
+    )
 
-    _parameter_constraints = {**_COMMON, "learning_rate": [Interval(numbers.Real, 0, None,
-                                                                    closed="neither")]}
-    _implicit_model = ("bpr", "BayesianPersonalizedRanking",
-                       ("factors", "learning_rate", "regularization", "iterations"))
+    _parameter_constraints = {
+        **_COMMON,
+        "learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
+    }
+    _implicit_model = (
+        "bpr",
+        "BayesianPersonalizedRanking",
+        ("factors", "learning_rate", "regularization", "iterations"),
+    )
 
-    def __init__(self, factors=64, learning_rate=0.05, regularization=0.01, iterations=100, *,
-                 user_col="user_id", item_col="item_id", positive_only=True, n_jobs=None,
-                 random_state=None, verbose=0):
-        super().__init__(factors, regularization, iterations, user_col=user_col,
-                         item_col=item_col, positive_only=positive_only, n_jobs=n_jobs,
-                         random_state=random_state, verbose=verbose)
+    def __init__(
+        self,
+        factors=64,
+        learning_rate=0.05,
+        regularization=0.01,
+        iterations=100,
+        *,
+        user_col="user_id",
+        item_col="item_id",
+        positive_only=True,
+        n_jobs=None,
+        random_state=None,
+        verbose=0,
+    ):
+        super().__init__(
+            factors,
+            regularization,
+            iterations,
+            user_col=user_col,
+            item_col=item_col,
+            positive_only=positive_only,
+            n_jobs=n_jobs,
+            random_state=random_state,
+            verbose=verbose,
+        )
         self.learning_rate = learning_rate

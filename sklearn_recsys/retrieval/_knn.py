@@ -65,8 +65,15 @@ class ItemKNNRecommender(BaseRetriever):
         **BaseRetriever._common_constraints,
     }
 
-    def __init__(self, n_neighbors=100, shrinkage=10.0, *, user_col="user_id",
-                 item_col="item_id", positive_only=True):
+    def __init__(
+        self,
+        n_neighbors=100,
+        shrinkage=10.0,
+        *,
+        user_col="user_id",
+        item_col="item_id",
+        positive_only=True,
+    ):
         self.n_neighbors = n_neighbors
         self.shrinkage = shrinkage
         self.user_col = user_col
@@ -84,15 +91,19 @@ class ItemKNNRecommender(BaseRetriever):
             g = (Rc.T @ Rc[:, c0:c1]).toarray()  # (n, chunk)
             s = g / (norms[:, None] * norms[None, c0:c1] + self.shrinkage + 1e-12)
             s[np.arange(c0, c1), np.arange(c1 - c0)] = 0.0
-            top = np.argpartition(-s, k - 1, axis=0)[:k] if k < n else np.tile(
-                np.arange(n)[:, None], (1, c1 - c0))
+            top = (
+                np.argpartition(-s, k - 1, axis=0)[:k]
+                if k < n
+                else np.tile(np.arange(n)[:, None], (1, c1 - c0))
+            )
             v = np.take_along_axis(s, top, axis=0)
             nz = v > 0
             rows.append(top[nz])
             cols.append(np.broadcast_to(np.arange(c0, c1), top.shape)[nz])
             vals.append(v[nz])
         self.similarity_ = sp.csr_matrix(
-            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n))
+            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n)
+        )
 
     def _user_scores(self, codes):
         return (self.interactions_[codes] @ self.similarity_).toarray()

@@ -152,10 +152,21 @@ class TwoStageRecommender(BaseEstimator):
         "random_state": ["random_state"],
     }
 
-    def __init__(self, retriever=None, ranker=None, *, n_candidates=100, target_size=0.2,
-                 recent_share=0.1, user_col="user_id", item_col="item_id",
-                 time_col="timestamp", item_features=None, user_features=None,
-                 random_state=None):
+    def __init__(
+        self,
+        retriever=None,
+        ranker=None,
+        *,
+        n_candidates=100,
+        target_size=0.2,
+        recent_share=0.1,
+        user_col="user_id",
+        item_col="item_id",
+        time_col="timestamp",
+        item_features=None,
+        user_features=None,
+        random_state=None,
+    ):
         self.retriever = retriever
         self.ranker = ranker
         self.n_candidates = n_candidates
@@ -176,8 +187,9 @@ class TwoStageRecommender(BaseEstimator):
         if self.time_col is None or self.time_col not in X.columns:
             return None
         t = check_time_column(X[self.time_col], name=f"time_col={self.time_col!r}")
-        return pd.to_numeric(t if not pd.api.types.is_datetime64_any_dtype(t)
-                             else t.astype("int64")).to_numpy(dtype=float)
+        return pd.to_numeric(
+            t if not pd.api.types.is_datetime64_any_dtype(t) else t.astype("int64")
+        ).to_numpy(dtype=float)
 
     def _target_mask(self, users, times):
         """The last ``target_size`` share of each user's rows (users with 2+ rows)."""
@@ -214,15 +226,16 @@ class TwoStageRecommender(BaseEstimator):
         rows, cols, vals, ranks = [empty], [empty], [np.empty(0)], [empty]
         step = max(1, _BLOCK // max(1, len(hist.items)))
         for s in range(0, len(users), step):
-            uc = ucodes[s:s + step]
+            uc = ucodes[s : s + step]
             mask = np.zeros((len(uc), len(hist.items)), dtype=bool)
             warm = np.flatnonzero(uc >= 0)
             if len(warm):
                 mask[warm] = hist.seen[uc[warm]].toarray()
             if exclude is not None:
-                mask |= exclude[s:s + step]
-            scores = retriever.score_matrix(users[s:s + step], hist.items.to_numpy(),
-                                            exclude=mask)
+                mask |= exclude[s : s + step]
+            scores = retriever.score_matrix(
+                users[s : s + step], hist.items.to_numpy(), exclude=mask
+            )
             c, v = _top_n(scores, self.n_candidates)
             ok = np.isfinite(v)
             r = np.broadcast_to(np.arange(c.shape[1]), c.shape)
@@ -230,8 +243,12 @@ class TwoStageRecommender(BaseEstimator):
             cols.append(c[ok])
             vals.append(v[ok])
             ranks.append(r[ok])
-        return (np.concatenate(rows), np.concatenate(cols), np.concatenate(vals),
-                np.concatenate(ranks))
+        return (
+            np.concatenate(rows),
+            np.concatenate(cols),
+            np.concatenate(vals),
+            np.concatenate(ranks),
+        )
 
     def _features(self, hist, users, rows, cols, vals, ranks):
         ucodes = hist.users.get_indexer(users)[rows]
@@ -239,8 +256,10 @@ class TwoStageRecommender(BaseEstimator):
         np.maximum.at(top, rows, vals)
         item_ids = hist.items.to_numpy()[cols]
         feats = {
-            str(self.user_col): users[rows], str(self.item_col): item_ids,
-            "retriever_score": vals, "retriever_rank": ranks.astype(float),
+            str(self.user_col): users[rows],
+            str(self.item_col): item_ids,
+            "retriever_score": vals,
+            "retriever_rank": ranks.astype(float),
             "retriever_gap": top[rows] - vals,
             "item_count": np.log1p(hist.item_count[cols]),
             "user_count": np.log1p(np.where(ucodes >= 0, hist.user_count[ucodes], 0.0)),
@@ -255,10 +274,20 @@ class TwoStageRecommender(BaseEstimator):
         from ..boosting import GroupedLGBMRanker
 
         user, item = str(self.user_col), str(self.item_col)
-        return GroupedLGBMRanker(group_col=user, user_col=user, item_col=item,
-                                 categorical_features=None, n_estimators=200, n_jobs=1,
-                                 learning_rate=0.05, subsample=0.8, subsample_freq=1,
-                                 colsample_bytree=0.8, reg_lambda=1.0, random_state=0)
+        return GroupedLGBMRanker(
+            group_col=user,
+            user_col=user,
+            item_col=item,
+            categorical_features=None,
+            n_estimators=200,
+            n_jobs=1,
+            learning_rate=0.05,
+            subsample=0.8,
+            subsample_freq=1,
+            colsample_bytree=0.8,
+            reg_lambda=1.0,
+            random_state=0,
+        )
 
     # ------------------------------------------------------------------ fit
     @_fit_context(prefer_skip_nested_validation=False)
@@ -284,31 +313,49 @@ class TwoStageRecommender(BaseEstimator):
             if len(grade) != len(X):
                 raise ValueError(f"y has {len(grade)} rows but X has {len(X)}.")
         times = self._times(X)
-        retriever = EASERecommender(user_col=self.user_col, item_col=self.item_col) if (
-            self.retriever is None) else self.retriever
+        retriever = (
+            EASERecommender(user_col=self.user_col, item_col=self.item_col)
+            if (self.retriever is None)
+            else self.retriever
+        )
         ranker = self._default_ranker() if self.ranker is None else self.ranker
         target = self._target_mask(users, times)
         hist_rows = ~target
         y_hist = None if y is None else np.asarray(y)[hist_rows]
         retr_hist = clone(retriever).fit(X.iloc[hist_rows], y_hist)
-        hist = _History(users[hist_rows], items[hist_rows],
-                        None if times is None else times[hist_rows], self.recent_share)
+        hist = _History(
+            users[hist_rows],
+            items[hist_rows],
+            None if times is None else times[hist_rows],
+            self.recent_share,
+        )
         # targets: the held-out positives of users known to the history
         tu, ti, tg = users[target], items[target], grade[target]
         keep = (tg > 0) & (hist.users.get_indexer(tu) >= 0) & (hist.items.get_indexer(ti) >= 0)
-        truth = pd.Series(tg[keep], index=pd.MultiIndex.from_arrays(
-            [hist.users.get_indexer(tu[keep]), hist.items.get_indexer(ti[keep])]))
+        truth = pd.Series(
+            tg[keep],
+            index=pd.MultiIndex.from_arrays(
+                [hist.users.get_indexer(tu[keep]), hist.items.get_indexer(ti[keep])]
+            ),
+        )
         truth = truth.groupby(level=[0, 1]).max()
         if len(truth) == 0:  # no target: an empty candidate frame (warned below)
-            truth = pd.Series([], index=pd.MultiIndex.from_arrays(
-                [np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)]), dtype=float)
+            truth = pd.Series(
+                [],
+                index=pd.MultiIndex.from_arrays(
+                    [np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)]
+                ),
+                dtype=float,
+            )
         t_users = hist.users.to_numpy()[np.unique(truth.index.get_level_values(0))]
         rows, cols, vals, ranks = self._candidates(retr_hist, hist, t_users)
         frame = self._features(hist, t_users, rows, cols, vals, ranks)
         ucodes = hist.users.get_indexer(t_users)[rows]
         code = ucodes.astype(np.int64) * len(hist.items) + cols
-        tcode = (truth.index.get_level_values(0).to_numpy().astype(np.int64) * len(hist.items)
-                 + truth.index.get_level_values(1).to_numpy())
+        tcode = (
+            truth.index.get_level_values(0).to_numpy().astype(np.int64) * len(hist.items)
+            + truth.index.get_level_values(1).to_numpy()
+        )
         pos = pd.Series(truth.to_numpy(), index=tcode)
         label = pos.reindex(code).fillna(0.0).to_numpy()
         self.recall_candidates_ = float((label > 0).sum() / max(len(truth), 1))
@@ -316,15 +363,19 @@ class TwoStageRecommender(BaseEstimator):
         frame, label = frame[has_pos].reset_index(drop=True), label[has_pos]
         if np.all(label == np.round(label)):
             label = label.astype(np.int64)
-        self.feature_names_ = [c for c in frame.columns if c not in (str(self.user_col),
-                                                                      str(self.item_col))]
+        self.feature_names_ = [
+            c for c in frame.columns if c not in (str(self.user_col), str(self.item_col))
+        ]
         self.candidates_ = frame.assign(label=label)
         if len(label) == 0 or len(np.unique(label)) < 2:
             warnings.warn(
                 "The hold-out of the training interactions gave the ranker no positive "
                 "candidate (users need 2+ interactions, and the retriever must find some "
                 "held-out ones among its n_candidates): the candidates keep the retriever's "
-                "scores (ranker_ is None).", UserWarning, stacklevel=2)
+                "scores (ranker_ is None).",
+                UserWarning,
+                stacklevel=2,
+            )
             self.ranker_ = None
         else:
             self.ranker_ = clone(ranker).fit(frame, label)
@@ -336,8 +387,7 @@ class TwoStageRecommender(BaseEstimator):
     # ------------------------------------------------------------------ predict
     def _rescore(self, users, exclude=None):
         """Candidates of ``users`` with their ranker scores: (rows, item codes, scores)."""
-        rows, cols, vals, ranks = self._candidates(self.retriever_, self.history_, users,
-                                                   exclude)
+        rows, cols, vals, ranks = self._candidates(self.retriever_, self.history_, users, exclude)
         if self.ranker_ is None:
             return rows, cols, vals
         frame = self._features(self.history_, users, rows, cols, vals, ranks)

@@ -141,10 +141,25 @@ class TwoTowerRetriever(BaseRetriever):
         **BaseRetriever._common_constraints,
     }
 
-    def __init__(self, embedding_dim=64, max_epochs=20, batch_size=512, lr=0.005,
-                 weight_decay=0.0, temperature=0.1, logq_correction=True, loss="softmax",
-                 focal_gamma=2.0, *, user_col="user_id", item_col="item_id",
-                 positive_only=True, n_jobs=None, random_state=None, verbose=0):
+    def __init__(
+        self,
+        embedding_dim=64,
+        max_epochs=20,
+        batch_size=512,
+        lr=0.005,
+        weight_decay=0.0,
+        temperature=0.1,
+        logq_correction=True,
+        loss="softmax",
+        focal_gamma=2.0,
+        *,
+        user_col="user_id",
+        item_col="item_id",
+        positive_only=True,
+        n_jobs=None,
+        random_state=None,
+        verbose=0,
+    ):
         self.embedding_dim = embedding_dim
         self.max_epochs = max_epochs
         self.batch_size = batch_size
@@ -166,29 +181,43 @@ class TwoTowerRetriever(BaseRetriever):
         n = coo.nnz
         weight = coo.data / coo.data.mean()
         logq = np.log(np.maximum(self.item_popularity_, 1e-12))
-        data = {"user": torch.as_tensor(coo.row, dtype=torch.long),
-                "item": torch.as_tensor(coo.col, dtype=torch.long),
-                "logq": torch.as_tensor(logq[coo.col], dtype=torch.float32),
-                "weight": torch.as_tensor(weight, dtype=torch.float32)}
+        data = {
+            "user": torch.as_tensor(coo.row, dtype=torch.long),
+            "item": torch.as_tensor(coo.col, dtype=torch.long),
+            "logq": torch.as_tensor(logq[coo.col], dtype=torch.float32),
+            "weight": torch.as_tensor(weight, dtype=torch.float32),
+        }
         seed = derive_seed(self.random_state)
         net = _InBatchSoftmaxNet(
-            _Towers, module__n_users=R.shape[0], module__n_items=R.shape[1],
+            _Towers,
+            module__n_users=R.shape[0],
+            module__n_items=R.shape[1],
             module__dim=self.embedding_dim,
             criterion=MulticlassFocalLoss,
             criterion__gamma=self.focal_gamma if self.loss == "focal" else 0.0,
-            optimizer=torch.optim.Adam, optimizer__weight_decay=self.weight_decay,
-            lr=self.lr, max_epochs=self.max_epochs, batch_size=min(self.batch_size, n),
-            iterator_train__shuffle=True, iterator_train__drop_last=n > self.batch_size,
-            train_split=None, temperature=self.temperature, logq=self.logq_correction,
-            verbose=int(self.verbose), device="cpu")
+            optimizer=torch.optim.Adam,
+            optimizer__weight_decay=self.weight_decay,
+            lr=self.lr,
+            max_epochs=self.max_epochs,
+            batch_size=min(self.batch_size, n),
+            iterator_train__shuffle=True,
+            iterator_train__drop_last=n > self.batch_size,
+            train_split=None,
+            temperature=self.temperature,
+            logq=self.logq_correction,
+            verbose=int(self.verbose),
+            device="cpu",
+        )
         with torch_threads(self.n_jobs), seeded_torch(seed):
             net.fit(Dataset(data, np.zeros(n, dtype=np.float32)), y=None)
             module = net.module_.eval()
             with torch.no_grad():
-                self.user_vectors_ = module.user_vectors(
-                    torch.arange(R.shape[0])).numpy().astype(float)
-                self.item_vectors_ = module.item_vectors(
-                    torch.arange(R.shape[1])).numpy().astype(float)
+                self.user_vectors_ = (
+                    module.user_vectors(torch.arange(R.shape[0])).numpy().astype(float)
+                )
+                self.item_vectors_ = (
+                    module.item_vectors(torch.arange(R.shape[1])).numpy().astype(float)
+                )
         self.net_ = net
 
     def _user_scores(self, codes):

@@ -83,8 +83,7 @@ def resolve_ids(X, *, required=False, **cols):
         if _is_position(col):
             if not 0 <= col < n_features:
                 raise ValueError(
-                    f"{param}={col!r} is not a column position of X: X has {n_features} "
-                    "feature(s)."
+                    f"{param}={col!r} is not a column position of X: X has {n_features} feature(s)."
                 )
             found[param] = X.columns[col] if is_frame else int(col)
         elif is_frame:
@@ -183,8 +182,15 @@ class _TableCodec:
         Seed of the quantile transformer's sub-sampling.
     """
 
-    def __init__(self, id_cols=(), copy_cols="auto", discrete_cols="auto", max_discrete_levels=50,
-                 numeric_transform="quantile", random_state=0):
+    def __init__(
+        self,
+        id_cols=(),
+        copy_cols="auto",
+        discrete_cols="auto",
+        max_discrete_levels=50,
+        numeric_transform="quantile",
+        random_state=0,
+    ):
         self.id_cols = id_cols
         self.copy_cols = copy_cols
         self.discrete_cols = discrete_cols
@@ -194,8 +200,10 @@ class _TableCodec:
 
     # ------------------------------------------------------------------ column kinds
     def _many_levels(self, values):
-        return (not _is_numeric(values.dtype)
-                and pd.Series(values).nunique(dropna=False) > self.max_discrete_levels)
+        return (
+            not _is_numeric(values.dtype)
+            and pd.Series(values).nunique(dropna=False) > self.max_discrete_levels
+        )
 
     def _split_columns(self, X):
         if self.is_frame_:
@@ -209,8 +217,12 @@ class _TableCodec:
         if self.discrete_cols is None:
             discrete = []
         elif isinstance(self.discrete_cols, str):
-            discrete = [c for c in columns if c not in copied and (
-                not _is_numeric(dtypes[c]) or _is_binary(np.asarray(column_values(X, c))))]
+            discrete = [
+                c
+                for c in columns
+                if c not in copied
+                and (not _is_numeric(dtypes[c]) or _is_binary(np.asarray(column_values(X, c))))
+            ]
         else:
             discrete = _as_column_list(self.discrete_cols, X, param="discrete_cols")
             both = [c for c in discrete if c in copied]
@@ -259,8 +271,10 @@ class _TableCodec:
         self.cont_max_ = cont.max(axis=0) if n else np.zeros(0)
         if self.numeric_transform == "quantile":
             self.scaler_ = QuantileTransformer(
-                output_distribution="normal", n_quantiles=max(2, min(1000, n)),
-                subsample=200_000, random_state=self.random_state,
+                output_distribution="normal",
+                n_quantiles=max(2, min(1000, n)),
+                subsample=200_000,
+                random_state=self.random_state,
             )
         elif self.numeric_transform == "standard":
             self.scaler_ = StandardScaler()

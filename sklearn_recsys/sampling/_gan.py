@@ -78,7 +78,9 @@ class _Critic(nn.Module):
         super().__init__()
         self.pac = pac
         self.net = _mlp(
-            [pac * width + n_classes, *dims, 1], norm=False, activation=lambda: nn.LeakyReLU(0.2),
+            [pac * width + n_classes, *dims, 1],
+            norm=False,
+            activation=lambda: nn.LeakyReLU(0.2),
         )
 
     def forward(self, x, cond):
@@ -353,8 +355,12 @@ class GANOverSampler(BaseOverSampler):
         rng = check_random_state(self.random_state)
         seed = derive_seed(rng)
 
-        codec = _TableCodec(**self._columns, max_discrete_levels=self.max_discrete_levels,
-                            numeric_transform=self.numeric_transform, random_state=seed)
+        codec = _TableCodec(
+            **self._columns,
+            max_discrete_levels=self.max_discrete_levels,
+            numeric_transform=self.numeric_transform,
+            random_state=seed,
+        )
         Z = codec.fit_transform(X)
         self.continuous_cols_ = list(codec.continuous_)
         self.discrete_cols_ = list(codec.discrete_)
@@ -362,8 +368,16 @@ class GANOverSampler(BaseOverSampler):
         classes, y_codes = np.unique(y, return_inverse=True)
 
         with seeded_torch(seed, device), torch_threads(self.n_jobs):
-            generator, critic = self._train(Z, y_codes, len(classes), codec, generator_dims,
-                                            critic_dims, device, np.random.default_rng(seed))
+            generator, critic = self._train(
+                Z,
+                y_codes,
+                len(classes),
+                codec,
+                generator_dims,
+                critic_dims,
+                device,
+                np.random.default_rng(seed),
+            )
             X_new, y_new = self._generate(X, Z, y, y_codes, classes, codec, generator, device)
         self.generator_ = generator.to("cpu").eval()
         self.critic_ = critic.to("cpu").eval()
@@ -372,8 +386,14 @@ class GANOverSampler(BaseOverSampler):
     def _train(self, Z, y_codes, n_classes, codec, generator_dims, critic_dims, device, np_rng):
         n, width = Z.shape
         batch = int(self.batch_size)
-        generator = _Generator(self.noise_dim, n_classes, generator_dims, width,
-                               codec.n_continuous_, codec.size_groups()).to(device)
+        generator = _Generator(
+            self.noise_dim,
+            n_classes,
+            generator_dims,
+            width,
+            codec.n_continuous_,
+            codec.size_groups(),
+        ).to(device)
         pac = int(self.pac)
         if batch % pac:
             raise ValueError(
@@ -386,10 +406,10 @@ class GANOverSampler(BaseOverSampler):
         opt_d = torch.optim.Adam(critic.parameters(), lr=self.critic_lr, betas=(0.5, 0.9))
         use_classifier = self.class_loss_weight > 0 and n_classes > 1
         if use_classifier:
-            classifier = _mlp([width, CLASSIFIER_WIDTH, n_classes], norm=False,
-                              activation=nn.ReLU).to(device)
-            opt_c = torch.optim.Adam(classifier.parameters(), lr=self.critic_lr,
-                                     betas=(0.5, 0.9))
+            classifier = _mlp(
+                [width, CLASSIFIER_WIDTH, n_classes], norm=False, activation=nn.ReLU
+            ).to(device)
+            opt_c = torch.optim.Adam(classifier.parameters(), lr=self.critic_lr, betas=(0.5, 0.9))
         Z_t = torch.from_numpy(Z).to(device)
         eye = torch.eye(n_classes, device=device)
 
@@ -403,8 +423,12 @@ class GANOverSampler(BaseOverSampler):
         wgan = self.loss == "wgan-gp"
 
         self.history_ = []
-        bar = tqdm(range(1, self._max_epochs + 1), desc="GANOverSampler", disable=not self.verbose,
-                   leave=False)
+        bar = tqdm(
+            range(1, self._max_epochs + 1),
+            desc="GANOverSampler",
+            disable=not self.verbose,
+            leave=False,
+        )
         for epoch in bar:
             # one class per pack of `pac` rows, then `pac` rows of that class
             cls = np_rng.choice(n_classes, size=n_draws // pac, p=p_class)
@@ -456,7 +480,8 @@ class GANOverSampler(BaseOverSampler):
                     opt_c.step()
                     classifier.requires_grad_(False)
                     loss_g = loss_g + self.class_loss_weight * F.cross_entropy(
-                        classifier(fake_g), labels)
+                        classifier(fake_g), labels
+                    )
                     classifier.requires_grad_(True)
                 opt_g.zero_grad(set_to_none=True)
                 loss_g.backward()
@@ -464,12 +489,18 @@ class GANOverSampler(BaseOverSampler):
                 critic.requires_grad_(True)
                 totals += torch.stack([loss_d.detach(), loss_g.detach(), penalty.detach()])
             critic_loss, generator_loss, gp = (totals / steps).tolist()
-            record = {"epoch": epoch, "critic_loss": critic_loss,
-                      "generator_loss": generator_loss, "gradient_penalty": gp}
+            record = {
+                "epoch": epoch,
+                "critic_loss": critic_loss,
+                "generator_loss": generator_loss,
+                "gradient_penalty": gp,
+            }
             self.history_.append(record)
             logger.debug("GANOverSampler %s", record)
-            if not all(math.isfinite(v) and abs(v) < DIVERGENCE_LIMIT
-                       for v in (critic_loss, generator_loss, gp)):
+            if not all(
+                math.isfinite(v) and abs(v) < DIVERGENCE_LIMIT
+                for v in (critic_loss, generator_loss, gp)
+            ):
                 raise RuntimeError(
                     f"GANOverSampler diverged at epoch {epoch} of {self._max_epochs}: critic loss "
                     f"{critic_loss}, generator loss {generator_loss}, gradient penalty {gp} "

@@ -99,8 +99,15 @@ class IdPreservingSampler(BaseSampler):
         "neighbor_columns": [StrOptions({"auto"}), list, tuple, None, DEPRECATED_OPTION],
     }
 
-    def __init__(self, sampler=None, *, user_col="user_id", item_col="item_id", copy_cols="auto",
-                 neighbor_columns=DEPRECATED):
+    def __init__(
+        self,
+        sampler=None,
+        *,
+        user_col="user_id",
+        item_col="item_id",
+        copy_cols="auto",
+        neighbor_columns=DEPRECATED,
+    ):
         super().__init__()  # imbalanced-learn's "bypass" samplers keep sampling_strategy="auto"
         self.sampler = sampler
         self.user_col = user_col
@@ -124,8 +131,12 @@ class IdPreservingSampler(BaseSampler):
     def _check_X_y(self, X, y, accept_sparse=None):
         inner = self._inner().__sklearn_tags__().input_tags
         X, y, binarize_y = check_sampler_X_y(
-            self, X, y, accept_sparse=["csr", "csc"] if inner.sparse else False,
-            dtype=None if inner.string else "numeric", ensure_all_finite=not inner.allow_nan,
+            self,
+            X,
+            y,
+            accept_sparse=["csr", "csc"] if inner.sparse else False,
+            dtype=None if inner.string else "numeric",
+            ensure_all_finite=not inner.allow_nan,
         )
         ids = list(resolve_ids(X, user_col=self.user_col, item_col=self.item_col).values())
         copy_cols = renamed_param(self, "neighbor_columns", "copy_cols")
@@ -167,8 +178,9 @@ class IdPreservingSampler(BaseSampler):
             return like_input(X_res, X), y_res
         n = len(frame)
         values = np.asarray(X_num_res, dtype=np.float64)
-        if len(values) < n or not np.array_equal(values[:n], X_num.to_numpy(dtype=np.float64),
-                                                  equal_nan=True):
+        if len(values) < n or not np.array_equal(
+            values[:n], X_num.to_numpy(dtype=np.float64), equal_nan=True
+        ):
             raise ValueError(
                 f"{type(self.sampler_).__name__} neither exposes sample_indices_ nor returns "
                 "the original rows first; IdPreservingSampler cannot tell which rows are "

@@ -167,8 +167,9 @@ class NegativeSampler(BaseSampler):
     item_columns_ = renamed_attribute("item_columns_", "item_attribute_cols_")
 
     def _check_X_y(self, X, y, accept_sparse=None):
-        X, y, binarize_y = check_sampler_X_y(self, X, y, accept_sparse=False, dtype=None,
-                                             ensure_min_features=2)
+        X, y, binarize_y = check_sampler_X_y(
+            self, X, y, accept_sparse=False, dtype=None, ensure_min_features=2
+        )
         ids = resolve_ids(X, required=True, user_col=self.user_col, item_col=self.item_col)
         self._users, self._items = ids["user_col"], ids["item_col"]
         self._attribute_cols = renamed_param(self, "item_columns", "item_attribute_cols")
@@ -237,7 +238,7 @@ class NegativeSampler(BaseSampler):
 
         counts = np.bincount(item_codes, minlength=n_items).astype(np.float64)
         if self.strategy == "popularity":
-            weights = counts ** self.popularity_exponent
+            weights = counts**self.popularity_exponent
             p = weights / weights.sum()
         else:
             p = None

@@ -121,8 +121,7 @@ class PopularityUnderSampler(BaseUnderSampler):
         self.random_state = random_state
 
     def _check_X_y(self, X, y, accept_sparse=None):
-        X, y, binarize_y = check_sampler_X_y(self, X, y, accept_sparse=["csr", "csc"],
-                                             dtype=None)
+        X, y, binarize_y = check_sampler_X_y(self, X, y, accept_sparse=["csr", "csc"], dtype=None)
         self._item = resolve_ids(X, required=True, item_col=self.item_col)["item_col"]
         return X, y, binarize_y
 

@@ -29,8 +29,9 @@ def _as_frame(data, name):
     return frame
 
 
-def synthetic_quality(real, synthetic, *, columns=None, cv=5, max_rows=5000,
-                      random_state=None) -> Bunch:
+def synthetic_quality(
+    real, synthetic, *, columns=None, cv=5, max_rows=5000, random_state=None
+) -> Bunch:
     """Compare synthetic rows with real rows: per-column KS, correlation distance, detection.
 
     Parameters
@@ -96,8 +97,12 @@ def synthetic_quality(real, synthetic, *, columns=None, cv=5, max_rows=5000,
     rng = check_random_state(random_state)
     real, synthetic = real[columns], synthetic[columns]
 
-    numeric = [c for c in columns if pd.api.types.is_numeric_dtype(real[c].dtype)
-               and not pd.api.types.is_bool_dtype(real[c].dtype)]
+    numeric = [
+        c
+        for c in columns
+        if pd.api.types.is_numeric_dtype(real[c].dtype)
+        and not pd.api.types.is_bool_dtype(real[c].dtype)
+    ]
     ks = {}
     for c in columns:
         if c in numeric:
@@ -132,8 +137,9 @@ def synthetic_quality(real, synthetic, *, columns=None, cv=5, max_rows=5000,
             both[c] = both[c].astype(float)
     label = np.r_[np.zeros(m), np.ones(m)]
     seed = derive_seed(rng)
-    detector = HistGradientBoostingClassifier(max_iter=100, categorical_features="from_dtype",
-                                              random_state=seed)
+    detector = HistGradientBoostingClassifier(
+        max_iter=100, categorical_features="from_dtype", random_state=seed
+    )
     folds = StratifiedKFold(n_splits=cv, shuffle=True, random_state=seed)
     with threadpool_limits(limits=1, user_api="openmp"):  # small fits: threads only contend
         auc = cross_val_score(detector, both, label, cv=folds, scoring="roc_auc")

@@ -70,8 +70,9 @@ class ModelState:
         self.version = manifest.get("model_version", "unknown")
         self.scorer = PipelineScorer(estimator, manifest)
         profile = manifest.get("reference_profile")
-        self.monitor = (DriftMonitor.from_dict(profile, **(monitor_params or {}))
-                        if profile else None)
+        self.monitor = (
+            DriftMonitor.from_dict(profile, **(monitor_params or {})) if profile else None
+        )
         self.loaded_at = time.time()
 
 
@@ -84,7 +85,8 @@ def load_model_state(path, *, trusted=None, monitor_params=None, retries=20):
             return ModelState(path, estimator, manifest, monitor_params)
         except ValueError as exc:  # archive and manifest from two different saves
             if "is not the archive its manifest describes" not in str(exc) or (
-                    attempt == retries - 1):
+                attempt == retries - 1
+            ):
                 raise
             time.sleep(0.05)
     raise AssertionError("unreachable")  # pragma: no cover
@@ -121,9 +123,11 @@ def _columns(rows, scorer):
             cols[c] = [r[c] for r in rows]
         except KeyError:
             i = next(j for j, r in enumerate(rows) if c not in r)
-            raise _error(422, ("body", "rows", i, c),
-                         f"missing column {c!r}; every row needs {scorer.required_columns}."
-                         ) from None
+            raise _error(
+                422,
+                ("body", "rows", i, c),
+                f"missing column {c!r}; every row needs {scorer.required_columns}.",
+            ) from None
     for c in scorer.optional_columns:
         if all(c in r for r in rows):
             cols[c] = [r[c] for r in rows]
@@ -134,8 +138,11 @@ def _columns(rows, scorer):
     for c in numeric:
         for i, v in enumerate(cols[str(c)]):
             if isinstance(v, str) or v is None or not math.isfinite(v):
-                raise _error(422, ("body", "rows", i, str(c)),
-                             f"column {c!r} must be a finite number; got {v!r}.")
+                raise _error(
+                    422,
+                    ("body", "rows", i, str(c)),
+                    f"column {c!r} must be a finite number; got {v!r}.",
+                )
     return cols
 
 
@@ -150,9 +157,17 @@ class _Limits:
 
     async def _reply(self, send, status, detail, headers=()):
         body = JSONResponse({"detail": detail}).body
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", b"application/json"),
-                                (b"content-length", str(len(body)).encode()), *headers]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    *headers,
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
     async def __call__(self, scope, receive, send):
@@ -174,14 +189,21 @@ class _Limits:
                 given = headers.get(b"authorization", b"").decode("latin-1")
                 if not hmac.compare_digest(given.encode(), f"Bearer {self.token}".encode()):
                     status["code"] = 401
-                    return await self._reply(send, 401, "missing or wrong bearer token: send "
-                                             "'Authorization: Bearer <token>'.",
-                                             [(b"www-authenticate", b"Bearer")])
+                    return await self._reply(
+                        send,
+                        401,
+                        "missing or wrong bearer token: send 'Authorization: Bearer <token>'.",
+                        [(b"www-authenticate", b"Bearer")],
+                    )
             length = headers.get(b"content-length")
             if length is not None and int(length) > self.max_body_bytes:
                 status["code"] = 413
-                return await self._reply(send, 413, f"request body of {int(length)} bytes "
-                                         f"exceeds max_body_bytes={self.max_body_bytes}.")
+                return await self._reply(
+                    send,
+                    413,
+                    f"request body of {int(length)} bytes "
+                    f"exceeds max_body_bytes={self.max_body_bytes}.",
+                )
             seen = {"n": 0}
 
             async def limited_receive():
@@ -195,8 +217,9 @@ class _Limits:
                 await self.app(scope, limited_receive, send_wrapper)
             except _BodyTooLarge:
                 status["code"] = 413
-                await self._reply(send, 413, "request body exceeds "
-                                  f"max_body_bytes={self.max_body_bytes}.")
+                await self._reply(
+                    send, 413, f"request body exceeds max_body_bytes={self.max_body_bytes}."
+                )
         finally:
             self.metrics.observe(endpoint, status["code"], time.perf_counter() - start)
 
@@ -212,31 +235,70 @@ class _Metrics:
         from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
         r = self.registry = CollectorRegistry()
-        buckets = (0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.02, 0.03, 0.05, 0.1,
-                   0.25, 0.5, 1.0, 2.5)
-        self.latency = Histogram("sklearn_recsys_request_duration_seconds",
-                                 "Request latency by endpoint", ["endpoint"], buckets=buckets,
-                                 registry=r)
-        self.requests = Counter("sklearn_recsys_requests", "Requests by endpoint and status",
-                                ["endpoint", "status"], registry=r)
-        self.rows = Counter("sklearn_recsys_rows_scored", "Rows scored (score and recommend)",
-                            registry=r)
-        self.predicted_rate = Gauge("sklearn_recsys_predicted_positive_rate",
-                                    "Mean calibrated score of the monitor window", registry=r)
-        self.feedback_rate = Gauge("sklearn_recsys_feedback_positive_rate",
-                                   "Positive rate of the feedback labels in the window",
-                                   registry=r)
-        self.reference_rate = Gauge("sklearn_recsys_reference_positive_rate",
-                                    "Positive rate of the training data", registry=r)
-        self.psi = Gauge("sklearn_recsys_feature_psi", "PSI of a monitored feature",
-                         ["feature"], registry=r)
-        self.ks = Gauge("sklearn_recsys_feature_ks", "KS distance of a monitored feature",
-                        ["feature"], registry=r)
+        buckets = (
+            0.0005,
+            0.001,
+            0.002,
+            0.003,
+            0.005,
+            0.0075,
+            0.01,
+            0.02,
+            0.03,
+            0.05,
+            0.1,
+            0.25,
+            0.5,
+            1.0,
+            2.5,
+        )
+        self.latency = Histogram(
+            "sklearn_recsys_request_duration_seconds",
+            "Request latency by endpoint",
+            ["endpoint"],
+            buckets=buckets,
+            registry=r,
+        )
+        self.requests = Counter(
+            "sklearn_recsys_requests",
+            "Requests by endpoint and status",
+            ["endpoint", "status"],
+            registry=r,
+        )
+        self.rows = Counter(
+            "sklearn_recsys_rows_scored", "Rows scored (score and recommend)", registry=r
+        )
+        self.predicted_rate = Gauge(
+            "sklearn_recsys_predicted_positive_rate",
+            "Mean calibrated score of the monitor window",
+            registry=r,
+        )
+        self.feedback_rate = Gauge(
+            "sklearn_recsys_feedback_positive_rate",
+            "Positive rate of the feedback labels in the window",
+            registry=r,
+        )
+        self.reference_rate = Gauge(
+            "sklearn_recsys_reference_positive_rate",
+            "Positive rate of the training data",
+            registry=r,
+        )
+        self.psi = Gauge(
+            "sklearn_recsys_feature_psi", "PSI of a monitored feature", ["feature"], registry=r
+        )
+        self.ks = Gauge(
+            "sklearn_recsys_feature_ks",
+            "KS distance of a monitored feature",
+            ["feature"],
+            registry=r,
+        )
         self.alerts = Gauge("sklearn_recsys_alerts", "Active monitoring alerts", registry=r)
-        self.alert = Gauge("sklearn_recsys_alert", "1 for each active alert",
-                           ["kind", "name"], registry=r)
-        self.model = Gauge("sklearn_recsys_model_info", "The served model version", ["version"],
-                           registry=r)
+        self.alert = Gauge(
+            "sklearn_recsys_alert", "1 for each active alert", ["kind", "name"], registry=r
+        )
+        self.model = Gauge(
+            "sklearn_recsys_model_info", "The served model version", ["version"], registry=r
+        )
 
     def observe(self, endpoint, status, seconds):
         self.latency.labels(endpoint).observe(seconds)
@@ -251,9 +313,11 @@ class _Metrics:
             return
         rep = state.monitor.report()
         rate = rep["positive_rate"]
-        for gauge, value in ((self.predicted_rate, rate["predicted"]),
-                             (self.feedback_rate, rate["feedback"]),
-                             (self.reference_rate, rate["reference"])):
+        for gauge, value in (
+            (self.predicted_rate, rate["predicted"]),
+            (self.feedback_rate, rate["feedback"]),
+            (self.reference_rate, rate["reference"]),
+        ):
             gauge.set(float("nan") if value is None else value)
         features = dict(rep["features"])
         features["score"] = rep["scores"]
@@ -272,8 +336,16 @@ class _Metrics:
         return generate_latest(self.registry)
 
 
-def create_app(model_path, *, log="predictions.db", token=None, trusted=None,
-               max_rows=10_000, max_body_bytes=10_000_000, monitor_params=None):
+def create_app(
+    model_path,
+    *,
+    log="predictions.db",
+    token=None,
+    trusted=None,
+    max_rows=10_000,
+    max_body_bytes=10_000_000,
+    monitor_params=None,
+):
     """Build the FastAPI application serving the pipeline saved at ``model_path``.
 
     Parameters
@@ -318,8 +390,7 @@ def create_app(model_path, *, log="predictions.db", token=None, trusted=None,
     async def lifespan(app):
         loop = asyncio.get_running_loop()
         try:
-            loop.add_signal_handler(signal.SIGHUP,
-                                    lambda: asyncio.ensure_future(reload_model()))
+            loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(reload_model()))
         except (ValueError, RuntimeError, NotImplementedError, AttributeError):
             pass  # not the main thread, or no SIGHUP on this platform
         yield
@@ -336,34 +407,42 @@ def create_app(model_path, *, log="predictions.db", token=None, trusted=None,
     async def score(req: ScoreRequest):
         model = app.state.model
         if len(req.rows) > max_rows:
-            raise _error(413, ("body", "rows"),
-                         f"{len(req.rows)} rows exceed max_rows={max_rows}.")
+            raise _error(413, ("body", "rows"), f"{len(req.rows)} rows exceed max_rows={max_rows}.")
         cols = _columns(req.rows, model.scorer)
         try:
             scores = model.scorer.score(cols)
         except (ValueError, TypeError) as exc:
             raise _error(422, ("body", "rows"), str(exc)) from None
         request_id = uuid.uuid4().hex
-        prediction_log.log_request(request_id, "score", cols, scores,
-                                   model_version=model.version, item_col=model.scorer.item_col)
+        prediction_log.log_request(
+            request_id,
+            "score",
+            cols,
+            scores,
+            model_version=model.version,
+            item_col=model.scorer.item_col,
+        )
         metrics.rows.inc(len(scores))
         if model.monitor is not None:
             model.monitor.update(cols, scores)
-        return JSONResponse({"request_id": request_id, "model_version": model.version,
-                             "scores": scores.tolist()})
+        return JSONResponse(
+            {"request_id": request_id, "model_version": model.version, "scores": scores.tolist()}
+        )
 
     @app.post("/recommend")
     async def recommend(req: RecommendRequest):
         model = app.state.model
         scorer = model.scorer
         if req.candidates is not None and len(req.candidates) > max_rows:
-            raise _error(413, ("body", "candidates"),
-                         f"{len(req.candidates)} candidates exceed max_rows={max_rows}.")
+            raise _error(
+                413,
+                ("body", "candidates"),
+                f"{len(req.candidates)} candidates exceed max_rows={max_rows}.",
+            )
         context = dict(req.context or {})
         for key in (scorer.user_col, scorer.item_col):
             if key in context:
-                raise _error(422, ("body", "context", key),
-                             f"{key!r} cannot be a context column.")
+                raise _error(422, ("body", "context", key), f"{key!r} cannot be a context column.")
         try:
             items, scores = scorer.recommend(req.user_id, req.k, req.candidates, context)
         except (ValueError, TypeError) as exc:
@@ -374,29 +453,46 @@ def create_app(model_path, *, log="predictions.db", token=None, trusted=None,
             if c not in rows and (c in context or c in scorer.defaults):
                 rows[c] = [context.get(c, scorer.defaults.get(c))] * len(items)
         request_id = uuid.uuid4().hex
-        prediction_log.log_request(request_id, "recommend", rows, scores,
-                                   model_version=model.version, item_col=scorer.item_col,
-                                   user=req.user_id)
+        prediction_log.log_request(
+            request_id,
+            "recommend",
+            rows,
+            scores,
+            model_version=model.version,
+            item_col=scorer.item_col,
+            user=req.user_id,
+        )
         n_scored = len(req.candidates) if req.candidates is not None else len(scorer.catalogue)
         metrics.rows.inc(n_scored)
         if model.monitor is not None:
             model.monitor.record_recommendations(items)
-        return JSONResponse({"request_id": request_id, "model_version": model.version,
-                             "user_id": req.user_id,
-                             "cold_start": not scorer.is_known_user(req.user_id),
-                             "items": items, "scores": scores.tolist()})
+        return JSONResponse(
+            {
+                "request_id": request_id,
+                "model_version": model.version,
+                "user_id": req.user_id,
+                "cold_start": not scorer.is_known_user(req.user_id),
+                "items": items,
+                "scores": scores.tolist(),
+            }
+        )
 
     @app.post("/feedback")
     async def feedback(req: FeedbackRequest):
         try:
             score_ = prediction_log.log_feedback(req.request_id, req.item_id, req.label)
         except KeyError:
-            raise _error(404, ("body", "request_id"),
-                         f"request_id {req.request_id!r} is not in the prediction log.") from None
+            raise _error(
+                404,
+                ("body", "request_id"),
+                f"request_id {req.request_id!r} is not in the prediction log.",
+            ) from None
         except LookupError:
-            raise _error(422, ("body", "item_id"),
-                         f"item_id {req.item_id!r} was not scored in request "
-                         f"{req.request_id!r}.") from None
+            raise _error(
+                422,
+                ("body", "item_id"),
+                f"item_id {req.item_id!r} was not scored in request {req.request_id!r}.",
+            ) from None
         model = app.state.model
         if model.monitor is not None:
             model.monitor.record_feedback([score_], [req.label])
@@ -405,9 +501,14 @@ def create_app(model_path, *, log="predictions.db", token=None, trusted=None,
     @app.get("/health")
     async def health():
         model = app.state.model
-        return JSONResponse({"status": "ok", "model_version": model.version,
-                             "model_path": model.path,
-                             "uptime_s": round(time.time() - app.state.started, 3)})
+        return JSONResponse(
+            {
+                "status": "ok",
+                "model_version": model.version,
+                "model_path": model.path,
+                "uptime_s": round(time.time() - app.state.started, 3),
+            }
+        )
 
     @app.get("/metrics")
     async def metrics_endpoint():
@@ -420,9 +521,14 @@ def create_app(model_path, *, log="predictions.db", token=None, trusted=None,
     async def monitor():
         model = app.state.model
         if model.monitor is None:
-            return JSONResponse({"model_version": model.version, "monitor": None,
-                                 "alerts": [], "detail": "the model was saved without a "
-                                 "reference frame: no drift profile."})
+            return JSONResponse(
+                {
+                    "model_version": model.version,
+                    "monitor": None,
+                    "alerts": [],
+                    "detail": "the model was saved without a reference frame: no drift profile.",
+                }
+            )
         rep = model.monitor.report()
         return JSONResponse(_clean({"model_version": model.version, **rep}))
 
@@ -435,16 +541,29 @@ def create_app(model_path, *, log="predictions.db", token=None, trusted=None,
         try:
             new = await reload_model(path)
         except Exception as exc:  # the old model keeps serving
-            raise _error(422, ("body", "path"), f"reload failed, still serving {old}: "
-                         f"{type(exc).__name__}: {exc}") from None
-        return JSONResponse({"status": "reloaded", "previous_version": old,
-                             "model_version": new.version})
+            raise _error(
+                422,
+                ("body", "path"),
+                f"reload failed, still serving {old}: {type(exc).__name__}: {exc}",
+            ) from None
+        return JSONResponse(
+            {"status": "reloaded", "previous_version": old, "model_version": new.version}
+        )
 
     return app
 
 
-def serve(model_path, *, host="127.0.0.1", port=8000, token_file=None, log=None,
-          trusted=None, log_level="warning", **app_params):
+def serve(
+    model_path,
+    *,
+    host="127.0.0.1",
+    port=8000,
+    token_file=None,
+    log=None,
+    trusted=None,
+    log_level="warning",
+    **app_params,
+):
     """Run the app with uvicorn (one worker) until interrupted."""
     import uvicorn
 
@@ -456,5 +575,4 @@ def serve(model_path, *, host="127.0.0.1", port=8000, token_file=None, log=None,
     if log is None:
         log = f"{model_path}.log.db"
     app = create_app(model_path, log=log, token=token, trusted=trusted, **app_params)
-    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False,
-                workers=1)
+    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False, workers=1)

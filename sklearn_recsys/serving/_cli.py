@@ -29,7 +29,8 @@ def _read_frame(path):
 
         with log.engine.connect() as conn:
             query = sa.select(log.predictions.c["rows"], log.predictions.c["scores"]).where(
-                log.predictions.c.endpoint == "score")
+                log.predictions.c.endpoint == "score"
+            )
             for rows, s in conn.execute(query):
                 frames.append(pd.DataFrame(json.loads(rows)))
                 scores += json.loads(s)
@@ -37,16 +38,25 @@ def _read_frame(path):
         if not frames:
             raise ValueError(f"the prediction log {text} has no /score requests.")
         return pd.concat(frames, ignore_index=True), np.asarray(scores, dtype=float)
-    raise ValueError(f"cannot read {text!r}: expected a .csv, .parquet or prediction log "
-                     "(.db / SQLAlchemy URL).")
+    raise ValueError(
+        f"cannot read {text!r}: expected a .csv, .parquet or prediction log (.db / SQLAlchemy URL)."
+    )
 
 
 def _serve(args):
     from ._app import serve
 
-    serve(args.path, host=args.host, port=args.port, token_file=args.token_file, log=args.log,
-          trusted=args.trusted, max_rows=args.max_rows, max_body_bytes=args.max_body_bytes,
-          log_level=args.log_level)
+    serve(
+        args.path,
+        host=args.host,
+        port=args.port,
+        token_file=args.token_file,
+        log=args.log,
+        trusted=args.trusted,
+        max_rows=args.max_rows,
+        max_body_bytes=args.max_body_bytes,
+        log_level=args.log_level,
+    )
     return 0
 
 
@@ -85,8 +95,10 @@ def _monitor(args):
     out.write_text(drift_report_html(monitor))
     rep = monitor.report()
     for a in rep["alerts"]:
-        print(f"ALERT {a['kind']}: {a['name']} {a['statistic']}={a['value']:.4f} "
-              f"(threshold {a['threshold']})")
+        print(
+            f"ALERT {a['kind']}: {a['name']} {a['statistic']}={a['value']:.4f} "
+            f"(threshold {a['threshold']})"
+        )
     print(f"{len(rep['alerts'])} alert(s); wrote {out}")
     return 1 if (rep["alerts"] and args.fail_on_alert) else 0
 
@@ -111,23 +123,37 @@ def add_serving_parsers(subparsers):
     s.add_argument("path", help="pipeline saved by sklearn_recsys.serving.save_pipeline")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8000)
-    s.add_argument("--token-file", default=None,
-                   help="file holding the bearer token every endpoint but /health needs")
-    s.add_argument("--log", default=None, help="prediction log: SQLite path or SQLAlchemy URL "
-                   "(default: PATH.log.db)")
-    s.add_argument("--trusted", nargs="*", default=None,
-                   help="extra type names to trust when loading the archive")
+    s.add_argument(
+        "--token-file",
+        default=None,
+        help="file holding the bearer token every endpoint but /health needs",
+    )
+    s.add_argument(
+        "--log",
+        default=None,
+        help="prediction log: SQLite path or SQLAlchemy URL (default: PATH.log.db)",
+    )
+    s.add_argument(
+        "--trusted",
+        nargs="*",
+        default=None,
+        help="extra type names to trust when loading the archive",
+    )
     s.add_argument("--max-rows", type=int, default=10_000)
     s.add_argument("--max-body-bytes", type=int, default=10_000_000)
     s.add_argument("--log-level", default="warning")
     s.set_defaults(func=_serve)
 
-    m = subparsers.add_parser("monitor", help="drift report (HTML) of CURRENT against "
-                              "REFERENCE")
-    m.add_argument("reference", help="reference interactions (.csv / .parquet) or a saved "
-                   "pipeline (.skops: its manifest's reference profile)")
-    m.add_argument("current", help="current interactions (.csv / .parquet) or a prediction "
-                   "log (.db / SQLAlchemy URL)")
+    m = subparsers.add_parser("monitor", help="drift report (HTML) of CURRENT against REFERENCE")
+    m.add_argument(
+        "reference",
+        help="reference interactions (.csv / .parquet) or a saved "
+        "pipeline (.skops: its manifest's reference profile)",
+    )
+    m.add_argument(
+        "current",
+        help="current interactions (.csv / .parquet) or a prediction log (.db / SQLAlchemy URL)",
+    )
     m.add_argument("--output", default="drift_report.html")
     m.add_argument("--model", default=None, help="saved pipeline scoring both frames")
     m.add_argument("--label", default="label", help="label column of the frames, if any")
@@ -136,8 +162,11 @@ def add_serving_parsers(subparsers):
     m.add_argument("--fail-on-alert", action="store_true", help="exit 1 when an alert fires")
     m.set_defaults(func=_monitor)
 
-    r = subparsers.add_parser("replay", help="evaluate served scores (and another model) on "
-                              "the labelled traffic of a prediction log")
+    r = subparsers.add_parser(
+        "replay",
+        help="evaluate served scores (and another model) on "
+        "the labelled traffic of a prediction log",
+    )
     r.add_argument("log", help="prediction log: SQLite path or SQLAlchemy URL")
     r.add_argument("--model", default=None, help="saved pipeline to re-score the rows with")
     r.add_argument("--trusted", nargs="*", default=None)

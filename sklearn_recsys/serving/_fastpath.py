@@ -19,8 +19,9 @@ __all__ = ["PipelineScorer"]
 
 def _lookup_table(categories, encodings, size, prior):
     """code -> target rate, for codes 0 .. size - 1 (unseen codes get the prior)."""
-    table = np.full(max(size, int(categories.max()) + 1 if len(categories) else 0), prior,
-                    dtype=float)
+    table = np.full(
+        max(size, int(categories.max()) + 1 if len(categories) else 0), prior, dtype=float
+    )
     table[categories.astype(np.int64)] = encodings
     return table
 
@@ -55,8 +56,11 @@ class PipelineScorer:
         self.featurizer = feat if isinstance(feat, InteractionFeaturizer) else None
         self.final = steps[-1][1] if steps else estimator
         enc = getattr(self.featurizer, "target_encoder_", None)
-        self.fast = (self.featurizer is not None and len(steps) == 2
-                     and (enc is None or enc.target_type_ in ("binary", "continuous")))
+        self.fast = (
+            self.featurizer is not None
+            and len(steps) == 2
+            and (enc is None or enc.target_type_ in ("binary", "continuous"))
+        )
         names = getattr(estimator, "feature_names_in_", None)
         self.input_columns = [] if names is None else [str(c) for c in names]
         self.user_col = self.manifest.get("user_col", "user_id")
@@ -67,8 +71,12 @@ class PipelineScorer:
         if self.fast:
             self._prepare()
             f = self.featurizer
-            self.required_columns = [f.user_col, f.item_col, *map(str, f.passthrough_cols_),
-                                     *map(str, f.categorical_cols_)]
+            self.required_columns = [
+                f.user_col,
+                f.item_col,
+                *map(str, f.passthrough_cols_),
+                *map(str, f.categorical_cols_),
+            ]
             self.catalogue = f.item_indexer_.ids_.to_numpy()
         else:
             time_col = self.manifest.get("time_col")
@@ -77,8 +85,8 @@ class PipelineScorer:
                 self.catalogue = self.featurizer.item_indexer_.ids_.to_numpy()
             else:
                 self.catalogue = np.asarray(
-                    (self.manifest.get("reference_profile") or {}).get("item_ids", []),
-                    dtype=object)
+                    (self.manifest.get("reference_profile") or {}).get("item_ids", []), dtype=object
+                )
         self.optional_columns = [c for c in self.input_columns if c not in self.required_columns]
 
     # ---------------------------------------------------------------------------- set-up
@@ -91,18 +99,28 @@ class PipelineScorer:
         enc = f.target_encoder_
         if enc is not None:
             prior = float(enc.target_mean_)
-            sizes = [f.user_indexer_.n_indices_, f.item_indexer_.n_indices_,
-                     *(len(lv) + 1 for lv in self._levels)]
-            self._tables = [_lookup_table(c, e, s, prior)
-                            for c, e, s in zip(enc.categories_, enc.encodings_, sizes)]
-        self._side = [(f.item_col if p == "item_info" else f.user_col, idx, values)
-                      for p, (idx, values, _) in f.side_.items()]
+            sizes = [
+                f.user_indexer_.n_indices_,
+                f.item_indexer_.n_indices_,
+                *(len(lv) + 1 for lv in self._levels),
+            ]
+            self._tables = [
+                _lookup_table(c, e, s, prior)
+                for c, e, s in zip(enc.categories_, enc.encodings_, sizes)
+            ]
+        self._side = [
+            (f.item_col if p == "item_info" else f.user_col, idx, values)
+            for p, (idx, values, _) in f.side_.items()
+        ]
         self._booster = None
         final = self.final
         booster = getattr(final, "booster_", None) if hasattr(final, "_Booster") else None
-        if (booster is not None and getattr(final, "objective_", None) == "binary"
-                and not callable(getattr(final, "objective", None))
-                and type(final).predict_proba is _lgbm_predict_proba()):
+        if (
+            booster is not None
+            and getattr(final, "objective_", None) == "binary"
+            and not callable(getattr(final, "objective", None))
+            and type(final).predict_proba is _lgbm_predict_proba()
+        ):
             self._booster = booster
         self._names = list(f.feature_names_out_)
 
@@ -120,8 +138,7 @@ class PipelineScorer:
             blocks.append(pt)
         if getattr(f, "popularity", True):
             ic, uc = f.item_counts_[i], f.user_counts_[u]
-            blocks += [ic, np.log1p(ic), f.item_pop_pct_[i], f.item_is_head_[i], uc,
-                       np.log1p(uc)]
+            blocks += [ic, np.log1p(ic), f.item_pop_pct_[i], f.item_is_head_[i], uc, np.log1p(uc)]
         if self._tables is not None:
             codes = [u, i] + [
                 lv.get_indexer(np.asarray(cols[c], dtype=object)) + 1
@@ -138,7 +155,7 @@ class PipelineScorer:
         out = np.empty((n, sum(widths)))
         start = 0
         for block, width in zip(blocks, widths):
-            out[:, start:start + width] = block.reshape(n, width)
+            out[:, start : start + width] = block.reshape(n, width)
             start += width
         return out
 
@@ -185,8 +202,7 @@ class PipelineScorer:
             cols[c] = [value] * n
         if self.fast:
             u = np.full(n, self._users.get_indexer([user])[0] + 1)
-            i = (np.arange(1, n + 1) if candidates is None
-                 else self._items.get_indexer(items) + 1)
+            i = np.arange(1, n + 1) if candidates is None else self._items.get_indexer(items) + 1
             scores = self._predict(cols, u, i)
         else:
             scores = self.score(cols)

@@ -82,7 +82,8 @@ class PredictionLog:
 
         meta = sa.MetaData()
         self.predictions = sa.Table(
-            "predictions", meta,
+            "predictions",
+            meta,
             sa.Column("request_id", sa.String(64), primary_key=True),
             sa.Column("ts", sa.Float, nullable=False),
             sa.Column("endpoint", sa.String(16), nullable=False),
@@ -93,7 +94,8 @@ class PredictionLog:
             sa.Column("model_version", sa.String(64)),
         )
         self.feedback = sa.Table(
-            "feedback", meta,
+            "feedback",
+            meta,
             sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
             sa.Column("request_id", sa.String(64), nullable=False, index=True),
             sa.Column("item_id", sa.Text, nullable=False),
@@ -109,8 +111,17 @@ class PredictionLog:
             self._conn = self.engine.connect()
         return self._conn
 
-    def log_request(self, request_id, endpoint, rows, scores, *, model_version=None,
-                    item_col="item_id", user=None):
+    def log_request(
+        self,
+        request_id,
+        endpoint,
+        rows,
+        scores,
+        *,
+        model_version=None,
+        item_col="item_id",
+        user=None,
+    ):
         """Commit one scored request (returns once it is durable).
 
         ``rows`` maps each column to its values (one per scored row), ``user`` is the user of a
@@ -118,18 +129,30 @@ class PredictionLog:
         """
         items = [_json_value(v) for v in rows[item_col]]
         conn = self._connection()
-        conn.execute(self.predictions.insert().values(
-            request_id=request_id, ts=time.time(), endpoint=endpoint,
-            user_id=None if user is None else _dumps(_json_value(user)),
-            items=_dumps(items), scores=_dumps([float(s) for s in scores]),
-            rows=_dumps({c: list(v) for c, v in rows.items()}), model_version=model_version))
+        conn.execute(
+            self.predictions.insert().values(
+                request_id=request_id,
+                ts=time.time(),
+                endpoint=endpoint,
+                user_id=None if user is None else _dumps(_json_value(user)),
+                items=_dumps(items),
+                scores=_dumps([float(s) for s in scores]),
+                rows=_dumps({c: list(v) for c, v in rows.items()}),
+                model_version=model_version,
+            )
+        )
         conn.commit()
 
     def get_request(self, request_id):
         """The logged request as a dict, or None."""
         conn = self._connection()
-        row = conn.execute(sa.select(self.predictions).where(
-            self.predictions.c.request_id == request_id)).mappings().first()
+        row = (
+            conn.execute(
+                sa.select(self.predictions).where(self.predictions.c.request_id == request_id)
+            )
+            .mappings()
+            .first()
+        )
         conn.rollback()
         if row is None:
             return None
@@ -153,20 +176,31 @@ class PredictionLog:
             raise LookupError(item_id)
         conn = self._connection()
         # an item scored twice in one request: label its first row without a label yet
-        taken = {r[0] for r in conn.execute(sa.select(self.feedback.c.position).where(
-            self.feedback.c.request_id == request_id))}
+        taken = {
+            r[0]
+            for r in conn.execute(
+                sa.select(self.feedback.c.position).where(self.feedback.c.request_id == request_id)
+            )
+        }
         position = next((j for j in positions if j not in taken), positions[0])
-        conn.execute(self.feedback.insert().values(
-            request_id=request_id, item_id=_dumps(_json_value(item_id)), position=position,
-            label=int(label), ts=time.time()))
+        conn.execute(
+            self.feedback.insert().values(
+                request_id=request_id,
+                item_id=_dumps(_json_value(item_id)),
+                position=position,
+                label=int(label),
+                ts=time.time(),
+            )
+        )
         conn.commit()
         return req["scores"][position]
 
     def request_ids(self):
         """Every logged request id (in insertion time order)."""
         with self.engine.connect() as conn:
-            res = conn.execute(sa.select(self.predictions.c.request_id).order_by(
-                self.predictions.c.ts))
+            res = conn.execute(
+                sa.select(self.predictions.c.request_id).order_by(self.predictions.c.ts)
+            )
             return [r[0] for r in res]
 
     def labelled(self):
@@ -179,9 +213,18 @@ class PredictionLog:
             columns for the labelled item, ``label`` and ``score`` (what was served).
         """
         p, f = self.predictions, self.feedback
-        query = sa.select(f.c.request_id, f.c.position, f.c.label, p.c["rows"],
-                          p.c["scores"], p.c.model_version).join(
-            p, p.c.request_id == f.c.request_id).order_by(f.c.id)
+        query = (
+            sa.select(
+                f.c.request_id,
+                f.c.position,
+                f.c.label,
+                p.c["rows"],
+                p.c["scores"],
+                p.c.model_version,
+            )
+            .join(p, p.c.request_id == f.c.request_id)
+            .order_by(f.c.id)
+        )
         records = []
         with self.engine.connect() as conn:
             for r in conn.execute(query).mappings():

@@ -67,7 +67,7 @@ class _Ring:
         else:
             cut = size - start
             self.data[start:] = rows[:cut]
-            self.data[:end - size] = rows[cut:]
+            self.data[: end - size] = rows[cut:]
         self.n += len(rows)
 
     def values(self):
@@ -165,10 +165,24 @@ class DriftMonitor(BaseEstimator):
         "max_levels": [Interval(numbers.Integral, 1, None, closed="left")],
     }
 
-    def __init__(self, user_col="user_id", item_col="item_id", *, time_col="timestamp",
-                 columns=None, window=5000, n_bins=10, psi_threshold=0.2, ks_threshold=0.15,
-                 min_samples=200, rate_z=3.0, min_feedback=100, auc_tolerance=0.05,
-                 head_share=0.8, max_levels=20):
+    def __init__(
+        self,
+        user_col="user_id",
+        item_col="item_id",
+        *,
+        time_col="timestamp",
+        columns=None,
+        window=5000,
+        n_bins=10,
+        psi_threshold=0.2,
+        ks_threshold=0.15,
+        min_samples=200,
+        rate_z=3.0,
+        min_feedback=100,
+        auc_tolerance=0.05,
+        head_share=0.8,
+        max_levels=20,
+    ):
         self.user_col = user_col
         self.item_col = item_col
         self.time_col = time_col
@@ -190,12 +204,16 @@ class DriftMonitor(BaseEstimator):
         values = values[np.isfinite(values)]
         qs = np.quantile(values, np.arange(1, self.n_bins) / self.n_bins)
         edges = np.unique(qs)
-        counts = np.bincount(np.searchsorted(edges, values, side="right"),
-                             minlength=len(edges) + 1)
+        counts = np.bincount(np.searchsorted(edges, values, side="right"), minlength=len(edges) + 1)
         grid = np.unique(np.quantile(values, np.linspace(0, 1, _GRID + 1)))
         cdf = np.searchsorted(np.sort(values), grid, side="right") / len(values)
-        return {"edges": edges.tolist(), "ref_props": (counts / counts.sum()).tolist(),
-                "grid": grid.tolist(), "ref_cdf": cdf.tolist(), "mean": float(values.mean())}
+        return {
+            "edges": edges.tolist(),
+            "ref_props": (counts / counts.sum()).tolist(),
+            "grid": grid.tolist(),
+            "ref_cdf": cdf.tolist(),
+            "mean": float(values.mean()),
+        }
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None, *, scores=None):
@@ -221,29 +239,34 @@ class DriftMonitor(BaseEstimator):
         skip = {self.user_col, self.item_col, self.time_col}
         if self.columns is not None:
             check_columns(X, **{f"columns[{j}]": c for j, c in enumerate(self.columns)})
-        cols = [c for c in (self.columns if self.columns is not None else X.columns)
-                if c not in skip]
+        cols = [
+            c for c in (self.columns if self.columns is not None else X.columns) if c not in skip
+        ]
         self.numeric_, self.categorical_ = {}, {}
         for col in cols:
             s = X[col]
             if pd.api.types.is_numeric_dtype(s.dtype) and not isinstance(
-                    s.dtype, pd.CategoricalDtype):
+                s.dtype, pd.CategoricalDtype
+            ):
                 self.numeric_[str(col)] = self._numeric_profile(s.to_numpy(dtype=float))
             else:
                 shares = s.astype(object).value_counts(normalize=True)
                 levels = shares.index[: self.max_levels]
                 props = shares.iloc[: self.max_levels].tolist()
                 props.append(max(0.0, 1.0 - sum(props)))
-                self.categorical_[str(col)] = {"levels": [str(v) for v in levels],
-                                               "ref_props": props}
+                self.categorical_[str(col)] = {
+                    "levels": [str(v) for v in levels],
+                    "ref_props": props,
+                }
         # the head / tail rule of sklearn_recsys.metrics (count desc, ties by item id)
         counts = _item_counts(items, self.item_col)
         ids, c = counts.index.to_numpy(dtype=object), counts.to_numpy(dtype=float)
         pct = np.searchsorted(np.sort(c), c, side="right") / len(c)
         self.item_ids_, self.item_pct_ = ids, pct
         self.head_items_ = ids[_bucket_of_counts(counts, np.array([self.head_share])) == 0]
-        self.numeric_["item_popularity"] = self._numeric_profile(pct[np.repeat(
-            np.arange(len(c)), c.astype(int))])
+        self.numeric_["item_popularity"] = self._numeric_profile(
+            pct[np.repeat(np.arange(len(c)), c.astype(int))]
+        )
         self.n_reference_ = len(X)
 
         self.positive_rate_ = None
@@ -347,8 +370,11 @@ class DriftMonitor(BaseEstimator):
         pos = np.where(pos < 0, len(self.item_ids_), pos)
         np.add.at(self._exposure, pos, 1.0)
         known = pos < len(self.item_ids_)
-        tail = 1.0 - np.mean(np.where(known, self._head[np.minimum(pos, len(self._head) - 1)],
-                                      False)) if len(pos) else 0.0
+        tail = (
+            1.0 - np.mean(np.where(known, self._head[np.minimum(pos, len(self._head) - 1)], False))
+            if len(pos)
+            else 0.0
+        )
         self._lists.append(pos)
         self._tail_shares.append(tail)
         if len(self._lists) > self.window:
@@ -366,23 +392,35 @@ class DriftMonitor(BaseEstimator):
         if categorical:
             counts = np.bincount(values.astype(int), minlength=len(profile["ref_props"]))
             props = counts / counts.sum()
-            return {"psi": psi(profile["ref_props"], props), "ks": None, "ks_pvalue": None,
-                    "n": len(values), "props": props.tolist()}
+            return {
+                "psi": psi(profile["ref_props"], props),
+                "ks": None,
+                "ks_pvalue": None,
+                "n": len(values),
+                "props": props.tolist(),
+            }
         edges = np.asarray(profile["edges"])
-        counts = np.bincount(np.searchsorted(edges, values, side="right"),
-                             minlength=len(edges) + 1)
+        counts = np.bincount(np.searchsorted(edges, values, side="right"), minlength=len(edges) + 1)
         grid = np.asarray(profile["grid"])
         cur_cdf = np.searchsorted(np.sort(values), grid, side="right") / len(values)
         d = float(np.max(np.abs(cur_cdf - np.asarray(profile["ref_cdf"]))))
         props = counts / counts.sum()
-        return {"psi": psi(profile["ref_props"], props), "ks": d, "props": props.tolist(),
-                "ks_pvalue": float(kstwobign.sf(d * np.sqrt(len(values)))),
-                "mean": float(values.mean()), "reference_mean": profile["mean"],
-                "n": len(values)}
+        return {
+            "psi": psi(profile["ref_props"], props),
+            "ks": d,
+            "props": props.tolist(),
+            "ks_pvalue": float(kstwobign.sf(d * np.sqrt(len(values)))),
+            "mean": float(values.mean()),
+            "reference_mean": profile["mean"],
+            "n": len(values),
+        }
 
     def _drifted(self, res):
-        return res is not None and res["n"] >= self.min_samples and (
-            res["psi"] > self.psi_threshold or (res["ks"] or 0.0) > self.ks_threshold)
+        return (
+            res is not None
+            and res["n"] >= self.min_samples
+            and (res["psi"] > self.psi_threshold or (res["ks"] or 0.0) > self.ks_threshold)
+        )
 
     def report(self):
         """Drift, positive rate, performance and long-tail exposure of the current window.
@@ -406,50 +444,101 @@ class DriftMonitor(BaseEstimator):
             features[name] = res
             if self._drifted(res):
                 key = "psi" if res["psi"] > self.psi_threshold else "ks"
-                alerts.append({"kind": "feature_drift", "name": name, "statistic": key,
-                               "value": res[key], "threshold": getattr(self, f"{key}_threshold")})
+                alerts.append(
+                    {
+                        "kind": "feature_drift",
+                        "name": name,
+                        "statistic": key,
+                        "value": res[key],
+                        "threshold": getattr(self, f"{key}_threshold"),
+                    }
+                )
         scores = self._scores.values().ravel()
         score_res = None
         if self.score_profile_ is not None:
             score_res = self._compare(self.score_profile_, scores)
             if self._drifted(score_res):
                 key = "psi" if score_res["psi"] > self.psi_threshold else "ks"
-                alerts.append({"kind": "score_drift", "name": "score", "statistic": key,
-                               "value": score_res[key],
-                               "threshold": getattr(self, f"{key}_threshold")})
+                alerts.append(
+                    {
+                        "kind": "score_drift",
+                        "name": "score",
+                        "statistic": key,
+                        "value": score_res[key],
+                        "threshold": getattr(self, f"{key}_threshold"),
+                    }
+                )
         labels = self._labels.values()
         n_fb = len(labels)
-        rate = {"reference": self.positive_rate_, "feedback": None, "n_feedback": n_fb, "z": None,
-                "predicted": float(self.calibrate(scores).mean()) if len(scores) else None}
+        rate = {
+            "reference": self.positive_rate_,
+            "feedback": None,
+            "n_feedback": n_fb,
+            "z": None,
+            "predicted": float(self.calibrate(scores).mean()) if len(scores) else None,
+        }
         if n_fb and self.positive_rate_ is not None:
             p0 = min(max(self.positive_rate_, 1e-6), 1 - 1e-6)
             rate["feedback"] = float(labels[:, 1].mean())
             rate["z"] = float((rate["feedback"] - p0) / np.sqrt(p0 * (1 - p0) / n_fb))
             if n_fb >= self.min_feedback and abs(rate["z"]) > self.rate_z:
-                alerts.append({"kind": "positive_rate", "name": "feedback_positive_rate",
-                               "statistic": "z", "value": rate["z"], "threshold": self.rate_z})
-        perf = {"reference_roc_auc": self.reference_roc_auc_,
-                "reference_estimated_roc_auc": self.reference_estimated_roc_auc_,
-                "estimated_roc_auc": None, "measured_roc_auc": None, "measured_pr_auc": None}
+                alerts.append(
+                    {
+                        "kind": "positive_rate",
+                        "name": "feedback_positive_rate",
+                        "statistic": "z",
+                        "value": rate["z"],
+                        "threshold": self.rate_z,
+                    }
+                )
+        perf = {
+            "reference_roc_auc": self.reference_roc_auc_,
+            "reference_estimated_roc_auc": self.reference_estimated_roc_auc_,
+            "estimated_roc_auc": None,
+            "measured_roc_auc": None,
+            "measured_pr_auc": None,
+        }
         if len(scores) >= self.min_samples and self.calibration_ is not None:
             perf["estimated_roc_auc"] = estimated_roc_auc(self.calibrate(scores))
             drop = self.reference_estimated_roc_auc_ - perf["estimated_roc_auc"]
             if drop > self.auc_tolerance:
-                alerts.append({"kind": "performance", "name": "estimated_roc_auc",
-                               "statistic": "drop", "value": drop,
-                               "threshold": self.auc_tolerance})
+                alerts.append(
+                    {
+                        "kind": "performance",
+                        "name": "estimated_roc_auc",
+                        "statistic": "drop",
+                        "value": drop,
+                        "threshold": self.auc_tolerance,
+                    }
+                )
         if n_fb and len(np.unique(labels[:, 1])) == 2:
             perf["measured_roc_auc"] = float(roc_auc_score(labels[:, 1], labels[:, 0]))
             perf["measured_pr_auc"] = float(average_precision_score(labels[:, 1], labels[:, 0]))
             ref = self.reference_roc_auc_
-            if n_fb >= self.min_feedback and ref is not None and (
-                    ref - perf["measured_roc_auc"] > self.auc_tolerance):
-                alerts.append({"kind": "performance", "name": "measured_roc_auc",
-                               "statistic": "drop", "value": ref - perf["measured_roc_auc"],
-                               "threshold": self.auc_tolerance})
-        return {"n_rows": int(self._rows.n), "n_window": len(rows), "features": features,
-                "scores": score_res, "positive_rate": rate, "performance": perf,
-                "long_tail": self._long_tail(), "alerts": alerts}
+            if (
+                n_fb >= self.min_feedback
+                and ref is not None
+                and (ref - perf["measured_roc_auc"] > self.auc_tolerance)
+            ):
+                alerts.append(
+                    {
+                        "kind": "performance",
+                        "name": "measured_roc_auc",
+                        "statistic": "drop",
+                        "value": ref - perf["measured_roc_auc"],
+                        "threshold": self.auc_tolerance,
+                    }
+                )
+        return {
+            "n_rows": int(self._rows.n),
+            "n_window": len(rows),
+            "features": features,
+            "scores": score_res,
+            "positive_rate": rate,
+            "performance": perf,
+            "long_tail": self._long_tail(),
+            "alerts": alerts,
+        }
 
     def _long_tail(self):
         n_lists = len(self._lists)
@@ -458,15 +547,24 @@ class DriftMonitor(BaseEstimator):
         x = np.sort(exposure)
         j = np.arange(1, n + 1)
         gini = float(np.sum((2 * j - n - 1) * x) / (n * x.sum())) if x.sum() > 0 else None
-        return {"n_lists": n_lists,
-                "coverage": float(np.mean(exposure > 0)) if n_lists else None,
-                "gini": gini,
-                "aplt": float(np.mean(self._tail_shares)) if n_lists else None,
-                "reference_tail_items": float(1 - self._head.mean())}
+        return {
+            "n_lists": n_lists,
+            "coverage": float(np.mean(exposure > 0)) if n_lists else None,
+            "gini": gini,
+            "aplt": float(np.mean(self._tail_shares)) if n_lists else None,
+            "reference_tail_items": float(1 - self._head.mean()),
+        }
 
     # ------------------------------------------------------------------------------ json
-    _STATE = ("numeric_", "categorical_", "positive_rate_", "score_profile_",
-              "reference_roc_auc_", "reference_estimated_roc_auc_", "n_reference_")
+    _STATE = (
+        "numeric_",
+        "categorical_",
+        "positive_rate_",
+        "score_profile_",
+        "reference_roc_auc_",
+        "reference_estimated_roc_auc_",
+        "n_reference_",
+    )
 
     def to_dict(self):
         """The reference profile as plain JSON types (what the manifest stores)."""
@@ -477,8 +575,9 @@ class DriftMonitor(BaseEstimator):
             "item_ids": self.item_ids_.tolist(),
             "item_pct": self.item_pct_.tolist(),
             "head_items": self.head_items_.tolist(),
-            "calibration": None if self.calibration_ is None else [
-                self.calibration_[0].tolist(), self.calibration_[1].tolist()],
+            "calibration": None
+            if self.calibration_ is None
+            else [self.calibration_[0].tolist(), self.calibration_[1].tolist()],
         }
 
     @classmethod

@@ -29,8 +29,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["DEFAULT_TRUSTED_PREFIXES", "UntrustedTypesError", "load_manifest", "load_pipeline",
-           "save_pipeline"]
+__all__ = [
+    "DEFAULT_TRUSTED_PREFIXES",
+    "UntrustedTypesError",
+    "load_manifest",
+    "load_pipeline",
+    "save_pipeline",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -56,8 +61,18 @@ DEFAULT_TRUSTED_PREFIXES = (
     "skorch.dataset.",
 )
 
-_PACKAGES = ("sklearn-recsys", "scikit-learn", "numpy", "scipy", "pandas", "lightgbm", "skorch",
-             "torch", "skops", "imbalanced-learn")
+_PACKAGES = (
+    "sklearn-recsys",
+    "scikit-learn",
+    "numpy",
+    "scipy",
+    "pandas",
+    "lightgbm",
+    "skorch",
+    "torch",
+    "skops",
+    "imbalanced-learn",
+)
 _RECURSE_MODULES = ("sklearn_recsys", "sklearn", "imblearn", "lightgbm.sklearn")
 
 
@@ -90,9 +105,9 @@ class _PortableIndex:
     def restore(self):
         if self.kind == "category":
             cats = self.categories.restore()
-            return pd.CategoricalIndex(pd.Categorical.from_codes(self.values, cats,
-                                                                 ordered=self.ordered),
-                                       name=self.name)
+            return pd.CategoricalIndex(
+                pd.Categorical.from_codes(self.values, cats, ordered=self.ordered), name=self.name
+            )
         return pd.Index(_restore_values(self.values, self.dtype), name=self.name)
 
 
@@ -109,14 +124,16 @@ class _PortableSeries:
 class _PortableFrame:
     def __init__(self, frame):
         self.columns = [c if _jsonable(c) else str(c) for c in frame.columns]
-        self.data = [_PortableIndex(pd.Index(frame.iloc[:, j].array))
-                     for j in range(frame.shape[1])]
+        self.data = [
+            _PortableIndex(pd.Index(frame.iloc[:, j].array)) for j in range(frame.shape[1])
+        ]
         self.index = _PortableIndex(frame.index)
 
     def restore(self):
         index = self.index.restore()
-        cols = {c: pd.Series(d.restore().array, index=index)
-                for c, d in zip(self.columns, self.data)}
+        cols = {
+            c: pd.Series(d.restore().array, index=index) for c, d in zip(self.columns, self.data)
+        }
         return pd.DataFrame(cols, index=index, columns=self.columns)
 
 
@@ -165,8 +182,9 @@ class _PortableNet:
         params = {**self.params, "train_split": None, "device": "cpu"}
         net = self.net_class(**params)
         net.initialize()
-        net.module_.load_state_dict({k: torch.from_numpy(np.array(v))
-                                     for k, v in self.state.items()})
+        net.module_.load_state_dict(
+            {k: torch.from_numpy(np.array(v)) for k, v in self.state.items()}
+        )
         net.module_.eval()
         net.history = History(self.history)
         return net
@@ -333,15 +351,17 @@ def _column_defaults(reference, columns):
         if pd.api.types.is_bool_dtype(s.dtype):
             out[str(col)] = bool(s.mode().iloc[0])
         elif pd.api.types.is_numeric_dtype(s.dtype):
-            out[str(col)] = float(s.median()) if pd.api.types.is_float_dtype(s.dtype) else int(
-                s.median())
+            out[str(col)] = (
+                float(s.median()) if pd.api.types.is_float_dtype(s.dtype) else int(s.median())
+            )
         else:
             out[str(col)] = str(s.mode().iloc[0])
     return out
 
 
-def save_pipeline(estimator, path, *, reference=None, reference_y=None, reference_scores=None,
-                  monitor_params=None):
+def save_pipeline(
+    estimator, path, *, reference=None, reference_y=None, reference_scores=None, monitor_params=None
+):
     """Save a fitted estimator with skops and write its JSON manifest beside it.
 
     Parameters
@@ -419,20 +439,29 @@ def save_pipeline(estimator, path, *, reference=None, reference_y=None, referenc
         "input_columns": None if input_columns is None else [str(c) for c in input_columns],
         "feature_names": _feature_names(estimator),
         "positive_rate": _positive_rate(estimator, reference_y),
-        "column_defaults": _column_defaults(reference, [] if input_columns is None
-                                            else list(input_columns)),
+        "column_defaults": _column_defaults(
+            reference, [] if input_columns is None else list(input_columns)
+        ),
         "reference_profile": None,
     }
     if reference is not None:
         if reference_scores is None and hasattr(estimator, "predict_proba"):
-            sample = reference if len(reference) <= 20_000 else reference.sample(
-                20_000, random_state=0)
+            sample = (
+                reference if len(reference) <= 20_000 else reference.sample(20_000, random_state=0)
+            )
             reference_scores = np.full(len(reference), np.nan)
-            pos = reference.index.get_indexer(sample.index) if sample is not reference else (
-                np.arange(len(reference)))
+            pos = (
+                reference.index.get_indexer(sample.index)
+                if sample is not reference
+                else (np.arange(len(reference)))
+            )
             reference_scores[pos] = estimator.predict_proba(sample)[:, 1]
-        params = {"user_col": user_col, "item_col": item_col, "time_col": time_col,
-                  **(monitor_params or {})}
+        params = {
+            "user_col": user_col,
+            "item_col": item_col,
+            "time_col": time_col,
+            **(monitor_params or {}),
+        }
         monitor = DriftMonitor(**params).fit(reference, reference_y, scores=reference_scores)
         manifest["reference_profile"] = monitor.to_dict()
     tmp_manifest = path.with_name(f".{path.name}.json.{os.getpid()}.tmp")
@@ -446,8 +475,10 @@ def load_manifest(path):
     """The manifest written beside ``path`` by :func:`save_pipeline` (a dict)."""
     manifest_path = Path(f"{path}.json")
     if not manifest_path.is_file():
-        raise FileNotFoundError(f"no manifest {manifest_path} beside {path}; save the pipeline "
-                                "with sklearn_recsys.serving.save_pipeline.")
+        raise FileNotFoundError(
+            f"no manifest {manifest_path} beside {path}; save the pipeline "
+            "with sklearn_recsys.serving.save_pipeline."
+        )
     return json.loads(manifest_path.read_text())
 
 
@@ -490,8 +521,10 @@ def load_pipeline(path, *, trusted=None, check_manifest=True):
         manifest = load_manifest(path)
         sha = hashlib.sha256(data).hexdigest()
         if manifest.get("model_sha256") != sha:
-            raise ValueError(f"{path} (sha256 {sha[:12]}) is not the archive its manifest "
-                             f"describes (model_version {manifest.get('model_version')}).")
+            raise ValueError(
+                f"{path} (sha256 {sha[:12]}) is not the archive its manifest "
+                f"describes (model_version {manifest.get('model_version')})."
+            )
     found = sio.get_untrusted_types(data=data)
     untrusted = [t for t in found if not _allowed(t, trusted)]
     if untrusted:

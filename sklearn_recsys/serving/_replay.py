@@ -12,9 +12,14 @@ __all__ = ["replay"]
 
 
 def _metrics(y, s):
-    out = {"n": len(y), "positive_rate": float(np.mean(y)) if len(y) else None,
-           "mean_score": float(np.mean(s)) if len(s) else None,
-           "roc_auc": None, "pr_auc": None, "log_loss": None}
+    out = {
+        "n": len(y),
+        "positive_rate": float(np.mean(y)) if len(y) else None,
+        "mean_score": float(np.mean(s)) if len(s) else None,
+        "roc_auc": None,
+        "pr_auc": None,
+        "log_loss": None,
+    }
     if len(np.unique(y)) == 2:
         out["roc_auc"] = float(roc_auc_score(y, s))
         out["pr_auc"] = float(average_precision_score(y, s))
@@ -63,10 +68,13 @@ def replay(log, model=None, *, trusted=None):
     if frame.empty:
         raise ValueError(f"the prediction log {log.url} has no feedback labels to replay.")
     y = frame["label"].to_numpy()
-    result = {"served": _metrics(y, frame["score"].to_numpy(dtype=float)),
-              "by_model_version": {
-                  str(v): _metrics(g["label"].to_numpy(), g["score"].to_numpy(dtype=float))
-                  for v, g in frame.groupby("model_version", dropna=False)}}
+    result = {
+        "served": _metrics(y, frame["score"].to_numpy(dtype=float)),
+        "by_model_version": {
+            str(v): _metrics(g["label"].to_numpy(), g["score"].to_numpy(dtype=float))
+            for v, g in frame.groupby("model_version", dropna=False)
+        },
+    }
     if model is not None:
         if not hasattr(model, "predict_proba"):
             model = load_pipeline(model, trusted=trusted)
@@ -78,8 +86,10 @@ def replay(log, model=None, *, trusted=None):
                 X[time_col] = 0  # not a feature of the featurizer, only a column it expects
             missing = [c for c in columns if c not in X.columns]
             if missing:
-                raise ValueError(f"the logged rows lack the model's columns {missing}; logged "
-                                 f"columns are {list(X.columns)}.")
+                raise ValueError(
+                    f"the logged rows lack the model's columns {missing}; logged "
+                    f"columns are {list(X.columns)}."
+                )
             X = X[list(columns)]
         X = X.infer_objects()
         frame["replayed_score"] = model.predict_proba(X)[:, 1]

@@ -77,44 +77,69 @@ def drift_report_html(monitor, title="sklearn-recsys drift report"):
     html : str
     """
     rep = monitor.report()
-    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}"
-             "</title><style>body{font-family:sans-serif;margin:2em}table{border-collapse:"
-             "collapse}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}"
-             ".alert{color:#b00}</style></head><body>", f"<h1>{html.escape(title)}</h1>",
-             f"<p>{monitor.n_reference_} reference rows; {rep['n_rows']} current rows "
-             f"({rep['n_window']} in the window).</p>", "<h2>Alerts</h2>"]
+    parts = [
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}"
+        "</title><style>body{font-family:sans-serif;margin:2em}table{border-collapse:"
+        "collapse}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}"
+        ".alert{color:#b00}</style></head><body>",
+        f"<h1>{html.escape(title)}</h1>",
+        f"<p>{monitor.n_reference_} reference rows; {rep['n_rows']} current rows "
+        f"({rep['n_window']} in the window).</p>",
+        "<h2>Alerts</h2>",
+    ]
     if rep["alerts"]:
         parts.append("<ul class='alert'>")
         for a in rep["alerts"]:
-            parts.append(f"<li>{html.escape(a['kind'])}: {html.escape(a['name'])} "
-                         f"{a['statistic']} = {a['value']:.4f} (threshold {a['threshold']})</li>")
+            parts.append(
+                f"<li>{html.escape(a['kind'])}: {html.escape(a['name'])} "
+                f"{a['statistic']} = {a['value']:.4f} (threshold {a['threshold']})</li>"
+            )
         parts.append("</ul>")
     else:
         parts.append("<p>none</p>")
     parts.append("<h2>Features</h2><table>")
-    parts.append(_row(["feature", "PSI", "KS", "KS p-value", "current mean", "reference mean"],
-                      "th"))
+    parts.append(
+        _row(["feature", "PSI", "KS", "KS p-value", "current mean", "reference mean"], "th")
+    )
     features = dict(rep["features"])
     if rep["scores"] is not None:
         features["score"] = rep["scores"]
     for name, res in features.items():
         res = res or {}
-        parts.append(_row([name, _fmt(res.get("psi")), _fmt(res.get("ks")),
-                           _fmt(res.get("ks_pvalue")), _fmt(res.get("mean")),
-                           _fmt(res.get("reference_mean"))]))
+        parts.append(
+            _row(
+                [
+                    name,
+                    _fmt(res.get("psi")),
+                    _fmt(res.get("ks")),
+                    _fmt(res.get("ks_pvalue")),
+                    _fmt(res.get("mean")),
+                    _fmt(res.get("reference_mean")),
+                ]
+            )
+        )
     parts.append("</table>")
-    for title_, section in (("Positive rate", rep["positive_rate"]),
-                            ("Performance", rep["performance"]),
-                            ("Long-tail exposure", rep["long_tail"])):
+    for title_, section in (
+        ("Positive rate", rep["positive_rate"]),
+        ("Performance", rep["performance"]),
+        ("Long-tail exposure", rep["long_tail"]),
+    ):
         parts.append(f"<h2>{title_}</h2><table>")
         parts += [_row([k, _fmt(v)]) for k, v in section.items()]
         parts.append("</table>")
     parts.append("<h2>Distributions</h2>")
     for name, res in features.items():
         cat = name in monitor.categorical_
-        profile = (monitor.categorical_[name] if cat else monitor.score_profile_
-                   if name == "score" else monitor.numeric_[name])
-        parts.append(f"<img alt='{html.escape(name)}' src='data:image/png;base64,"
-                     f"{_plot(name, profile, res, cat)}'>")
+        profile = (
+            monitor.categorical_[name]
+            if cat
+            else monitor.score_profile_
+            if name == "score"
+            else monitor.numeric_[name]
+        )
+        parts.append(
+            f"<img alt='{html.escape(name)}' src='data:image/png;base64,"
+            f"{_plot(name, profile, res, cat)}'>"
+        )
     parts.append("</body></html>")
     return "\n".join(parts)

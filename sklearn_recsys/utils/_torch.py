@@ -28,8 +28,11 @@ def seeded_torch(seed, device="cpu"):
 
     device = torch.device(device)
     cuda = device.type == "cuda"
-    devices = [device.index if device.index is not None else torch.cuda.current_device()] if (
-        cuda) else []
+    devices = (
+        [device.index if device.index is not None else torch.cuda.current_device()]
+        if (cuda)
+        else []
+    )
     with torch.random.fork_rng(devices=devices, device_type="cuda"):
         torch.random.default_generator.manual_seed(seed)
         if cuda:

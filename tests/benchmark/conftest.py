@@ -8,8 +8,9 @@ from sklearn_recsys.datasets import make_interactions
 def own_log():
     """A team's log: other column names, dates as times, a string label, item titles."""
     d = make_interactions(n_users=300, n_items=150, n_interactions=8000, random_state=0)
-    log = d.interactions.rename(columns={"user_id": "customer", "item_id": "sku",
-                                         "timestamp": "ts"})
+    log = d.interactions.rename(
+        columns={"user_id": "customer", "item_id": "sku", "timestamp": "ts"}
+    )
     log["ts"] = pd.to_datetime(log["ts"], unit="s")
     log["outcome"] = log.pop("purchase").map({0: "viewed", 1: "bought"})
     items = d.item_info.reset_index().rename(columns={"item_id": "sku"})[["sku", "title"]]
@@ -26,5 +27,15 @@ def own_files(own_log, tmp_path_factory):
     return folder
 
 
-OWN_ARGS = ["--user-col", "customer", "--item-col", "sku", "--time-col", "ts",
-            "--label", "outcome", "--positive", "bought"]
+OWN_ARGS = [
+    "--user-col",
+    "customer",
+    "--item-col",
+    "sku",
+    "--time-col",
+    "ts",
+    "--label",
+    "outcome",
+    "--positive",
+    "bought",
+]

@@ -16,8 +16,7 @@ from sklearn_recsys.benchmark import (
 from sklearn_recsys.datasets import make_interactions
 from sklearn_recsys.features import LabelLeakageWarning
 
-OWN = dict(user_col="customer", item_col="sku", time_col="ts", label="outcome",
-           positive="bought")
+OWN = dict(user_col="customer", item_col="sku", time_col="ts", label="outcome", positive="bought")
 
 
 def test_csv_and_parquet_load_the_same_split(own_files, own_log):
@@ -44,22 +43,35 @@ def test_item_info_file_feeds_the_text_strategies(own_files):
 
 def test_numeric_label_with_positive_value(own_log):
     log = own_log[0].assign(stars=lambda f: np.where(f["outcome"] == "bought", 5, 3))
-    data = load_benchmark_data(log.drop(columns="outcome"), user_col="customer",
-                               item_col="sku", time_col="ts", label="stars", positive="5")
+    data = load_benchmark_data(
+        log.drop(columns="outcome"),
+        user_col="customer",
+        item_col="sku",
+        time_col="ts",
+        label="stars",
+        positive="5",
+    )
     assert int(data.y_train.sum() + data.y_test.sum()) == int((log["stars"] == 5).sum())
 
 
-@pytest.mark.parametrize("change, params, match", [
-    (None, dict(OWN, user_col="uid"), r"user_col='uid' is not a column"),
-    (None, dict(OWN, label="bought?"), r"label='bought\?' is not a column"),
-    (None, dict(OWN, positive=None), r"label column 'outcome' holds strings \['bought', "
-     r"'viewed'\]; name the positive class"),
-    (None, dict(OWN, positive="clicked"), r"positive='clicked' does not occur"),
-    ("nan_ids", OWN, r"item_col='sku' has 3 missing ids"),
-    ("one_class", OWN, r"label 'outcome' has one class only"),
-    (None, dict(OWN, label=None), r"give exactly one of label="),
-    (None, dict(OWN, test_size=1.5), r"test_size must be a fraction in \(0, 1\); got 1.5"),
-])
+@pytest.mark.parametrize(
+    "change, params, match",
+    [
+        (None, dict(OWN, user_col="uid"), r"user_col='uid' is not a column"),
+        (None, dict(OWN, label="bought?"), r"label='bought\?' is not a column"),
+        (
+            None,
+            dict(OWN, positive=None),
+            r"label column 'outcome' holds strings \['bought', "
+            r"'viewed'\]; name the positive class",
+        ),
+        (None, dict(OWN, positive="clicked"), r"positive='clicked' does not occur"),
+        ("nan_ids", OWN, r"item_col='sku' has 3 missing ids"),
+        ("one_class", OWN, r"label 'outcome' has one class only"),
+        (None, dict(OWN, label=None), r"give exactly one of label="),
+        (None, dict(OWN, test_size=1.5), r"test_size must be a fraction in \(0, 1\); got 1.5"),
+    ],
+)
 def test_errors_name_the_problem(own_log, change, params, match):
     log = own_log[0].copy()
     if change == "nan_ids":
@@ -74,8 +86,11 @@ def test_errors_name_the_problem(own_log, change, params, match):
 def test_named_data_set_not_found_says_where_and_creates_nothing(tmp_path, monkeypatch):
     monkeypatch.delenv("SKLEARN_RECSYS_DATA", raising=False)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    with pytest.raises(FileNotFoundError, match=r"looked in .*home/sklearn_recsys_data/ml-100k"
-                       r".*SKLEARN_RECSYS_DATA is unset.*--download"):
+    with pytest.raises(
+        FileNotFoundError,
+        match=r"looked in .*home/sklearn_recsys_data/ml-100k"
+        r".*SKLEARN_RECSYS_DATA is unset.*--download",
+    ):
         load_benchmark_data("ml-100k")
     assert not (tmp_path / "home").exists()
 
@@ -93,9 +108,13 @@ def _split(own_log):
 
 def test_run_benchmark_refuses_string_and_one_class_labels(own_log):
     data = _split(own_log)
-    strings = BenchmarkData("s", data.X_train, data.X_test,
-                            data.y_train.map({0: "no", 1: "yes"}),
-                            data.y_test.map({0: "no", 1: "yes"}))
+    strings = BenchmarkData(
+        "s",
+        data.X_train,
+        data.X_test,
+        data.y_train.map({0: "no", 1: "yes"}),
+        data.y_test.map({0: "no", 1: "yes"}),
+    )
     with pytest.raises(ValueError, match=r"y_train holds \['no', 'yes'\], not 0/1"):
         run_benchmark(strings, ["popularity"], verbose=0)
     one = BenchmarkData("o", data.X_train, data.X_test, data.y_train * 0, data.y_test)
@@ -115,13 +134,15 @@ def test_at_k_metrics_warn_when_most_users_have_few_test_rows(own_log):
     data = _split(own_log)  # ~27 rows per user, 20 % of them in the test set
     short = data.X_test.groupby("user_id").size().lt(10).mean()
     assert short > 0.5
-    with pytest.warns(FewTestRowsWarning, match=f"{short:.0%} of the test users have fewer "
-                      "than 10 test rows"):
+    with pytest.warns(
+        FewTestRowsWarning, match=f"{short:.0%} of the test users have fewer than 10 test rows"
+    ):
         table, _ = run_benchmark(data, ["popularity"], verbose=0)
     # the floor's recall@10 looks excellent while its scores barely rank (the reason to warn)
     assert table.loc["popularity", "recall@10"] > 0.8 > table.loc["popularity", "roc_auc"]
-    log = make_interactions(n_users=40, n_items=150, n_interactions=6000,
-                            random_state=0).interactions
+    log = make_interactions(
+        n_users=40, n_items=150, n_interactions=6000, random_state=0
+    ).interactions
     dense = load_benchmark_data(log, label="purchase")  # ~30 test rows per user
     assert dense.X_test.groupby("user_id").size().lt(10).mean() < 0.5
     with warnings.catch_warnings():
@@ -130,18 +151,24 @@ def test_at_k_metrics_warn_when_most_users_have_few_test_rows(own_log):
 
 
 def test_event_log_with_the_conversion_label():
-    events = make_interactions(n_users=150, n_items=100, n_interactions=6000,
-                               multi_behavior=True, random_state=0).interactions
+    events = make_interactions(
+        n_users=150, n_items=100, n_interactions=6000, multi_behavior=True, random_state=0
+    ).interactions
     log = events.rename(columns={"user_id": "uid", "behavior_type": "action", "timestamp": "t"})
-    data = load_benchmark_data(log, user_col="uid", time_col="t", conversion="buy",
-                               behavior_col="action", window="72h")
+    data = load_benchmark_data(
+        log, user_col="uid", time_col="t", conversion="buy", behavior_col="action", window="72h"
+    )
     assert data.events is not None and "72h" in data.protocol
     assert "label_time" not in data.X_train.columns
     assert (data.X_train["behavior_type"] != "buy").all()  # buys are the label, not rows
     n_rows = int((log["action"] != "buy").sum())
     assert len(data.X_train) + len(data.X_test) + data.n_purged == n_rows
     assert data.n_purged > 0 and 0 < data.y_train.mean() < 0.5
-    with pytest.raises(ValueError, match=r"conversion='order' does not occur in "
-                       r"behavior_col='action'"):
-        load_benchmark_data(log, user_col="uid", time_col="t", conversion="order",
-                            behavior_col="action")
+    with pytest.raises(
+        ValueError,
+        match=r"conversion='order' does not occur in "
+        r"behavior_col='action'",
+    ):
+        load_benchmark_data(
+            log, user_col="uid", time_col="t", conversion="order", behavior_col="action"
+        )

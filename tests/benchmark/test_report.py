@@ -14,17 +14,34 @@ from .conftest import OWN_ARGS
 
 @pytest.fixture(scope="module")
 def page(own_log):
-    data = load_benchmark_data(own_log[0], user_col="customer", item_col="sku", time_col="ts",
-                               label="outcome", positive="bought")
+    data = load_benchmark_data(
+        own_log[0],
+        user_col="customer",
+        item_col="sku",
+        time_col="ts",
+        label="outcome",
+        positive="bought",
+    )
     return make_report(data, ["popularity"], baseline="logistic", n_seeds=3, n_boot=50)
 
 
 def test_report_has_every_section_and_is_self_contained(page):
-    for title in ("1. The data", "2. Strategies", "3. Precision-recall", "4. Recall per item",
-                  "5. Calibration", "6. Before / after"):
+    for title in (
+        "1. The data",
+        "2. Strategies",
+        "3. Precision-recall",
+        "4. Recall per item",
+        "5. Calibration",
+        "6. Before / after",
+    ):
         assert title in page
-    for row in ("rows (train / test)", "imbalance ratio", "Gini of item popularity",
-                "test rows on cold items", "training rows purged"):
+    for row in (
+        "rows (train / test)",
+        "imbalance ratio",
+        "Gini of item popularity",
+        "test rows on cold items",
+        "training rows purged",
+    ):
         assert row in page
     # no external resource: every image is an embedded, decodable PNG
     assert "http://" not in page and "https://" not in page and "<script" not in page
@@ -47,8 +64,14 @@ def test_lorenz_and_gini():
 
 
 def test_recall_by_bucket_counts_positives_per_bucket(own_log):
-    data = load_benchmark_data(own_log[0], user_col="customer", item_col="sku", time_col="ts",
-                               label="outcome", positive="bought")
+    data = load_benchmark_data(
+        own_log[0],
+        user_col="customer",
+        item_col="sku",
+        time_col="ts",
+        label="outcome",
+        positive="bought",
+    )
     y = data.y_test.to_numpy()
     perfect = _recall_by_bucket(data, {"oracle": y.astype(float), "inverse": -y.astype(float)})
     assert (perfect.loc["oracle"] == 1).all() and (perfect.loc["inverse"] == 0).all()
@@ -59,7 +82,19 @@ def test_recall_by_bucket_counts_positives_per_bucket(own_log):
 @pytest.mark.slow
 def test_report_command_on_own_file(own_files, tmp_path, capsys):
     out = tmp_path / "case" / "report.html"
-    rc = main(["report", "--data", str(own_files / "shop.csv"), *OWN_ARGS,
-               "--strategies", "popularity,logistic", "--seeds", "3", "--output", str(out)])
+    rc = main(
+        [
+            "report",
+            "--data",
+            str(own_files / "shop.csv"),
+            *OWN_ARGS,
+            "--strategies",
+            "popularity,logistic",
+            "--seeds",
+            "3",
+            "--output",
+            str(out),
+        ]
+    )
     assert rc == 0 and out.stat().st_size > 50_000
     assert "Case study: shop" in out.read_text()

@@ -35,8 +35,10 @@ def test_id_and_category_columns_are_lightgbm_categoricals(frame):
 def test_string_ids_and_unseen_ids_at_predict(frame):
     X, y = frame
     # zero-padded, so that the string ids sort like the integers: the same ids, the same codes
-    Xs = X.assign(user_id="u" + X["user_id"].astype(str).str.zfill(4),
-                  item_id="i" + X["item_id"].astype(str).str.zfill(4))
+    Xs = X.assign(
+        user_id="u" + X["user_id"].astype(str).str.zfill(4),
+        item_id="i" + X["item_id"].astype(str).str.zfill(4),
+    )
     clf = ImbalancedLGBMClassifier(**KW).fit(Xs, y)
     p = clf.predict_proba(Xs)[:, 1]
     # integer and string ids give the same model (ids only need to be distinct)
@@ -87,8 +89,9 @@ def test_multiclass_balanced_weights():
 
 def test_early_stopping_uses_a_stratified_fraction(frame):
     X, y = frame
-    clf = ImbalancedLGBMClassifier(n_estimators=300, learning_rate=0.3, early_stopping_rounds=5,
-                                   n_jobs=1, random_state=0).fit(X, y)
+    clf = ImbalancedLGBMClassifier(
+        n_estimators=300, learning_rate=0.3, early_stopping_rounds=5, n_jobs=1, random_state=0
+    ).fit(X, y)
     assert 1 <= clf.n_estimators_ < 300
     assert clf.n_estimators_ == clf.estimator_.best_iteration_
 
@@ -103,9 +106,15 @@ def test_early_stopping_needs_two_rows_per_class(frame):
 
 def test_regularisation_reaches_lightgbm(frame):
     X, y = frame
-    clf = ImbalancedLGBMClassifier(reg_alpha=0.5, reg_lambda=3.0, min_child_samples=40,
-                                   subsample=0.7, colsample_bytree=0.6, max_bin=31,
-                                   **KW).fit(X, y)
+    clf = ImbalancedLGBMClassifier(
+        reg_alpha=0.5,
+        reg_lambda=3.0,
+        min_child_samples=40,
+        subsample=0.7,
+        colsample_bytree=0.6,
+        max_bin=31,
+        **KW,
+    ).fit(X, y)
     params = clf.booster_.params
     assert params["reg_alpha"] == 0.5 and params["reg_lambda"] == 3.0
     assert params["min_child_samples"] == 40 and params["max_bin"] == 31
@@ -152,11 +161,14 @@ def test_clone_pickle_reproducible(frame):
 
 
 # ---------------------------------------------------------------- drop-in LightGBM
-@pytest.mark.parametrize("params", [
-    {},
-    {"num_leaves": 7, "learning_rate": 0.2, "reg_lambda": 2.0, "min_child_samples": 10},
-    {"subsample": 0.7, "subsample_freq": 1, "colsample_bytree": 0.5, "max_bin": 63},
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"num_leaves": 7, "learning_rate": 0.2, "reg_lambda": 2.0, "min_child_samples": 10},
+        {"subsample": 0.7, "subsample_freq": 1, "colsample_bytree": 0.5, "max_bin": 63},
+    ],
+)
 def test_same_predictions_as_lgbmclassifier(frame, params):
     # on a numeric frame, with the same parameters (LightGBM's defaults for the others),
     # the wrapper is LightGBM: same trees, same probabilities
@@ -168,8 +180,11 @@ def test_same_predictions_as_lgbmclassifier(frame, params):
     np.testing.assert_allclose(ours, ref)
     # our default class_weight is LightGBM's "balanced", to the bit
     ours = ImbalancedLGBMClassifier(**kw).fit(num.to_numpy(), y).predict_proba(num.to_numpy())
-    ref = lightgbm.LGBMClassifier(class_weight="balanced", verbose=-1, **kw).fit(
-        num.to_numpy(), y).predict_proba(num.to_numpy())
+    ref = (
+        lightgbm.LGBMClassifier(class_weight="balanced", verbose=-1, **kw)
+        .fit(num.to_numpy(), y)
+        .predict_proba(num.to_numpy())
+    )
     np.testing.assert_allclose(ours, ref)
 
 
@@ -189,11 +204,11 @@ def test_lightgbm_defaults_and_kwargs():
     assert clf.fit(X, y).booster_.params["max_bin"] == 31
     assert clf.booster_.params["min_data_in_bin"] == 5
     gain = ImbalancedLGBMClassifier(importance_type="gain", n_estimators=5).fit(X, y)
-    np.testing.assert_allclose(gain.feature_importances_,
-                               gain.booster_.feature_importance("gain"))
+    np.testing.assert_allclose(gain.feature_importances_, gain.booster_.feature_importance("gain"))
     # a RandomState draws LightGBM's seed, as LightGBM does
-    rs = ImbalancedLGBMClassifier(random_state=np.random.RandomState(0), subsample=0.5,
-                                  subsample_freq=1, n_estimators=5).fit(X, y)
+    rs = ImbalancedLGBMClassifier(
+        random_state=np.random.RandomState(0), subsample=0.5, subsample_freq=1, n_estimators=5
+    ).fit(X, y)
     assert isinstance(rs.booster_.params["random_state"], int)
 
 
@@ -227,11 +242,13 @@ def test_ids_are_never_numbers(frame):
     # float ids, and no other categorical column asked for: still categorical ids
     Xf = X.assign(user_id=X["user_id"] * 1.5)
     clf = ImbalancedLGBMClassifier(categorical_features=None, **KW).fit(
-        Xf.drop(columns="category"), y)
+        Xf.drop(columns="category"), y
+    )
     assert clf.categorical_features_ == ["user_id", "item_id"]
     # only None makes the column a plain number
-    num = ImbalancedLGBMClassifier(user_col=None, item_col=None, categorical_features=None,
-                                   **KW).fit(X.drop(columns="category"), y)
+    num = ImbalancedLGBMClassifier(
+        user_col=None, item_col=None, categorical_features=None, **KW
+    ).fit(X.drop(columns="category"), y)
     assert num.categorical_features_ == []
 
 

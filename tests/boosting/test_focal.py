@@ -25,10 +25,14 @@ def test_grad_hess_match_finite_differences(alpha, gamma):
     y = rng.integers(0, 2, 500).astype(float)
     eps = 1e-5
     grad, hess = focal_grad_hess(y, z, alpha=alpha, gamma=gamma)
-    num_grad = (focal_loss(y, z + eps, alpha=alpha, gamma=gamma)
-                - focal_loss(y, z - eps, alpha=alpha, gamma=gamma)) / (2 * eps)
-    num_hess = (focal_grad_hess(y, z + eps, alpha=alpha, gamma=gamma)[0]
-                - focal_grad_hess(y, z - eps, alpha=alpha, gamma=gamma)[0]) / (2 * eps)
+    num_grad = (
+        focal_loss(y, z + eps, alpha=alpha, gamma=gamma)
+        - focal_loss(y, z - eps, alpha=alpha, gamma=gamma)
+    ) / (2 * eps)
+    num_hess = (
+        focal_grad_hess(y, z + eps, alpha=alpha, gamma=gamma)[0]
+        - focal_grad_hess(y, z - eps, alpha=alpha, gamma=gamma)[0]
+    ) / (2 * eps)
     np.testing.assert_allclose(grad, num_grad, rtol=1e-5, atol=1e-8)
     np.testing.assert_allclose(hess, num_hess, rtol=1e-5, atol=1e-8)
 
@@ -111,8 +115,14 @@ def test_focal_learns_and_is_reproducible(frame):
 
 def test_early_stopping_on_focal_loss(frame):
     X, y = frame
-    clf = FocalLGBMClassifier(n_estimators=400, learning_rate=0.3, early_stopping_rounds=5,
-                              validation_fraction=0.2, n_jobs=1, random_state=0).fit(X, y)
+    clf = FocalLGBMClassifier(
+        n_estimators=400,
+        learning_rate=0.3,
+        early_stopping_rounds=5,
+        validation_fraction=0.2,
+        n_jobs=1,
+        random_state=0,
+    ).fit(X, y)
     assert 1 <= clf.n_estimators_ < 400
     assert clf.estimator_.best_score_["valid_0"]["focal_loss"] > 0
 
@@ -156,8 +166,10 @@ def test_deprecated_alpha_gamma_imbalance(frame):
     with pytest.warns(FutureWarning) as record:
         old.fit(X, y)
     assert sorted(str(w.message).split(": the parameter ")[1].split(";")[0] for w in record) == [
-        "alpha was renamed focal_alpha", "gamma was renamed focal_gamma",
-        "imbalance was renamed class_weight"]
+        "alpha was renamed focal_alpha",
+        "gamma was renamed focal_gamma",
+        "imbalance was renamed class_weight",
+    ]
     assert record[0].filename == __file__  # the warning points at the caller
     np.testing.assert_array_equal(old.predict_proba(X), new.fit(X, y).predict_proba(X))
     with pytest.raises(ValueError, match="deprecated alias of focal_gamma"):

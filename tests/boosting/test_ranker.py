@@ -39,8 +39,12 @@ def test_interleaved_groups_give_the_model_of_sorted_groups(graded):
     sizes = Xs.groupby("user_id", sort=False).size().to_numpy()
     ref = lightgbm.LGBMRanker(verbose=-1, **KW)
     Xe = interleaved._encoder.transform(Xs)
-    ref.fit(Xe, ys, group=sizes, categorical_feature=[features.index("item_id"),
-                                                      features.index("category")])
+    ref.fit(
+        Xe,
+        ys,
+        group=sizes,
+        categorical_feature=[features.index("item_id"), features.index("category")],
+    )
     np.testing.assert_allclose(interleaved.predict(Xs), ref.predict(Xe), rtol=1e-9)
 
 
@@ -59,20 +63,31 @@ def test_graded_labels_rank_better_than_chance(graded):
     n = 4500
     ranker = GroupedLGBMRanker(n_estimators=50, n_jobs=1, random_state=0).fit(X[:n], y[:n])
     score = ranker.score(X[n:], y[n:])
-    chance = np.mean([
-        ndcg_at_k(y[n:], np.random.default_rng(s).random(len(y) - n), groups=X["user_id"][n:],
-                  gain="exponential") for s in range(5)
-    ])
+    chance = np.mean(
+        [
+            ndcg_at_k(
+                y[n:],
+                np.random.default_rng(s).random(len(y) - n),
+                groups=X["user_id"][n:],
+                gain="exponential",
+            )
+            for s in range(5)
+        ]
+    )
     assert score > chance + 0.1
-    assert score == pytest.approx(ndcg_at_k(y[n:], ranker.predict(X[n:]), groups=X["user_id"][n:],
-                                            gain="exponential", ties="stable"))
+    assert score == pytest.approx(
+        ndcg_at_k(
+            y[n:], ranker.predict(X[n:]), groups=X["user_id"][n:], gain="exponential", ties="stable"
+        )
+    )
 
 
 def test_grid_search_with_ranking_scorer(frame):
     X, y = frame
     search = GridSearchCV(
         GroupedLGBMRanker(n_estimators=10, n_jobs=1, random_state=0),
-        {"num_leaves": [4, 16]}, scoring=make_ranking_scorer("ndcg", k=10),
+        {"num_leaves": [4, 16]},
+        scoring=make_ranking_scorer("ndcg", k=10),
         cv=StratifiedUserKFold(n_splits=2, shuffle=True, random_state=0),
     ).fit(X, y)
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
@@ -82,8 +97,14 @@ def test_grid_search_with_ranking_scorer(frame):
 
 def test_early_stopping_holds_out_whole_queries(graded):
     X, y = graded
-    ranker = GroupedLGBMRanker(n_estimators=300, learning_rate=0.3, early_stopping_rounds=5,
-                               validation_fraction=0.3, n_jobs=1, random_state=0).fit(X, y)
+    ranker = GroupedLGBMRanker(
+        n_estimators=300,
+        learning_rate=0.3,
+        early_stopping_rounds=5,
+        validation_fraction=0.3,
+        n_jobs=1,
+        random_state=0,
+    ).fit(X, y)
     assert 1 <= ranker.n_estimators_ < 300
     assert "ndcg@10" in ranker.estimator_.best_score_["valid_0"]
 
@@ -123,16 +144,27 @@ def test_movielens_graded_ratings():
     X_tr, X_te = X_tr.drop(columns="timestamp"), X_te.drop(columns="timestamp")
     ranker = GroupedLGBMRanker(n_estimators=30, n_jobs=1, random_state=0).fit(X_tr, y_tr)
     assert ranker.categorical_features_ == ["item_id"]
-    chance = np.mean([
-        ndcg_at_k(y_te, np.random.default_rng(s).random(len(y_te)), groups=X_te["user_id"],
-                  gain="exponential") for s in range(5)
-    ])
+    chance = np.mean(
+        [
+            ndcg_at_k(
+                y_te,
+                np.random.default_rng(s).random(len(y_te)),
+                groups=X_te["user_id"],
+                gain="exponential",
+            )
+            for s in range(5)
+        ]
+    )
     assert ranker.score(X_te, y_te) > chance + 0.02
 
 
-@pytest.mark.parametrize("params", [
-    {}, {"subsample": 0.7, "subsample_freq": 1, "colsample_bytree": 0.5, "reg_lambda": 1.0},
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"subsample": 0.7, "subsample_freq": 1, "colsample_bytree": 0.5, "reg_lambda": 1.0},
+    ],
+)
 def test_same_predictions_as_lgbmranker(graded, params):
     # numeric features and the same groups: the wrapper is LightGBM's own ranker
     X, y = graded
@@ -160,8 +192,9 @@ def test_id_columns_and_group_col_by_any_name(graded):
     by_pos = GroupedLGBMRanker(group_col=0, item_col=1, **KW).fit(A, y)
     assert by_pos.categorical_features_ == [1] and by_pos.n_groups_ == X["user_id"].nunique()
     by_name = GroupedLGBMRanker(**KW).fit(X[["user_id", "item_id", "price"]], y)
-    np.testing.assert_array_equal(by_pos.predict(A), by_name.predict(
-        X[["user_id", "item_id", "price"]]))
+    np.testing.assert_array_equal(
+        by_pos.predict(A), by_name.predict(X[["user_id", "item_id", "price"]])
+    )
     assert by_pos.score(A, y) == pytest.approx(by_name.score(X[["user_id", "item_id", "price"]], y))
 
 

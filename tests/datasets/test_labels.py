@@ -17,21 +17,23 @@ def _log(rows):
 @pytest.fixture
 def hand_log():
     """Several users and items; a 72 h window. Comments give each non-buy row's label."""
-    return _log([
-        (1, 10, "pv", 0),                    # 1: buy of (1, 10) at 72 h exactly
-        (1, 10, "cart", 100),                # 1: same buy, 72 h - 100 s later
-        (1, 10, "buy", 72 * H),
-        (1, 10, "pv", 72 * H),               # 1: a buy at the same second counts
-        (1, 10, "pv", 72 * H + 1),           # 0: the buy is before it
-        (1, 11, "pv", 5),                    # 0: the user buys another item only
-        (2, 10, "pv", 10),                   # 0: another user's buy of the same item
-        (2, 12, "fav", 1000),                # 0: the buy comes 72 h + 1 s later
-        (2, 12, "buy", 1000 + 72 * H + 1),
-        (3, 13, "pv", 50),                   # 1: second buy inside the window
-        (3, 13, "buy", 40),                  # (a buy before the view)
-        (3, 13, "buy", 50 + 72 * H - 1),
-        (3, 14, "pv", 60),                   # 0: no buy at all
-    ])
+    return _log(
+        [
+            (1, 10, "pv", 0),  # 1: buy of (1, 10) at 72 h exactly
+            (1, 10, "cart", 100),  # 1: same buy, 72 h - 100 s later
+            (1, 10, "buy", 72 * H),
+            (1, 10, "pv", 72 * H),  # 1: a buy at the same second counts
+            (1, 10, "pv", 72 * H + 1),  # 0: the buy is before it
+            (1, 11, "pv", 5),  # 0: the user buys another item only
+            (2, 10, "pv", 10),  # 0: another user's buy of the same item
+            (2, 12, "fav", 1000),  # 0: the buy comes 72 h + 1 s later
+            (2, 12, "buy", 1000 + 72 * H + 1),
+            (3, 13, "pv", 50),  # 1: second buy inside the window
+            (3, 13, "buy", 40),  # (a buy before the view)
+            (3, 13, "buy", 50 + 72 * H - 1),
+            (3, 14, "pv", 60),  # 0: no buy at all
+        ]
+    )
 
 
 def test_hand_made_log_exact_labels(hand_log):
@@ -73,18 +75,25 @@ def test_order_columns_and_index_are_kept(hand_log):
     pd.testing.assert_frame_equal(X.drop(columns="label_time"), expected)
     # the same labels as the sorted log, row for row
     X0, y0 = label_conversion(hand_log)
-    merged = X.assign(y=y).merge(X0.assign(y0=y0), on=["user_id", "item_id", "behavior_type",
-                                                        "timestamp", "label_time"])
+    merged = X.assign(y=y).merge(
+        X0.assign(y0=y0), on=["user_id", "item_id", "behavior_type", "timestamp", "label_time"]
+    )
     assert len(merged) == len(X) and (merged.y == merged.y0).all()
 
 
 def test_datetime_and_float_times_and_other_names(hand_log):
     y = label_conversion(hand_log)[1]
-    log = hand_log.rename(columns={"user_id": "u", "item_id": "i", "behavior_type": "b",
-                                   "timestamp": "t"})
+    log = hand_log.rename(
+        columns={"user_id": "u", "item_id": "i", "behavior_type": "b", "timestamp": "t"}
+    )
     log["t"] = pd.to_datetime(log["t"], unit="s").dt.tz_localize("Asia/Shanghai")
-    kw = {"user_col": "u", "item_col": "i", "behavior_col": "b", "time_col": "t",
-          "label_time_col": "known_at"}
+    kw = {
+        "user_col": "u",
+        "item_col": "i",
+        "behavior_col": "b",
+        "time_col": "t",
+        "label_time_col": "known_at",
+    }
     X, yd = label_conversion(log, **kw)
     assert yd.tolist() == y.tolist()
     assert X.known_at.dtype == X.t.dtype
@@ -104,28 +113,35 @@ def _reference(log, window, target="buy"):
     for u, i, b, t in log.itertuples(index=False):
         if b == target:
             buys.setdefault((u, i), []).append(t)
-    return [int(any(t <= tb <= t + window for tb in buys.get((u, i), ())))
-            for u, i, b, t in log.itertuples(index=False) if b != target]
+    return [
+        int(any(t <= tb <= t + window for tb in buys.get((u, i), ())))
+        for u, i, b, t in log.itertuples(index=False)
+        if b != target
+    ]
 
 
 @pytest.mark.parametrize("seed, window", [(0, 72 * H), (1, 600), (2, 1)])
 def test_random_logs_match_a_slow_reference(seed, window):
     rng = np.random.RandomState(seed)
     n = 3000
-    log = _log({
-        "user_id": rng.randint(0, 30, n),
-        "item_id": rng.randint(0, 20, n),
-        "behavior_type": rng.choice(["pv", "cart", "fav", "buy"], n, p=[0.7, 0.1, 0.1, 0.1]),
-        # a narrow time range: many ties and many buys near each window's end
-        "timestamp": rng.randint(0, 3 * window + 5, n),
-    })
+    log = _log(
+        {
+            "user_id": rng.randint(0, 30, n),
+            "item_id": rng.randint(0, 20, n),
+            "behavior_type": rng.choice(["pv", "cart", "fav", "buy"], n, p=[0.7, 0.1, 0.1, 0.1]),
+            # a narrow time range: many ties and many buys near each window's end
+            "timestamp": rng.randint(0, 3 * window + 5, n),
+        }
+    )
     X, y = label_conversion(log, window=window)
     expected = _reference(log, window)
     assert y.tolist() == expected
     assert 0 < y.mean() < 1
     # huge sparse ids and negative ids take the factorised paths: the same labels
-    big = log.assign(user_id=log.user_id.astype(np.int64) * 10**12 + 7,
-                     item_id=log.item_id.astype(np.int64) * 10**11 + 3)
+    big = log.assign(
+        user_id=log.user_id.astype(np.int64) * 10**12 + 7,
+        item_id=log.item_id.astype(np.int64) * 10**11 + 3,
+    )
     assert label_conversion(big, window=window)[1].tolist() == expected
     negative = log.assign(user_id=-log.user_id, item_id=log.item_id.astype(np.uint16))
     assert label_conversion(negative, window=window)[1].tolist() == expected
@@ -169,8 +185,9 @@ def test_label_time_drives_the_temporal_splitters_purge():
     from sklearn_recsys.datasets import make_interactions
     from sklearn_recsys.model_selection import TemporalSplit
 
-    X, y = make_interactions(n_interactions=5000, multi_behavior=True, return_X_y=True,
-                             random_state=0)
+    X, y = make_interactions(
+        n_interactions=5000, multi_behavior=True, return_X_y=True, random_state=0
+    )
     train, test = next(TemporalSplit(test_size=0.2, label_time_col="label_time").split(X, y))
     cutoff = X.timestamp.iloc[test].min()
     assert (X.label_time.iloc[train] <= cutoff).all()

@@ -58,11 +58,22 @@ def test_label_depends_on_affinity_quality_and_position(default_data):
     q = d.item_info.quality.reindex(X.item_id).to_numpy()
     assert y[q > 1].mean() > 2 * y[q < -1].mean()
     # affinity: with quality and position removed, users still differ per item (interaction)
-    d0 = make_interactions(n_interactions=100_000, quality_strength=0, position_strength=0,
-                           price_strength=0, random_state=0)
+    d0 = make_interactions(
+        n_interactions=100_000,
+        quality_strength=0,
+        position_strength=0,
+        price_strength=0,
+        random_state=0,
+    )
     assert roc_auc_score(d0.interactions.purchase, d0.purchase_proba) > 0.8
-    d1 = make_interactions(n_interactions=100_000, quality_strength=0, position_strength=0,
-                           price_strength=0, affinity_strength=0, random_state=0)
+    d1 = make_interactions(
+        n_interactions=100_000,
+        quality_strength=0,
+        position_strength=0,
+        price_strength=0,
+        affinity_strength=0,
+        random_state=0,
+    )
     assert np.ptp(d1.purchase_proba) < 1e-9
 
 
@@ -88,13 +99,16 @@ def test_return_x_y_and_side_tables():
     assert d.interactions.timestamp.is_monotonic_increasing
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"n_users": 0}, "n_users"),
-    ({"positive_rate": 1.5}, "positive_rate"),
-    ({"n_categories": 5000}, "n_categories"),
-    ({"popularity_exponent": -1.0}, "popularity_exponent"),
-    ({"label": "user_id"}, "label"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"n_users": 0}, "n_users"),
+        ({"positive_rate": 1.5}, "positive_rate"),
+        ({"n_categories": 5000}, "n_categories"),
+        ({"popularity_exponent": -1.0}, "popularity_exponent"),
+        ({"label": "user_id"}, "label"),
+    ],
+)
 def test_bad_parameters(kwargs, match):
     with pytest.raises(ValueError, match=match):
         make_interactions(n_interactions=100, **kwargs)
@@ -102,8 +116,14 @@ def test_bad_parameters(kwargs, match):
 
 # ------------------------------------------------------------------ multi-behaviour event log
 
-MULTI = {"n_users": 400, "n_items": 5000, "n_categories": 60, "n_interactions": 60_000,
-         "n_days": 14, "multi_behavior": True}
+MULTI = {
+    "n_users": 400,
+    "n_items": 5000,
+    "n_categories": 60,
+    "n_interactions": 60_000,
+    "n_days": 14,
+    "multi_behavior": True,
+}
 
 
 @pytest.fixture(scope="module")
@@ -117,10 +137,13 @@ def _user_time_order(X):
 
 def test_multi_behavior_layout_and_side_tables(multi):
     X = multi.interactions
-    assert list(X.columns) == ["user_id", "item_id", "category_id", "behavior_type",
-                               "timestamp"]
+    assert list(X.columns) == ["user_id", "item_id", "category_id", "behavior_type", "timestamp"]
     assert [str(X[c].dtype) for c in ("user_id", "item_id", "category_id", "timestamp")] == [
-        "int32", "int32", "int32", "int64"]
+        "int32",
+        "int32",
+        "int32",
+        "int64",
+    ]
     assert X.behavior_type.dtype == pd.CategoricalDtype(["pv", "cart", "fav", "buy"])
     assert len(X) == 60_000 and isinstance(X.index, pd.RangeIndex)
     assert X.timestamp.is_monotonic_increasing
@@ -151,8 +174,10 @@ def test_multi_behavior_is_deterministic_and_exact_in_size():
     pd.testing.assert_frame_equal(a.user_info, b.user_info)
     assert not a.interactions.equals(c.interactions)
     for n in (1, 17, 999):
-        assert len(make_interactions(**dict(MULTI, n_interactions=n), random_state=0)
-                   .interactions) == n
+        assert (
+            len(make_interactions(**dict(MULTI, n_interactions=n), random_state=0).interactions)
+            == n
+        )
 
 
 def test_multi_behavior_mix_is_near_taobao(multi):

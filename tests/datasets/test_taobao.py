@@ -16,8 +16,10 @@ def taobao_home():
     """``SKLEARN_RECSYS_DATA`` holding the shared Taobao extract; skip when absent."""
     home = os.environ.get("SKLEARN_RECSYS_DATA")
     if not home or not (Path(home) / "taobao-userbehavior" / "UserBehavior.csv").is_file():
-        pytest.skip("SKLEARN_RECSYS_DATA has no taobao-userbehavior/UserBehavior.csv "
-                    "(make test sets it to ../shared/data)")
+        pytest.skip(
+            "SKLEARN_RECSYS_DATA has no taobao-userbehavior/UserBehavior.csv "
+            "(make test sets it to ../shared/data)"
+        )
     return Path(home)
 
 
@@ -27,10 +29,13 @@ def taobao(taobao_home):
 
 
 def _check_layout(X):
-    assert list(X.columns) == ["user_id", "item_id", "category_id", "behavior_type",
-                               "timestamp"]
+    assert list(X.columns) == ["user_id", "item_id", "category_id", "behavior_type", "timestamp"]
     assert [str(X[c].dtype) for c in ("user_id", "item_id", "category_id", "timestamp")] == [
-        "int32", "int32", "int32", "int64"]
+        "int32",
+        "int32",
+        "int32",
+        "int64",
+    ]
     assert X.behavior_type.dtype == pd.CategoricalDtype(BEHAVIORS)
     assert list(X.behavior_type.cat.categories) == BEHAVIORS
     assert isinstance(X.index, pd.RangeIndex) and X.index.start == 0
@@ -45,7 +50,11 @@ def test_shared_extract_exact_counts(taobao):
     assert X.item_id.nunique() == 55_368
     assert X.category_id.nunique() == 2_914
     assert X.behavior_type.value_counts().to_dict() == {
-        "pv": 75_872, "cart": 4_497, "fav": 2_356, "buy": 1_750}
+        "pv": 75_872,
+        "cart": 4_497,
+        "fav": 2_356,
+        "buy": 1_750,
+    }
     # file order: the first rows of the original file, grouped by user
     assert X.iloc[0].tolist() == [1, 2268318, 2520377, "pv", 1511544070]
     runs = 1 + int((X.user_id.to_numpy()[1:] != X.user_id.to_numpy()[:-1]).sum())
@@ -92,8 +101,15 @@ def test_missing_file_says_where_and_how_and_creates_nothing(tmp_path, monkeypat
         load_taobao(data_home=home)
     message = str(err.value)
     assert str(home / "taobao-userbehavior" / "UserBehavior.csv") in message
-    for words in ("Tianchi", "649", "User Behavior Data from Taobao for Recommendation",
-                  "login", "data_home=", "path=", "SKLEARN_RECSYS_DATA"):
+    for words in (
+        "Tianchi",
+        "649",
+        "User Behavior Data from Taobao for Recommendation",
+        "login",
+        "data_home=",
+        "path=",
+        "SKLEARN_RECSYS_DATA",
+    ):
         assert words in message
     assert not home.exists()
     monkeypatch.setenv("SKLEARN_RECSYS_DATA", str(home))
@@ -107,8 +123,9 @@ def test_missing_file_says_where_and_how_and_creates_nothing(tmp_path, monkeypat
 @pytest.fixture(scope="module")
 def full_format_file(tmp_path_factory):
     """A few hundred rows in the original layout (a synthetic log), of another size."""
-    log = make_interactions(n_users=40, n_items=300, n_interactions=400, multi_behavior=True,
-                            random_state=0).interactions
+    log = make_interactions(
+        n_users=40, n_items=300, n_interactions=400, multi_behavior=True, random_state=0
+    ).interactions
     path = tmp_path_factory.mktemp("taobao") / "UserBehavior.csv"
     log.to_csv(path, header=False, index=False)
     return path, log
@@ -133,18 +150,25 @@ def _write(tmp_path, lines):
     return path
 
 
-GOOD = ["1,2268318,2520377,pv,1511544070", "1,2333346,2520771,buy,1511561733",
-        "2,2576651,149192,cart,1511572885", "2,3830808,4181361,fav,1511593493"]
+GOOD = [
+    "1,2268318,2520377,pv,1511544070",
+    "1,2333346,2520771,buy,1511561733",
+    "2,2576651,149192,cart,1511572885",
+    "2,3830808,4181361,fav,1511593493",
+]
 
 
-@pytest.mark.parametrize("bad, match", [
-    ("3,5,6,click,1511593500", r"line 5: behavior_type has value 'click'"),
-    ("3,5,6,,1511593500", r"line 5: behavior_type has value ''"),
-    ("3,x5,6,pv,1511593500", r"line 5: column 'item_id' has value 'x5'"),
-    ("3,5,6,pv", r"line 5: column 'timestamp' has value ''"),
-    ("3,5,9999999999,pv,1511593500", r"line 5: column 'category_id' has value '9999999999'"),
-    ("3,5,6,pv,1511593500,7", r"line 5"),
-])
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        ("3,5,6,click,1511593500", r"line 5: behavior_type has value 'click'"),
+        ("3,5,6,,1511593500", r"line 5: behavior_type has value ''"),
+        ("3,x5,6,pv,1511593500", r"line 5: column 'item_id' has value 'x5'"),
+        ("3,5,6,pv", r"line 5: column 'timestamp' has value ''"),
+        ("3,5,9999999999,pv,1511593500", r"line 5: column 'category_id' has value '9999999999'"),
+        ("3,5,6,pv,1511593500,7", r"line 5"),
+    ],
+)
 def test_bad_rows_name_the_line_and_value(tmp_path, bad, match):
     path = _write(tmp_path, GOOD + [bad] + GOOD)
     for chunksize in (3, 1000):
@@ -152,11 +176,14 @@ def test_bad_rows_name_the_line_and_value(tmp_path, bad, match):
             load_taobao(path=path, chunksize=chunksize)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"chunksize": 0}, "chunksize"),
-    ({"chunksize": 2.5}, "chunksize"),
-    ({"nrows": -1}, "nrows"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"chunksize": 0}, "chunksize"),
+        ({"chunksize": 2.5}, "chunksize"),
+        ({"nrows": -1}, "nrows"),
+    ],
+)
 def test_bad_parameters(tmp_path, kwargs, match):
     with pytest.raises(ValueError, match=match):
         load_taobao(path=_write(tmp_path, GOOD), **kwargs)

@@ -22,8 +22,9 @@ def test_popularity_counts_positive_weighted_rows():
 
 
 def test_a_frame_to_score_needs_only_the_item_column():
-    X = pd.DataFrame({"user_id": [1, 1, 2], "item_id": pd.Categorical(["a", "b", "a"]),
-                      "rating": [5, 3, 4]})
+    X = pd.DataFrame(
+        {"user_id": [1, 1, 2], "item_id": pd.Categorical(["a", "b", "a"]), "rating": [5, 3, 4]}
+    )
     pop = PopularityRecommender().fit(X)
     assert pop.feature_names_in_.tolist() == ["user_id", "item_id", "rating"]
     scores = pop.predict(pd.DataFrame({"item_id": ["b", "a", "unseen"]}))
@@ -35,8 +36,9 @@ def test_an_array_to_score_must_have_the_training_layout():
     pop = PopularityRecommender(item_col=1).fit(X)
     np.testing.assert_allclose(pop.predict(np.array([[9, 8], [9, 6]])), [1 / 3, 0.0])
     # column 1 of a 3-column array is not the item column of the 2-column training array
-    with pytest.raises(ValueError, match="X has 3 features, but PopularityRecommender is "
-                                         "expecting 2 features"):
+    with pytest.raises(
+        ValueError, match="X has 3 features, but PopularityRecommender is expecting 2 features"
+    ):
         pop.predict(np.array([[9, 8, 7]]))
 
 
@@ -45,8 +47,9 @@ def test_old_import_path_warns_and_is_the_same_class():
         from sklearn_recsys.recommend import PopularityRecommender as Old
     assert Old is PopularityRecommender
     X = pd.DataFrame({"user_id": [1, 2], "item_id": [3, 3]})
-    np.testing.assert_array_equal(Old().fit(X).predict(X), PopularityRecommender().fit(X)
-                                  .predict(X))
+    np.testing.assert_array_equal(
+        Old().fit(X).predict(X), PopularityRecommender().fit(X).predict(X)
+    )
     import sklearn_recsys.recommend as module
 
     with pytest.raises(AttributeError, match="no attribute 'Nothing'"):

@@ -90,8 +90,11 @@ def test_regularisation_is_reachable_through_params():
 
 def test_sampler_is_the_first_step_and_runs_in_fit_only(data):
     X, y, X_test, _ = data
-    model = make_balanced_bagging(n_estimators=2, sampler=RandomUnderSampler(
-        sampling_strategy=0.5, random_state=0), random_state=0)
+    model = make_balanced_bagging(
+        n_estimators=2,
+        sampler=RandomUnderSampler(sampling_strategy=0.5, random_state=0),
+        random_state=0,
+    )
     assert list(model.named_steps) == ["sampler", "encode", "model"]
     model.fit(X, y)
     assert model.predict_proba(X_test).shape == (len(X_test), 2)  # no re-sampling at predict
@@ -136,17 +139,22 @@ def test_recipes_read_the_id_columns_by_any_name(data):
     ref = make_rusboost(n_estimators=5, random_state=0).fit(X, y)
     ours = make_rusboost(n_estimators=5, user_col="uid", item_col="iid", random_state=0)
     ours.fit(X.rename(columns=ren), y)
-    np.testing.assert_array_equal(ours.predict_proba(X_test.rename(columns=ren)),
-                                  ref.predict_proba(X_test))
+    np.testing.assert_array_equal(
+        ours.predict_proba(X_test.rename(columns=ren)), ref.predict_proba(X_test)
+    )
     assert CategoricalColumns(user_col="uid", item_col="iid")(X.rename(columns=ren)) == [
-        "uid", "iid", "category"]
+        "uid",
+        "iid",
+        "category",
+    ]
     # a name that is not a column is an error naming the parameter
     with pytest.raises(ValueError, match="user_col='uid' is not a column of X"):
         make_rusboost(n_estimators=2, user_col="uid", random_state=0).fit(X, y)
     # the default names apply when present; None: not an id column
     assert CategoricalColumns()(X[["price", "category"]]) == ["category"]
-    assert CategoricalColumns(user_col=None, item_col=None)(X.assign(
-        user_id=1, item_id=2)) == ["category"]
+    assert CategoricalColumns(user_col=None, item_col=None)(X.assign(user_id=1, item_id=2)) == [
+        "category"
+    ]
     # an array: positions only
     assert CategoricalColumns(user_col=0)(np.zeros((2, 3))) == [0]
     assert CategoricalColumns(user_col=0, invert=True)(np.zeros((2, 3))) == [1, 2]
@@ -157,8 +165,7 @@ def test_stacking_members_share_the_id_columns():
     lgbm = dict(model.estimators)["lgbm"]
     assert (lgbm.user_col, lgbm.item_col, lgbm.class_weight) == ("uid", "iid", "balanced")
     encode = dict(model.estimators)["logreg"].named_steps["encode"]
-    assert all((sel.user_col, sel.item_col) == ("uid", "iid")
-               for _, _, sel in encode.transformers)
+    assert all((sel.user_col, sel.item_col) == ("uid", "iid") for _, _, sel in encode.transformers)
 
 
 def test_deprecated_id_cols(data):
@@ -167,8 +174,9 @@ def test_deprecated_id_cols(data):
     with pytest.warns(FutureWarning, match="make_rusboost: id_cols is deprecated"):
         old = make_rusboost(n_estimators=5, id_cols=("uid", "iid"), random_state=0)
     new = make_rusboost(n_estimators=5, user_col="uid", item_col="iid", random_state=0)
-    np.testing.assert_array_equal(old.fit(ren, y).predict_proba(ren),
-                                  new.fit(ren, y).predict_proba(ren))
+    np.testing.assert_array_equal(
+        old.fit(ren, y).predict_proba(ren), new.fit(ren, y).predict_proba(ren)
+    )
     with pytest.raises(ValueError, match="deprecated alias of user_col / item_col"):
         make_rusboost(id_cols=("uid", "iid"), user_col="uid")
     with pytest.warns(FutureWarning, match="CategoricalColumns: id_cols is deprecated"):

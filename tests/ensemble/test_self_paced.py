@@ -29,10 +29,12 @@ def test_self_paced_beats_random_under_sampling_on_checkerboard():
     for seed in range(3):
         X, y = checkerboard(200, 20, seed)
         X_test, y_test = checkerboard(500, 20, seed + 100)
-        a = SelfPacedEnsembleClassifier(DecisionTreeClassifier(), n_estimators=10,
-                                        random_state=seed).fit(X, y)
-        b = BalancedBaggingClassifier(DecisionTreeClassifier(), n_estimators=10,
-                                      bootstrap=False, random_state=seed).fit(X, y)
+        a = SelfPacedEnsembleClassifier(
+            DecisionTreeClassifier(), n_estimators=10, random_state=seed
+        ).fit(X, y)
+        b = BalancedBaggingClassifier(
+            DecisionTreeClassifier(), n_estimators=10, bootstrap=False, random_state=seed
+        ).fit(X, y)
         spe.append(average_precision_score(y_test, a.predict_proba(X_test)[:, 1]))
         rus.append(average_precision_score(y_test, b.predict_proba(X_test)[:, 1]))
     assert np.mean(spe) > np.mean(rus) + 0.04  # measured: +0.08 to +0.09 per seed
@@ -41,8 +43,9 @@ def test_self_paced_beats_random_under_sampling_on_checkerboard():
 
 def test_schedule_moves_from_harmonised_to_hard_rows():
     X, y = checkerboard(150, 20, 0)
-    spe = SelfPacedEnsembleClassifier(DecisionTreeClassifier(), n_estimators=10,
-                                      random_state=0).fit(X, y)
+    spe = SelfPacedEnsembleClassifier(
+        DecisionTreeClassifier(), n_estimators=10, random_state=0
+    ).fit(X, y)
     # alpha = tan(pi i / (2 (n - 1))): NaN for the random first round, growing to infinity
     assert np.isnan(spe.alphas_[0]) and np.isinf(spe.alphas_[-1])
     assert np.all(np.diff(spe.alphas_[1:]) > 0)
@@ -87,20 +90,25 @@ def test_interaction_frame_and_reproducibility():
     assert np.isfinite(a.predict_proba(cold)).all()
     # the default members read the id columns by the names given
     ren = {"user_id": "uid", "item_id": "iid"}
-    c = SelfPacedEnsembleClassifier(n_estimators=3, user_col="uid", item_col="iid",
-                                    random_state=0).fit(X.rename(columns=ren), y)
+    c = SelfPacedEnsembleClassifier(
+        n_estimators=3, user_col="uid", item_col="iid", random_state=0
+    ).fit(X.rename(columns=ren), y)
     assert c.estimators_[0].categorical_features_ == ["uid", "iid", "category"]
     np.testing.assert_array_equal(c.predict_proba(X.rename(columns=ren)), a.predict_proba(X))
 
 
 def test_custom_hardness_and_errors():
     X, y = checkerboard(50, 5, 0)
-    spe = SelfPacedEnsembleClassifier(DecisionTreeClassifier(max_depth=3), n_estimators=3,
-                                      hardness=lambda p: 1.0 - (1.0 - p) ** 2,
-                                      random_state=0).fit(X, y)
+    spe = SelfPacedEnsembleClassifier(
+        DecisionTreeClassifier(max_depth=3),
+        n_estimators=3,
+        hardness=lambda p: 1.0 - (1.0 - p) ** 2,
+        random_state=0,
+    ).fit(X, y)
     assert len(spe.estimators_) == 3
     with pytest.raises(ValueError, match="one value per row"):
-        SelfPacedEnsembleClassifier(DecisionTreeClassifier(), n_estimators=2,
-                                    hardness=lambda p: p[:1]).fit(X, y)
+        SelfPacedEnsembleClassifier(
+            DecisionTreeClassifier(), n_estimators=2, hardness=lambda p: p[:1]
+        ).fit(X, y)
     with pytest.raises(ValueError, match="Only binary classification"):
         SelfPacedEnsembleClassifier(n_estimators=2).fit(X, np.arange(len(y)) % 3)

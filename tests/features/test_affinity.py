@@ -48,8 +48,11 @@ def _reference(X_fit, y, X_rows, fold_fit=None, fold_rows=None, d=4):
     out = []
     for r in range(len(X_rows)):
         liked = [
-            _unit(V[j]) for j in range(len(X_fit))
-            if users_fit[j] == users_rows[r] and y[j] >= 1 and np.linalg.norm(V[j]) > 0
+            _unit(V[j])
+            for j in range(len(X_fit))
+            if users_fit[j] == users_rows[r]
+            and y[j] >= 1
+            and np.linalg.norm(V[j]) > 0
             and (fold_fit is None or fold_fit[j] != fold_rows[r])
         ]
         v = _unit(W[r])
@@ -97,8 +100,7 @@ def test_out_of_fold_does_not_leak_the_label():
     items = rng.integers(0, n_items, n)
     vecs = rng.normal(size=(n_items, 16))
     X = pd.DataFrame({"user_id": rng.integers(0, 30, n), "item_id": items})
-    X = pd.concat([X, pd.DataFrame(vecs[items], columns=[f"text_{j}" for j in range(16)])],
-                  axis=1)
+    X = pd.concat([X, pd.DataFrame(vecs[items], columns=[f"text_{j}" for j in range(16)])], axis=1)
     y = (rng.random(n) < 0.2).astype(int)
     ca = ContentAffinity(missing="nan", random_state=0)
     oof = ca.fit_transform(X, y)["content_nearest_distance"].fillna(2)
@@ -119,8 +121,7 @@ def test_signal_is_recovered_on_held_out_rows():
     p = np.where(item_group[items] == user_group[users], 0.5, 0.02)
     y = (rng.random(4000) < p).astype(int)
     X = pd.DataFrame({"user_id": users, "item_id": items})
-    X = pd.concat([X, pd.DataFrame(vecs[items], columns=[f"text_{j}" for j in range(d)])],
-                  axis=1)
+    X = pd.concat([X, pd.DataFrame(vecs[items], columns=[f"text_{j}" for j in range(d)])], axis=1)
     ca = ContentAffinity(missing="nan", random_state=0)
     train = ca.fit_transform(X.iloc[:3000], y[:3000])
     test = ca.transform(X.iloc[3000:])
@@ -133,15 +134,21 @@ def test_graded_labels_list_columns_and_category_ids():
     X, _ = _frame(n=200)
     rating = np.random.default_rng(3).integers(1, 6, 200)
     X_cat = X.assign(user_id=X["user_id"].astype(str).astype("category"))
-    ca = ContentAffinity(missing="nan", vector_cols=["text_2", "text_0"],
-                         positive_threshold=4, prefix="c_").fit(X_cat, rating)
+    ca = ContentAffinity(
+        missing="nan", vector_cols=["text_2", "text_0"], positive_threshold=4, prefix="c_"
+    ).fit(X_cat, rating)
     got = ca.transform(X_cat)
-    assert list(got.columns[-4:]) == ["c_affinity", "c_nearest_distance", "c_n_liked",
-                                      "c_neighbor_rate"]
+    assert list(got.columns[-4:]) == [
+        "c_affinity",
+        "c_nearest_distance",
+        "c_n_liked",
+        "c_neighbor_rate",
+    ]
     assert ca.vector_cols_ == ["text_2", "text_0"]
     assert ca.profiles_.shape[1] == 2
     assert got["c_n_liked"].sum() == sum(
-        ((rating >= 4) & (X["item_id"] != 0)).groupby(X["user_id"]).sum()[X["user_id"]])
+        ((rating >= 4) & (X["item_id"] != 0)).groupby(X["user_id"]).sum()[X["user_id"]]
+    )
     assert list(ca.get_feature_names_out()) == list(got.columns)
 
 
@@ -161,14 +168,17 @@ def test_neighbor_rate_matches_definition():
         if np.linalg.norm(W[r]) == 0:
             assert np.isnan(got[r])
             continue
-        sims = sorted(((_unit(W[r]) @ v, p, c) for j, (v, p, c) in table.items() if j != item),
-                      key=lambda t: -t[0])[:4]
+        sims = sorted(
+            ((_unit(W[r]) @ v, p, c) for j, (v, p, c) in table.items() if j != item),
+            key=lambda t: -t[0],
+        )[:4]
         num = y.mean() + sum(max(s, 0) * p for s, p, _ in sims)
         den = 1 + sum(max(s, 0) * c for s, _, c in sims)
         assert got[r] == pytest.approx(num / den, abs=1e-12)
     # no out-of-fold needed: fit_transform gives the same column
-    np.testing.assert_allclose(ca.fit_transform(X, y)["content_neighbor_rate"],
-                               ca.transform(X)["content_neighbor_rate"])
+    np.testing.assert_allclose(
+        ca.fit_transform(X, y)["content_neighbor_rate"], ca.transform(X)["content_neighbor_rate"]
+    )
 
 
 def test_missing_neutral_is_the_default():
@@ -225,8 +235,13 @@ def test_sklearn_conventions():
         ({}, lambda X: X, None, ValueError, "needs y"),
         ({}, lambda X: X, [1, 0], ValueError, "y must be 1-D with one label per row"),
         ({"vector_cols": "emb_"}, lambda X: X, "ok", ValueError, "vector_cols='emb_' selects no"),
-        ({"vector_cols": ["text_0", "nope"]}, lambda X: X, "ok", ValueError,
-         r"vector_cols\[1\]='nope' is not a column of X"),
+        (
+            {"vector_cols": ["text_0", "nope"]},
+            lambda X: X,
+            "ok",
+            ValueError,
+            r"vector_cols\[1\]='nope' is not a column of X",
+        ),
         ({"user_col": "uid"}, lambda X: X, "ok", ValueError, "user_col='uid' is not a column"),
         ({}, lambda X: X.assign(text_1=np.nan), "ok", ValueError, "NaN or infinite"),
         ({}, lambda X: X.assign(user_id=np.nan), "ok", ValueError, "missing"),

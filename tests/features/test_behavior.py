@@ -15,8 +15,9 @@ BEHAVIORS = ["pv", "cart", "fav", "buy"]
 
 
 def _log(rows):
-    frame = pd.DataFrame(rows, columns=["user_id", "item_id", "category_id", "behavior_type",
-                                        "timestamp"])
+    frame = pd.DataFrame(
+        rows, columns=["user_id", "item_id", "category_id", "behavior_type", "timestamp"]
+    )
     frame["behavior_type"] = pd.Categorical(frame["behavior_type"], categories=BEHAVIORS)
     return frame
 
@@ -24,13 +25,15 @@ def _log(rows):
 def _random_log(n, seed, n_users=6, n_items=10, span=20_000):
     rng = np.random.RandomState(seed)
     items = rng.randint(0, n_items, n)
-    return _log({
-        "user_id": rng.randint(0, n_users, n),
-        "item_id": items,
-        "category_id": items % 3,  # an item keeps its category
-        "behavior_type": rng.choice(BEHAVIORS, n, p=[0.6, 0.2, 0.1, 0.1]),
-        "timestamp": np.sort(rng.randint(0, span, n)),
-    })
+    return _log(
+        {
+            "user_id": rng.randint(0, n_users, n),
+            "item_id": items,
+            "category_id": items % 3,  # an item keeps its category
+            "behavior_type": rng.choice(BEHAVIORS, n, p=[0.6, 0.2, 0.1, 0.1]),
+            "timestamp": np.sort(rng.randint(0, span, n)),
+        }
+    )
 
 
 def _reference(events, rows, windows, gap=1800.0, smooth=20.0):
@@ -52,8 +55,9 @@ def _reference(events, rows, windows, gap=1800.0, smooth=20.0):
             for b in BEHAVIORS:
                 feats[f"{key}_{b}"] = int((sub.behavior_type == b).sum())
                 for label, w in windows.items():
-                    feats[f"{key}_{b}_{label}"] = int(((sub.behavior_type == b)
-                                                       & (sub.timestamp >= t - w)).sum())
+                    feats[f"{key}_{b}_{label}"] = int(
+                        ((sub.behavior_type == b) & (sub.timestamp >= t - w)).sum()
+                    )
             feats[f"{key}_events"] = len(sub)
         for key in ("user_item", "user_cat"):
             sub = past[masks[key]]
@@ -73,7 +77,7 @@ def _reference(events, rows, windows, gap=1800.0, smooth=20.0):
         session = mine.iloc[:0]
         if len(mine) and t - mine.timestamp.iloc[-1] <= gap:
             new = np.r_[True, np.diff(mine.timestamp.to_numpy()) > gap]
-            session = mine.iloc[np.flatnonzero(new)[-1]:]
+            session = mine.iloc[np.flatnonzero(new)[-1] :]
         feats["session_events"] = len(session)
         feats["session_elapsed"] = t - session.timestamp.iloc[0] if len(session) else 0.0
         feats["session_user_item"] = int((session.item_id == r.item_id).sum())
@@ -82,21 +86,24 @@ def _reference(events, rows, windows, gap=1800.0, smooth=20.0):
         prior = ((past.behavior_type == "buy").sum() + 1) / (len(past) + 2)
         for key in ("user", "item", "cat"):
             sub = past[masks[key]]
-            feats[f"{key}_conversion"] = ((sub.behavior_type == "buy").sum() + smooth * prior) \
-                / (len(sub) + smooth)
+            feats[f"{key}_conversion"] = ((sub.behavior_type == "buy").sum() + smooth * prior) / (
+                len(sub) + smooth
+            )
         out.append(feats)
     return pd.DataFrame(out, index=rows.index)
 
 
 def test_hand_made_log_exact_values():
-    events = _log([
-        (1, 7, 3, "pv", 0),
-        (1, 7, 3, "cart", 60),
-        (1, 8, 3, "pv", 120),
-        (1, 7, 3, "buy", 7200),  # a new session (gap > 30 min)
-        (2, 7, 3, "pv", 30),
-        (1, 9, 4, "pv", 7260),
-    ])
+    events = _log(
+        [
+            (1, 7, 3, "pv", 0),
+            (1, 7, 3, "cart", 60),
+            (1, 8, 3, "pv", 120),
+            (1, 7, 3, "buy", 7200),  # a new session (gap > 30 min)
+            (2, 7, 3, "pv", 30),
+            (1, 9, 4, "pv", 7260),
+        ]
+    )
     rows = events[events.behavior_type != "buy"]
     out = BehaviorHistoryFeaturizer(events, windows=("1h",)).fit_transform(rows)
     assert list(out.columns[:5]) == list(events.columns)
@@ -126,11 +133,13 @@ def test_matches_slow_reference(seed):
     feat = BehaviorHistoryFeaturizer(events, windows=("1h", 600)).fit(rows)
     out = feat.transform(rows)
     ref = _reference(events, rows, {"1h": 3600, "600s": 600})
-    assert sorted(ref.columns) == sorted(c for c in feat.history_names_
-                                         if not c.startswith("current_"))
+    assert sorted(ref.columns) == sorted(
+        c for c in feat.history_names_ if not c.startswith("current_")
+    )
     for col in ref.columns:
-        np.testing.assert_allclose(out[col].to_numpy(float), ref[col].to_numpy(float), rtol=1e-6,
-                                   err_msg=col)
+        np.testing.assert_allclose(
+            out[col].to_numpy(float), ref[col].to_numpy(float), rtol=1e-6, err_msg=col
+        )
 
 
 @settings(max_examples=25, deadline=None)
@@ -175,8 +184,9 @@ def test_feature_names_clone_pickle():
     feat = BehaviorHistoryFeaturizer(events, category_col=None, target=None, windows=())
     out = feat.fit_transform(events)
     assert list(feat.get_feature_names_out()) == list(out.columns)
-    assert not any(c.startswith(("user_cat", "cat_")) or c.endswith("_conversion")
-                   for c in feat.history_names_)
+    assert not any(
+        c.startswith(("user_cat", "cat_")) or c.endswith("_conversion") for c in feat.history_names_
+    )
     again = pickle.loads(pickle.dumps(feat)).transform(events)
     pd.testing.assert_frame_equal(out, again)
     assert clone(feat).get_params()["events"] is not None
@@ -214,18 +224,25 @@ def test_missing_ids_and_times_rejected():
         feat.transform(events.to_numpy())
 
 
-@pytest.mark.parametrize("check", [
-    "check_no_attributes_set_in_init", "check_parameters_default_constructible",
-    "check_get_params_invariance", "check_set_params", "check_estimator_repr",
-    "check_estimator_cloneable",
-])
+@pytest.mark.parametrize(
+    "check",
+    [
+        "check_no_attributes_set_in_init",
+        "check_parameters_default_constructible",
+        "check_get_params_invariance",
+        "check_set_params",
+        "check_estimator_repr",
+        "check_estimator_cloneable",
+    ],
+)
 def test_parameter_level_estimator_checks(check):
     """The checks that need no numeric-array input; the data-level checks are the tests above
     (the featurizer reads named id, behaviour and time columns and an event log)."""
     from sklearn.utils import estimator_checks
 
-    getattr(estimator_checks, check)("BehaviorHistoryFeaturizer",
-                                     BehaviorHistoryFeaturizer(_random_log(30, 0)))
+    getattr(estimator_checks, check)(
+        "BehaviorHistoryFeaturizer", BehaviorHistoryFeaturizer(_random_log(30, 0))
+    )
 
 
 def test_row_order_and_subsets_do_not_change_values():
@@ -242,8 +259,10 @@ def test_row_order_and_subsets_do_not_change_values():
     twice = pd.concat([between, between])
     got = feat.transform(twice)
     assert len(got) == 2 * len(between)
-    np.testing.assert_array_equal(got.iloc[:len(between)].to_numpy(),
-                                  got.iloc[len(between):].to_numpy())
+    np.testing.assert_array_equal(
+        got.iloc[: len(between)].to_numpy(), got.iloc[len(between) :].to_numpy()
+    )
     ref = _reference(events, between, {"1h": 3600, "24h": 86400})
-    np.testing.assert_allclose(got.iloc[:len(between)][ref.columns].to_numpy(float),
-                               ref.to_numpy(float), rtol=1e-5)
+    np.testing.assert_allclose(
+        got.iloc[: len(between)][ref.columns].to_numpy(float), ref.to_numpy(float), rtol=1e-5
+    )

@@ -22,8 +22,17 @@ def test_output_columns_index_and_ids(data):
     assert list(Xt.columns[:2]) == ["user_id", "item_id"]
     assert (Xt.index == X.index).all()
     np.testing.assert_array_equal(Xt.user_id, X.user_id)
-    assert {"price", "position", "item_count", "user_rate", "item_rate", "category_rate",
-            "svd_affinity", "user_svd_2", "item_svd_0"} <= set(Xt.columns)
+    assert {
+        "price",
+        "position",
+        "item_count",
+        "user_rate",
+        "item_rate",
+        "category_rate",
+        "svd_affinity",
+        "user_svd_2",
+        "item_svd_0",
+    } <= set(Xt.columns)
     assert "timestamp" not in Xt.columns and "category" not in Xt.columns
     np.testing.assert_array_equal(f.get_feature_names_out(), Xt.columns)
     # numpy output by default, same numbers
@@ -102,8 +111,16 @@ def test_cold_item_dropout(movielens):
     assert 0 < rows.sum() < len(X)
     # the cold rows look exactly like an unknown item at transform time ...
     unknown = plain.transform(X[rows].assign(item_id=-1))
-    item_cols = ["item_count", "item_log_count", "item_pop_pct", "item_is_head", "item_rate",
-                 "item_svd_0", "item_svd_1", "svd_affinity"]
+    item_cols = [
+        "item_count",
+        "item_log_count",
+        "item_pop_pct",
+        "item_is_head",
+        "item_rate",
+        "item_svd_0",
+        "item_svd_1",
+        "svd_affinity",
+    ]
     np.testing.assert_allclose(b.loc[rows, item_cols], unknown[item_cols])
     assert (b.loc[rows, "item_count"] == 0).all()
     assert b.loc[rows, "item_rate"].eq(drop.target_encoder_.target_mean_).all()
@@ -132,8 +149,9 @@ def test_side_tables(movielens):
     ml = movielens
     X = ml.interactions.drop(columns="rating").head(3000)
     y = (ml.interactions.rating.head(3000) == 5).astype(int)
-    f = InteractionFeaturizer(item_info=ml.item_info, user_info=ml.user_info, n_factors=0,
-                              random_state=0).set_output(transform="pandas")
+    f = InteractionFeaturizer(
+        item_info=ml.item_info, user_info=ml.user_info, n_factors=0, random_state=0
+    ).set_output(transform="pandas")
     Xt = f.fit_transform(X, y)
     assert f.skipped_side_columns_ == {"item_info": ["title"], "user_info": ["zip_code"]}
     row = Xt[X.item_id == 1].iloc[0]  # Toy Story: Animation|Children's|Comedy, 1995
@@ -156,8 +174,9 @@ def test_deterministic(data):
 
 
 def test_string_ids_supported():
-    X = pd.DataFrame({"user_id": list("aabbcd"), "item_id": list("xyxyzx"),
-                      "price": [1.0, 2, 3, 4, 5, 6]})
+    X = pd.DataFrame(
+        {"user_id": list("aabbcd"), "item_id": list("xyxyzx"), "price": [1.0, 2, 3, 4, 5, 6]}
+    )
     y = [0, 1, 0, 1, 0, 1]
     f = InteractionFeaturizer(cv=2, n_factors=1, random_state=0).set_output(transform="pandas")
     Xt = f.fit_transform(X, y)
@@ -165,22 +184,35 @@ def test_string_ids_supported():
     assert f.transform(X.assign(user_id="new")).user_count.eq(0).all()
 
 
-@pytest.mark.parametrize("mutate, fit_kwargs, err, match", [
-    (lambda X: X.drop(columns="user_id"), {}, ValueError, "user_col='user_id' is not a column"),
-    (lambda X: X.assign(item_id=np.where(X.index == 3, np.nan, X.item_id)), {}, ValueError,
-     "item_col='item_id' has 1 missing"),
-    (lambda X: X.assign(user_id=pd.Timestamp("2020-01-01")), {}, TypeError, "datetime"),
-    (lambda X: X.assign(price=np.where(X.index == 0, np.inf, X.price)), {}, ValueError,
-     "'price' of X contains NaN or inf"),
-    (lambda X: X, {"y": None}, ValueError, "requires y to be passed"),
-    (lambda X: X.iloc[:0], {}, ValueError, "empty"),
-])
+@pytest.mark.parametrize(
+    "mutate, fit_kwargs, err, match",
+    [
+        (lambda X: X.drop(columns="user_id"), {}, ValueError, "user_col='user_id' is not a column"),
+        (
+            lambda X: X.assign(item_id=np.where(X.index == 3, np.nan, X.item_id)),
+            {},
+            ValueError,
+            "item_col='item_id' has 1 missing",
+        ),
+        (lambda X: X.assign(user_id=pd.Timestamp("2020-01-01")), {}, TypeError, "datetime"),
+        (
+            lambda X: X.assign(price=np.where(X.index == 0, np.inf, X.price)),
+            {},
+            ValueError,
+            "'price' of X contains NaN or inf",
+        ),
+        (lambda X: X, {"y": None}, ValueError, "requires y to be passed"),
+        (lambda X: X.iloc[:0], {}, ValueError, "empty"),
+    ],
+)
 def test_bad_input(data, mutate, fit_kwargs, err, match):
     X, y = data
     kwargs = {"y": y, **fit_kwargs}
     with pytest.raises(err, match=match):
-        InteractionFeaturizer().fit(mutate(X.copy()), kwargs["y"][: len(mutate(X.copy()))]
-                                    if kwargs["y"] is not None else None)
+        InteractionFeaturizer().fit(
+            mutate(X.copy()),
+            kwargs["y"][: len(mutate(X.copy()))] if kwargs["y"] is not None else None,
+        )
 
 
 def test_mismatched_columns_at_transform(data):

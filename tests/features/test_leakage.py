@@ -51,8 +51,14 @@ def test_subsample_still_finds_a_proxy_and_multiclass_is_skipped():
 
 
 def test_featurizer_warns_about_a_passed_through_label():
-    X, y = make_interactions(n_users=100, n_items=60, n_interactions=3000, positive_rate=0.1,
-                             random_state=0, return_X_y=True)
+    X, y = make_interactions(
+        n_users=100,
+        n_items=60,
+        n_interactions=3000,
+        positive_rate=0.1,
+        random_state=0,
+        return_X_y=True,
+    )
     X = X.assign(converted=y.to_numpy())
     with pytest.warns(LabelLeakageWarning, match="'converted'"):
         InteractionFeaturizer(n_factors=0, random_state=0).fit(X, y)

@@ -61,12 +61,19 @@ def title_encoder(movielens):
 
 @pytest.fixture
 def small_items():
-    titles = ["Star Wars (1977)", "Return of the Jedi (1983)", "Toy Story (1995)",
-              "Godfather, The (1972)", "Godfather: Part II, The (1974)", "Babe (1995)",
-              "Star Wars (1977)"]  # item 7 repeats item 1's title
+    titles = [
+        "Star Wars (1977)",
+        "Return of the Jedi (1983)",
+        "Toy Story (1995)",
+        "Godfather, The (1972)",
+        "Godfather: Part II, The (1974)",
+        "Babe (1995)",
+        "Star Wars (1977)",
+    ]  # item 7 repeats item 1's title
     genres = ["Sci-Fi", "Sci-Fi", "Animation", "Crime", "Crime", np.nan, "Sci-Fi"]
-    return pd.DataFrame({"title": titles, "genres": genres},
-                        index=pd.Index(range(1, 8), name="item_id"))
+    return pd.DataFrame(
+        {"title": titles, "genres": genres}, index=pd.Index(range(1, 8), name="item_id")
+    )
 
 
 def _nearest(vectors, titles, query, k):
@@ -91,8 +98,10 @@ def test_embeddings_unit_norm_and_one_per_item(title_encoder, movielens):
 @needs_movielens
 @pytest.mark.parametrize(
     "query, nearest, among_4",
-    [("Star Wars (1977)", "Return of the Jedi (1983)", "Empire Strikes Back, The (1980)"),
-     ("Godfather, The (1972)", "Godfather: Part II, The (1974)", None)],
+    [
+        ("Star Wars (1977)", "Return of the Jedi (1983)", "Empire Strikes Back, The (1980)"),
+        ("Godfather, The (1972)", "Godfather: Part II, The (1974)", None),
+    ],
 )
 def test_pinned_nearest_titles(title_encoder, movielens, query, nearest, among_4):
     titles = movielens.item_info["title"].tolist()
@@ -112,14 +121,17 @@ def test_similar_titles_closer_than_unrelated(title_encoder, movielens):
         return float(v.loc[ids[a]] @ v.loc[ids[b]])
 
     assert cos("Star Wars (1977)", "Return of the Jedi (1983)") > 0.6
-    assert cos("Star Wars (1977)", "Return of the Jedi (1983)") > cos("Star Wars (1977)",
-                                                                      "Babe (1995)") + 0.2
+    assert (
+        cos("Star Wars (1977)", "Return of the Jedi (1983)")
+        > cos("Star Wars (1977)", "Babe (1995)") + 0.2
+    )
     assert cos("Toy Story (1995)", "Godfather, The (1972)") < 0.5
 
 
 def test_synthetic_titles_cluster_by_category():
-    data = make_interactions(n_users=50, n_items=150, n_interactions=500, n_categories=6,
-                             random_state=0)
+    data = make_interactions(
+        n_users=50, n_items=150, n_interactions=500, n_categories=6, random_state=0
+    )
     enc = PretrainedTextEncoder(data.item_info, ["title"]).fit(data.interactions)
     V = enc.item_vectors_.to_numpy()
     cat = data.item_info["category"].cat.codes.to_numpy()
@@ -131,8 +143,10 @@ def test_synthetic_titles_cluster_by_category():
 
 
 def test_deterministic_and_transform_joins_rows(small_items):
-    X = pd.DataFrame({"user_id": [1, 1, 2, 3], "item_id": [2, 1, 2, 6], "price": [1.0] * 4},
-                     index=[10, 11, 12, 13])
+    X = pd.DataFrame(
+        {"user_id": [1, 1, 2, 3], "item_id": [2, 1, 2, 6], "price": [1.0] * 4},
+        index=[10, 11, 12, 13],
+    )
     a = PretrainedTextEncoder(small_items, ["title", "genres"]).fit(X)
     b = PretrainedTextEncoder(small_items, ["title", "genres"]).fit(X)
     np.testing.assert_array_equal(a.item_vectors_.to_numpy(), b.item_vectors_.to_numpy())
@@ -140,10 +154,12 @@ def test_deterministic_and_transform_joins_rows(small_items):
     assert list(Xt.columns[:3]) == ["user_id", "item_id", "price"]
     assert Xt.index.equals(X.index)
     assert Xt.shape == (4, 3 + 384 + 1)
-    np.testing.assert_array_equal(Xt.filter(regex=r"^text_\d+$").to_numpy()[0],
-                                  a.item_vectors_.loc[2].to_numpy())
-    np.testing.assert_array_equal(Xt.iloc[0, 3:-1].to_numpy(dtype=np.float32),
-                                  Xt.iloc[2, 3:-1].to_numpy(dtype=np.float32))
+    np.testing.assert_array_equal(
+        Xt.filter(regex=r"^text_\d+$").to_numpy()[0], a.item_vectors_.loc[2].to_numpy()
+    )
+    np.testing.assert_array_equal(
+        Xt.iloc[0, 3:-1].to_numpy(dtype=np.float32), Xt.iloc[2, 3:-1].to_numpy(dtype=np.float32)
+    )
     assert Xt["text_unknown"].tolist() == [0, 0, 0, 0]
     assert list(a.get_feature_names_out()) == list(Xt.columns)
     # identical texts share one embedding; a missing genre leaves the title alone
@@ -153,16 +169,19 @@ def test_deterministic_and_transform_joins_rows(small_items):
 
 
 def test_unknown_items_zero_vector_flag_or_row_text(small_items):
-    enc = PretrainedTextEncoder(small_items, "title").fit(
-        pd.DataFrame({"item_id": [1, 2]}))
+    enc = PretrainedTextEncoder(small_items, "title").fit(pd.DataFrame({"item_id": [1, 2]}))
     X = pd.DataFrame({"item_id": [1, 99, 100]})
     Xt = enc.transform(X)
     assert Xt["text_unknown"].tolist() == [0, 1, 1]
     assert np.all(Xt.iloc[1:, 1:-1].to_numpy() == 0)
 
     # with the text on the rows, unknown items are embedded from it
-    X = pd.DataFrame({"item_id": [99, 100, 101],
-                      "title": ["Return of the Jedi (1983)", "Star Wars: A New Hope", None]})
+    X = pd.DataFrame(
+        {
+            "item_id": [99, 100, 101],
+            "title": ["Return of the Jedi (1983)", "Star Wars: A New Hope", None],
+        }
+    )
     enc = PretrainedTextEncoder(small_items, "title").fit(X)
     Xt = enc.transform(X)
     assert Xt["text_unknown"].tolist() == [0, 0, 1]
@@ -182,8 +201,9 @@ def test_pca_reduction(small_items):
     Xt = enc.transform(X)
     assert list(Xt.columns[-4:]) == ["text_0", "text_1", "text_2", "text_unknown"]
     raw = enc._load_model().encode(["Toy Story 2 (1999)"], normalize_embeddings=True)
-    np.testing.assert_allclose(Xt.iloc[2, -4:-1].to_numpy(dtype=float),
-                               enc.pca_.transform(raw)[0], atol=1e-5)
+    np.testing.assert_allclose(
+        Xt.iloc[2, -4:-1].to_numpy(dtype=float), enc.pca_.transform(raw)[0], atol=1e-5
+    )
     with pytest.raises(ValueError, match="n_components=7 must be <= the number of distinct"):
         PretrainedTextEncoder(small_items, "title", n_components=7).fit(X)
 
@@ -202,9 +222,11 @@ def test_pickle_without_weights_and_lazy_reload(small_items):
     new = pd.DataFrame({"item_id": [42], "title": ["Babe: Pig in the City (1998)"]})
     enc2 = PretrainedTextEncoder(small_items, "title").fit(new)
     loaded2 = pickle.loads(pickle.dumps(enc2))
-    np.testing.assert_allclose(loaded2.transform(new).iloc[:, 2:].to_numpy(dtype=float),
-                               enc2.transform(new).iloc[:, 2:].to_numpy(dtype=float),
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        loaded2.transform(new).iloc[:, 2:].to_numpy(dtype=float),
+        enc2.transform(new).iloc[:, 2:].to_numpy(dtype=float),
+        atol=1e-6,
+    )
     assert loaded2._model is not None  # reloaded from the package for the new text
 
 
@@ -221,7 +243,8 @@ def test_no_network_and_offline(small_items, monkeypatch):
     # a remote model name is not downloaded while offline: a clear error, no socket opened
     with pytest.raises(OSError, match="couldn't connect|offline|cached"):
         PretrainedTextEncoder(small_items, "title", model="someone/not-a-cached-model").fit(
-            pd.DataFrame({"item_id": [1]}))
+            pd.DataFrame({"item_id": [1]})
+        )
 
 
 def test_local_model_folder_and_memory_cache(small_items, tmp_path, monkeypatch):
@@ -264,15 +287,31 @@ def test_sklearn_conventions(small_items):
 @pytest.mark.parametrize(
     "kwargs, X, exc, match",
     [
-        ({"text_cols": "plot"}, pd.DataFrame({"item_id": [1]}), ValueError,
-         r"text_cols='plot': \['plot'\] not columns of item_info"),
-        ({"text_cols": "title", "item_col": "movie"}, pd.DataFrame({"item_id": [1]}),
-         ValueError, "item_col='movie' is not a column of X"),
+        (
+            {"text_cols": "plot"},
+            pd.DataFrame({"item_id": [1]}),
+            ValueError,
+            r"text_cols='plot': \['plot'\] not columns of item_info",
+        ),
+        (
+            {"text_cols": "title", "item_col": "movie"},
+            pd.DataFrame({"item_id": [1]}),
+            ValueError,
+            "item_col='movie' is not a column of X",
+        ),
         ({"text_cols": "title"}, np.ones((2, 2)), TypeError, "X must be a pandas DataFrame"),
-        ({"text_cols": "title", "n_components": 0}, pd.DataFrame({"item_id": [1]}),
-         ValueError, "'n_components' parameter"),
-        ({"text_cols": []}, pd.DataFrame({"item_id": [1]}), ValueError,
-         "text_cols must be a column name or a non-empty list"),
+        (
+            {"text_cols": "title", "n_components": 0},
+            pd.DataFrame({"item_id": [1]}),
+            ValueError,
+            "'n_components' parameter",
+        ),
+        (
+            {"text_cols": []},
+            pd.DataFrame({"item_id": [1]}),
+            ValueError,
+            "text_cols must be a column name or a non-empty list",
+        ),
     ],
 )
 def test_bad_input(small_items, kwargs, X, exc, match):
@@ -301,8 +340,9 @@ def test_pipeline_with_affinity_featurizer_lightgbm():
     from sklearn_recsys.features import InteractionFeaturizer
     from sklearn_recsys.features._affinity import ContentAffinity
 
-    data = make_interactions(n_users=80, n_items=60, n_interactions=1500, positive_rate=0.1,
-                             random_state=0)
+    data = make_interactions(
+        n_users=80, n_items=60, n_interactions=1500, positive_rate=0.1, random_state=0
+    )
     X = data.interactions.drop(columns="purchase")
     y = data.interactions["purchase"]
     pipe = make_pipeline(
@@ -346,10 +386,17 @@ def test_examples_run_with_the_extra_and_skip_without_it():
     # installed here: the docstring is untouched and its example runs in the doctest suite
     assert "+SKIP" not in PretrainedTextEncoder.__doc__
     # without sentence-transformers (simulated in a fresh interpreter) the doctest is skipped
-    code = ("import sys; sys.modules['sentence_transformers'] = None; import pytest; "
-            "raise SystemExit(pytest.main(['-q', '-rs', 'sklearn_recsys/features/_text.py"
-            "::sklearn_recsys.features._text.PretrainedTextEncoder']))")
-    res = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).parents[2],
-                         capture_output=True, text=True, timeout=300)
+    code = (
+        "import sys; sys.modules['sentence_transformers'] = None; import pytest; "
+        "raise SystemExit(pytest.main(['-q', '-rs', 'sklearn_recsys/features/_text.py"
+        "::sklearn_recsys.features._text.PretrainedTextEncoder']))"
+    )
+    res = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=Path(__file__).parents[2],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert res.returncode == 0, res.stdout + res.stderr
     assert "1 skipped" in res.stdout and "+SKIP" in res.stdout, res.stdout

@@ -58,23 +58,28 @@ def test_weighted_cross_entropy_matches_torch_sum_over_n(multiclass_batch):
 
 def test_focal_gamma_zero_is_bce(binary_batch):
     logits, y = binary_batch
-    torch.testing.assert_close(FocalLoss(gamma=0.0)(logits, y),
-                               F.binary_cross_entropy_with_logits(logits, y))
+    torch.testing.assert_close(
+        FocalLoss(gamma=0.0)(logits, y), F.binary_cross_entropy_with_logits(logits, y)
+    )
 
 
 def test_multiclass_focal_gamma_zero_is_cross_entropy(multiclass_batch):
     logits, y = multiclass_batch
-    torch.testing.assert_close(MulticlassFocalLoss(gamma=0.0)(logits, y),
-                               F.cross_entropy(logits, y))
+    torch.testing.assert_close(
+        MulticlassFocalLoss(gamma=0.0)(logits, y), F.cross_entropy(logits, y)
+    )
 
 
 def test_class_balanced_beta_zero_is_plain_loss(binary_batch, multiclass_batch):
     logits, y = binary_batch
-    torch.testing.assert_close(ClassBalancedLoss([50, 14], beta=0.0)(logits, y),
-                               F.binary_cross_entropy_with_logits(logits, y))
+    torch.testing.assert_close(
+        ClassBalancedLoss([50, 14], beta=0.0)(logits, y),
+        F.binary_cross_entropy_with_logits(logits, y),
+    )
     logits, y = multiclass_batch
-    torch.testing.assert_close(ClassBalancedLoss([10, 20, 5, 15], beta=0.0)(logits, y),
-                               F.cross_entropy(logits, y))
+    torch.testing.assert_close(
+        ClassBalancedLoss([10, 20, 5, 15], beta=0.0)(logits, y), F.cross_entropy(logits, y)
+    )
 
 
 # --- closed forms -----------------------------------------------------------------------------

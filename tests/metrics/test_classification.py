@@ -72,8 +72,9 @@ def test_ece_equals_weighted_gap_of_calibration_curve(rare):
 
 def test_ece_closed_form():
     # two bins of two rows: gaps |0 - 0.2| and |1 - 0.8| -> ECE = 0.2
-    assert expected_calibration_error([0, 0, 1, 1], [0.1, 0.3, 0.7, 0.9], n_bins=2) == \
-        pytest.approx(0.2)
+    assert expected_calibration_error(
+        [0, 0, 1, 1], [0.1, 0.3, 0.7, 0.9], n_bins=2
+    ) == pytest.approx(0.2)
     # perfectly calibrated in every bin
     assert expected_calibration_error([0, 1, 0, 1], [0.5] * 4, n_bins=5) == 0.0
 
@@ -123,14 +124,17 @@ def test_per_group_single_class_and_min_samples_and_callables():
     g = ["a", "a", "b", "b", "c", "c"]
     df = per_group_scores(y, s, groups=g, metrics=["roc_auc"], min_samples=2)
     assert df.loc["a", "roc_auc"] == 1.0 and np.isnan(df.loc["b", "roc_auc"])
-    df = per_group_scores(y, s, groups=g, metrics={"mean_score": lambda yt, ys: ys.mean()},
-                          min_samples=3)
+    df = per_group_scores(
+        y, s, groups=g, metrics={"mean_score": lambda yt, ys: ys.mean()}, min_samples=3
+    )
     assert df["mean_score"].isna().all() and df["n_samples"].tolist() == [2, 2, 2]
 
 
 @settings(max_examples=50, deadline=None)
-@given(data=st.lists(st.tuples(st.integers(0, 1), st.floats(0, 1)), min_size=2, max_size=60),
-       q=st.floats(0.01, 1.0))
+@given(
+    data=st.lists(st.tuples(st.integers(0, 1), st.floats(0, 1)), min_size=2, max_size=60),
+    q=st.floats(0.01, 1.0),
+)
 def test_properties_in_unit_interval(data, q):
     y, p = (np.array(c) for c in zip(*data))
     assert 0 <= precision_at_top_q(y, p, q=q) <= 1

@@ -23,20 +23,33 @@ from sklearn_recsys.metrics import (
 )
 
 # train: item 1 = 50 %, 2 = 20 %, 3 = 10 %, 4 = 10 %, 5 = 10 %  -> head = {1, 2, 3}
-TRAIN = pd.DataFrame({
-    "user_id": [1, 2, 3, 4, 5, 1, 2, 1, 3, 4],
-    "item_id": [1, 1, 1, 1, 1, 2, 2, 3, 4, 5],
-})
+TRAIN = pd.DataFrame(
+    {
+        "user_id": [1, 2, 3, 4, 5, 1, 2, 1, 3, 4],
+        "item_id": [1, 1, 1, 1, 1, 2, 2, 3, 4, 5],
+    }
+)
 RECS = [[1, 4], [5, 6]]  # two users, k = 2; item 6 is unseen in training
 
 
 def test_head_tail_rule():
     assert popularity_buckets([1, 2, 3, 4, 5, 6], TRAIN).tolist() == [
-        "head", "head", "head", "tail", "tail", "tail"]
+        "head",
+        "head",
+        "head",
+        "tail",
+        "tail",
+        "tail",
+    ]
     assert popularity_buckets([1, 2, 3, 4], TRAIN, cutoffs=(0.5, 0.8)).tolist() == [
-        "head", "mid", "mid", "tail"]
-    assert popularity_buckets([1, 4], TRAIN["item_id"].to_numpy(), cutoffs=(0.6,),
-                              labels=["H", "T"]).tolist() == ["H", "T"]
+        "head",
+        "mid",
+        "mid",
+        "tail",
+    ]
+    assert popularity_buckets(
+        [1, 4], TRAIN["item_id"].to_numpy(), cutoffs=(0.6,), labels=["H", "T"]
+    ).tolist() == ["H", "T"]
 
 
 def test_head_rule_matches_interaction_featurizer(small_interactions):
@@ -54,14 +67,17 @@ def test_closed_forms():
     assert item_coverage(RECS, catalog=8, k=1) == 0.25
     # phi: 1 -> 5, 4 -> 1, 5 -> 1, 6 -> 0
     assert average_recommendation_popularity(RECS, TRAIN, k=2) == pytest.approx(
-        ((5 + 1) / 2 + (1 + 0) / 2) / 2)
+        ((5 + 1) / 2 + (1 + 0) / 2) / 2
+    )
     assert average_percentage_long_tail(RECS, TRAIN, k=2) == pytest.approx((0.5 + 1.0) / 2)
     assert average_percentage_long_tail(RECS, TRAIN, k=2, head_share=0.4) == pytest.approx(
-        (0.5 + 1.0) / 2)
+        (0.5 + 1.0) / 2
+    )
     assert average_percentage_long_tail(RECS, tail_items=[6], k=2) == pytest.approx(0.25)
     assert shannon_entropy(RECS, k=2) == pytest.approx(math.log(4))
     assert shannon_entropy([[1, 1], [1, 2]], k=2) == pytest.approx(
-        -(0.75 * math.log(0.75) + 0.25 * math.log(0.25)))
+        -(0.75 * math.log(0.75) + 0.25 * math.log(0.25))
+    )
     # 5 training users; item 1 seen by 5, item 4 by 1, item 5 by 1, item 6 unseen (as 1)
     expected = ((0 + math.log2(5)) / 2 + (math.log2(5) + math.log2(5)) / 2) / 2
     assert novelty(RECS, TRAIN, k=2) == pytest.approx(expected)
@@ -89,16 +105,19 @@ def test_entropy_differs_from_recbole_by_the_distinct_count():
 
 
 def test_frame_and_array_inputs_agree_and_rank_is_used():
-    frame = pd.DataFrame({"user_id": ["a", "a", "b", "b"], "item_id": [4, 1, 6, 5],
-                          "rank": [2, 1, 2, 1]})
+    frame = pd.DataFrame(
+        {"user_id": ["a", "a", "b", "b"], "item_id": [4, 1, 6, 5], "rank": [2, 1, 2, 1]}
+    )
     for k in (1, 2):
         assert average_recommendation_popularity(frame, TRAIN, k=k) == pytest.approx(
-            average_recommendation_popularity(RECS, TRAIN, k=k))
+            average_recommendation_popularity(RECS, TRAIN, k=k)
+        )
         assert novelty(frame, TRAIN, k=k) == pytest.approx(novelty(RECS, TRAIN, k=k))
     # without a rank column the row order within each user is the ranking
     no_rank = frame.drop(columns="rank").iloc[[1, 0, 3, 2]]
     assert average_percentage_long_tail(no_rank, TRAIN, k=1) == pytest.approx(
-        average_percentage_long_tail(RECS, TRAIN, k=1))
+        average_percentage_long_tail(RECS, TRAIN, k=1)
+    )
 
 
 def test_tail_recall():
@@ -109,12 +128,15 @@ def test_tail_recall():
     assert tail_recall_at_k(y, s, groups=g, items=items, train=TRAIN, k=2) == 0.5
     assert tail_recall_at_k(y, s, groups=g, items=items, train=TRAIN, k=4) == 1.0
     # a user without relevant tail items is left out
-    assert tail_recall_at_k([1, 1, 0, 1], s, groups=[0, 0, 1, 1], items=[1, 4, 2, 5],
-                            train=TRAIN, k=1) == 0.0
+    assert (
+        tail_recall_at_k([1, 1, 0, 1], s, groups=[0, 0, 1, 1], items=[1, 4, 2, 5], train=TRAIN, k=1)
+        == 0.0
+    )
     assert math.isnan(tail_recall_at_k([1], [0.5], groups=[0], items=[1], train=TRAIN))
     # equals recall on the tail rows when every relevant item is a tail item
-    assert tail_recall_at_k([0, 1, 0, 1], s, groups=g, items=items, train=TRAIN, k=2) == \
-        recall_at_k([0, 1, 0, 1], s, groups=g, k=2)
+    assert tail_recall_at_k(
+        [0, 1, 0, 1], s, groups=g, items=items, train=TRAIN, k=2
+    ) == recall_at_k([0, 1, 0, 1], s, groups=g, k=2)
 
 
 def test_report():
@@ -126,8 +148,10 @@ def test_report():
 
 
 @settings(max_examples=50, deadline=None)
-@given(matrix=st.lists(st.lists(st.integers(0, 15), min_size=3, max_size=3), min_size=1,
-                       max_size=20), k=st.integers(1, 3))
+@given(
+    matrix=st.lists(st.lists(st.integers(0, 15), min_size=3, max_size=3), min_size=1, max_size=20),
+    k=st.integers(1, 3),
+)
 def test_properties(matrix, k):
     m = np.array(matrix)
     catalog = np.arange(16)
@@ -138,7 +162,8 @@ def test_properties(matrix, k):
     # users are exchangeable: shuffling the lists changes nothing
     perm = np.random.default_rng(0).permutation(len(m))
     assert gini_index(m[perm], catalog=catalog, k=k) == pytest.approx(
-        gini_index(m, catalog=catalog, k=k))
+        gini_index(m, catalog=catalog, k=k)
+    )
     assert novelty(m[perm], TRAIN, k=k) == pytest.approx(novelty(m, TRAIN, k=k))
 
 

@@ -55,7 +55,8 @@ def test_ndcg_graded_linear_and_exponential():
     g = [0, 0, 0]
     assert ndcg_at_k(y, s, groups=g, k=3) == pytest.approx(dcg_lin / idcg_lin, abs=1e-12)
     assert ndcg_at_k(y, s, groups=g, k=3, gain="exponential") == pytest.approx(
-        dcg_exp / idcg_exp, abs=1e-12)
+        dcg_exp / idcg_exp, abs=1e-12
+    )
 
 
 def test_set_metrics_closed_form():
@@ -108,7 +109,8 @@ def test_string_and_categorical_groups_same_result():
     ref = ndcg_at_k(y, s, groups=g, k=3)
     assert ndcg_at_k(y, s, groups=[f"u{v}" for v in g], k=3) == pytest.approx(ref, abs=1e-15)
     assert ndcg_at_k(y, s, groups=pd.Series(g).astype("category"), k=3) == pytest.approx(
-        ref, abs=1e-15)
+        ref, abs=1e-15
+    )
 
 
 # ----------------------------------------------------------------------------- ranx
@@ -153,22 +155,27 @@ def test_agrees_with_ranx_per_user(seed, k):
         "mrr": ranx_metrics.reciprocal_rank(qrels, run, k=0),
     }
     for name, ref in expected.items():
-        np.testing.assert_allclose(ours[name].to_numpy()[has_rel], ref[has_rel], rtol=0,
-                                   atol=1e-9, err_msg=name)
+        np.testing.assert_allclose(
+            ours[name].to_numpy()[has_rel], ref[has_rel], rtol=0, atol=1e-9, err_msg=name
+        )
     burges = ranx_metrics.ndcg_burges(qrels, run, k=k)[has_rel]
     assert ndcg_at_k(y, s, groups=g, k=k, gain="exponential") == pytest.approx(
-        burges.mean(), abs=1e-9)
+        burges.mean(), abs=1e-9
+    )
     # the public means equal ranx' means over the users with a relevant item
     assert ndcg_at_k(y, s, groups=g, k=k) == pytest.approx(
-        expected[f"ndcg@{k}"][has_rel].mean(), abs=1e-9)
+        expected[f"ndcg@{k}"][has_rel].mean(), abs=1e-9
+    )
     assert map_at_k(y, s, groups=g, k=k) == pytest.approx(
-        expected[f"map@{k}"][has_rel].mean(), abs=1e-9)
+        expected[f"map@{k}"][has_rel].mean(), abs=1e-9
+    )
 
 
 # ----------------------------------------------------------------------------- properties
 _rows = st.lists(
     st.tuples(st.integers(0, 4), st.integers(0, 3), st.sampled_from([0.0, 0.25, 0.5, 1.0, 2.0])),
-    min_size=1, max_size=40,
+    min_size=1,
+    max_size=40,
 )
 _ALL = ["ndcg", "recall", "precision", "hit_rate", "map", "mrr"]
 
@@ -216,8 +223,9 @@ def test_perfect_ranking_scores_one(rows, k):
 
 
 # ----------------------------------------------------------------------------- bad input
-@pytest.mark.parametrize("func", [ndcg_at_k, recall_at_k, precision_at_k, hit_rate_at_k,
-                                  map_at_k, mrr])
+@pytest.mark.parametrize(
+    "func", [ndcg_at_k, recall_at_k, precision_at_k, hit_rate_at_k, map_at_k, mrr]
+)
 def test_bad_input(func):
     with pytest.raises(ValueError, match="same length"):
         func([1, 0], [0.5, 0.2, 0.1], groups=[0, 0])
@@ -237,8 +245,7 @@ def test_bad_input(func):
         func(np.ones((2, 2)), np.ones((2, 2)), groups=[0, 0])
 
 
-@pytest.mark.parametrize("func", [ndcg_at_k, recall_at_k, precision_at_k, hit_rate_at_k,
-                                  map_at_k])
+@pytest.mark.parametrize("func", [ndcg_at_k, recall_at_k, precision_at_k, hit_rate_at_k, map_at_k])
 def test_bad_k(func):
     for k in (0, -1, 2.5):
         with pytest.raises(ValueError, match="'k' parameter"):

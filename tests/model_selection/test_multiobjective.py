@@ -13,16 +13,18 @@ from sklearn_recsys.retrieval import EASERecommender
 
 @pytest.fixture(scope="module")
 def X():
-    X = make_interactions(n_users=150, n_items=80, n_interactions=5000,
-                          random_state=0).interactions
+    X = make_interactions(n_users=150, n_items=80, n_interactions=5000, random_state=0).interactions
     return X.drop_duplicates(["user_id", "item_id"]).reset_index(drop=True)
 
 
 def test_pareto_front_of_reranker_weight(X):
     search = TopKParetoSearch(
-        EASERecommender(), {"estimator__l2": [10.0, 50.0],
-                            "reranker__weight": FloatDistribution(0.0, 1.0)},
-        reranker=XQuADReranker(), n_trials=8, random_state=0).fit(X)
+        EASERecommender(),
+        {"estimator__l2": [10.0, 50.0], "reranker__weight": FloatDistribution(0.0, 1.0)},
+        reranker=XQuADReranker(),
+        n_trials=8,
+        random_state=0,
+    ).fit(X)
     res, front = search.results_, search.pareto_front_
     assert len(res) == 8 and len(front) >= 1
     pts = res[["ndcg", "tail_recall"]].to_numpy()
@@ -38,7 +40,8 @@ def test_pareto_front_of_reranker_weight(X):
     assert row["tail_recall"] == pytest.approx(ref["tail_recall"])
     # refit: the front point best on NDCG, on all of X
     assert search.best_params_["reranker__weight"] == pytest.approx(
-        front.iloc[0]["param_reranker__weight"])
+        front.iloc[0]["param_reranker__weight"]
+    )
     assert search.best_reranker_.weight == search.best_params_["reranker__weight"]
     assert search.best_estimator_.interactions_.sum() == len(X)
     ax = search.plot_pareto_front(annotate="param_reranker__weight")
@@ -48,8 +51,10 @@ def test_pareto_front_of_reranker_weight(X):
 
 def test_objective_validation(X):
     with pytest.raises(ValueError, match="objectives must be"):
-        TopKParetoSearch(EASERecommender(), {"estimator__l2": [1.0]},
-                         objectives=("ndcg",), n_trials=1).fit(X)
+        TopKParetoSearch(
+            EASERecommender(), {"estimator__l2": [1.0]}, objectives=("ndcg",), n_trials=1
+        ).fit(X)
     with pytest.raises(ValueError, match="objectives must be"):
-        TopKParetoSearch(EASERecommender(), {"estimator__l2": [1.0]},
-                         objectives=("ndcg", "auc"), n_trials=1).fit(X)
+        TopKParetoSearch(
+            EASERecommender(), {"estimator__l2": [1.0]}, objectives=("ndcg", "auc"), n_trials=1
+        ).fit(X)

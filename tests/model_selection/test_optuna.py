@@ -23,8 +23,9 @@ TREE_SPACE = {"max_depth": IntDistribution(1, 6), "min_samples_leaf": IntDistrib
 
 @pytest.fixture(scope="module")
 def Xy():
-    return make_classification(n_samples=240, n_features=6, n_informative=3, weights=[0.85],
-                               random_state=0)
+    return make_classification(
+        n_samples=240, n_features=6, n_informative=3, weights=[0.85], random_state=0
+    )
 
 
 def tree_search(**kw):
@@ -69,9 +70,14 @@ def test_every_trial_sees_the_same_shuffled_folds(Xy):
     # random_state then gives every trial (and the pruner) other folds. Here the folds are
     # fixed once per fit.
     X, y = Xy
-    search = OptunaSearchCV(DecisionTreeClassifier(random_state=0),
-                          {"max_depth": CategoricalDistribution([3])}, n_trials=4,
-                          cv=StratifiedKFold(3, shuffle=True), pruner="none", random_state=0)
+    search = OptunaSearchCV(
+        DecisionTreeClassifier(random_state=0),
+        {"max_depth": CategoricalDistribution([3])},
+        n_trials=4,
+        cv=StratifiedKFold(3, shuffle=True),
+        pruner="none",
+        random_state=0,
+    )
     res = search.fit(X, y).cv_results_
     folds = res[[f"split{k}_test_score" for k in range(3)]].to_numpy()
     assert np.all(folds == folds[0])
@@ -103,13 +109,19 @@ def test_delegation_follows_the_best_estimator(Xy):
     assert search.predict.__name__ == "predict" and "best estimator" in search.predict.__doc__
     for method in ("decision_function", "transform", "score_samples"):  # trees have none
         assert not hasattr(search, method)
-    scaled = OptunaSearchCV(Pipeline([("clf", LogisticRegression())]),
-                            {"clf__C": FloatDistribution(0.1, 1.0)}, n_trials=1, cv=2,
-                            random_state=0).fit(X, y)
-    np.testing.assert_allclose(scaled.decision_function(X),
-                               scaled.best_estimator_.decision_function(X))
-    np.testing.assert_allclose(scaled.predict_log_proba(X),
-                               scaled.best_estimator_.predict_log_proba(X))
+    scaled = OptunaSearchCV(
+        Pipeline([("clf", LogisticRegression())]),
+        {"clf__C": FloatDistribution(0.1, 1.0)},
+        n_trials=1,
+        cv=2,
+        random_state=0,
+    ).fit(X, y)
+    np.testing.assert_allclose(
+        scaled.decision_function(X), scaled.best_estimator_.decision_function(X)
+    )
+    np.testing.assert_allclose(
+        scaled.predict_log_proba(X), scaled.best_estimator_.predict_log_proba(X)
+    )
     with pytest.raises(AttributeError, match="has no attribute 'predict'"):
         tree_search(n_trials=1, refit=False).fit(X, y).predict(X)
 
@@ -118,14 +130,16 @@ def test_optuna_search_is_a_deprecated_alias(Xy):
     from sklearn_recsys.model_selection import OptunaSearch
 
     X, y = Xy
-    old = OptunaSearch(DecisionTreeClassifier(random_state=0), TREE_SPACE, n_trials=3, cv=3,
-                       random_state=0)
+    old = OptunaSearch(
+        DecisionTreeClassifier(random_state=0), TREE_SPACE, n_trials=3, cv=3, random_state=0
+    )
     with pytest.warns(FutureWarning, match="use OptunaSearchCV"):
         old.fit(X, y)
     new = tree_search(n_trials=3).fit(X, y)
     assert old.best_params_ == new.best_params_
-    pd.testing.assert_series_equal(old.cv_results_["mean_test_score"],
-                                   new.cv_results_["mean_test_score"])
+    pd.testing.assert_series_equal(
+        old.cv_results_["mean_test_score"], new.cv_results_["mean_test_score"]
+    )
 
 
 def test_reproducible_under_random_state(Xy):
@@ -139,14 +153,25 @@ def test_reproducible_under_random_state(Xy):
 def test_pruning_stops_bad_trials_after_few_folds(Xy):
     X, y = Xy
     pipe = Pipeline([("clf", LogisticRegression())])
-    space = {"clf": StepChoice({"good": LogisticRegression(),
-                                "bad": DummyClassifier(strategy="uniform", random_state=0)},
-                               spaces={})}
-    search = OptunaSearchCV(pipe, space, n_trials=14, cv=4, scoring="roc_auc",
-                          sampler=optuna.samplers.RandomSampler(seed=0),
-                          pruner=optuna.pruners.MedianPruner(n_startup_trials=2,
-                                                             n_warmup_steps=0),
-                          random_state=0).fit(X, y)
+    space = {
+        "clf": StepChoice(
+            {
+                "good": LogisticRegression(),
+                "bad": DummyClassifier(strategy="uniform", random_state=0),
+            },
+            spaces={},
+        )
+    }
+    search = OptunaSearchCV(
+        pipe,
+        space,
+        n_trials=14,
+        cv=4,
+        scoring="roc_auc",
+        sampler=optuna.samplers.RandomSampler(seed=0),
+        pruner=optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=0),
+        random_state=0,
+    ).fit(X, y)
     res = search.cv_results_
     pruned = res[res["state"] == "PRUNED"]
     assert len(pruned) >= 2
@@ -160,11 +185,25 @@ def test_pruning_stops_bad_trials_after_few_folds(Xy):
 def test_step_choice_over_samplers_records_labels_and_conditional_params(Xy):
     X, y = Xy
     pipe = Pipeline([("sampler", "passthrough"), ("clf", LogisticRegression())])
-    space = {"sampler": StepChoice({"none": "passthrough", "smote": SMOTE(random_state=0),
-                                    "under": RandomUnderSampler(random_state=0)}),
-             "clf__C": FloatDistribution(0.01, 10, log=True)}
-    search = OptunaSearchCV(pipe, space, n_trials=8, cv=3, scoring="average_precision",
-                          sampler=optuna.samplers.RandomSampler(seed=1), random_state=0)
+    space = {
+        "sampler": StepChoice(
+            {
+                "none": "passthrough",
+                "smote": SMOTE(random_state=0),
+                "under": RandomUnderSampler(random_state=0),
+            }
+        ),
+        "clf__C": FloatDistribution(0.01, 10, log=True),
+    }
+    search = OptunaSearchCV(
+        pipe,
+        space,
+        n_trials=8,
+        cv=3,
+        scoring="average_precision",
+        sampler=optuna.samplers.RandomSampler(seed=1),
+        random_state=0,
+    )
     res = search.fit(X, y).cv_results_
     assert set(res["param_sampler"]) <= {"none", "smote", "under"}
     assert len(set(res["param_sampler"])) >= 2
@@ -181,11 +220,18 @@ def test_step_choice_over_samplers_records_labels_and_conditional_params(Xy):
 
 def test_multi_objective_pareto_front(Xy):
     X, y = Xy
-    search = OptunaSearchCV(LogisticRegression(),
-                          {"C": FloatDistribution(1e-3, 10, log=True),
-                           "class_weight": CategoricalDistribution([None, "balanced"])},
-                          n_trials=10, cv=3, scoring=["precision", "recall"], refit="recall",
-                          random_state=0).fit(X, y)
+    search = OptunaSearchCV(
+        LogisticRegression(),
+        {
+            "C": FloatDistribution(1e-3, 10, log=True),
+            "class_weight": CategoricalDistribution([None, "balanced"]),
+        },
+        n_trials=10,
+        cv=3,
+        scoring=["precision", "recall"],
+        refit="recall",
+        random_state=0,
+    ).fit(X, y)
     res = search.cv_results_
     front = search.pareto_front_
     assert 1 <= len(front) <= len(res)
@@ -198,7 +244,8 @@ def test_multi_objective_pareto_front(Xy):
         assert np.any(np.all(fp >= p, axis=1) & np.any(fp > p, axis=1))
     assert search.best_score_ == pytest.approx(res["mean_test_recall"].max())
     assert search.score(X, y) == pytest.approx(
-        search.scorer_["recall"](search.best_estimator_, X, y))
+        search.scorer_["recall"](search.best_estimator_, X, y)
+    )
     ax = search.plot_pareto_front()
     assert ax.get_xlabel() == "precision" and len(ax.collections) == 1
 
@@ -212,16 +259,27 @@ def test_timeout_without_n_trials(Xy):
 def test_failing_fits_fail_the_trial_not_the_study(Xy):
     X, y = Xy
     space = {"C": CategoricalDistribution([1.0, -1.0])}  # C < 0 fails inside fit
-    search = OptunaSearchCV(LogisticRegression(), space, n_trials=6, cv=2,
-                          sampler=optuna.samplers.RandomSampler(seed=0), random_state=0)
+    search = OptunaSearchCV(
+        LogisticRegression(),
+        space,
+        n_trials=6,
+        cv=2,
+        sampler=optuna.samplers.RandomSampler(seed=0),
+        random_state=0,
+    )
     with pytest.warns(Warning, match="folds failed"):
         search.fit(X, y)
     res = search.cv_results_
     assert set(res.loc[res["param_C"] == -1.0, "state"]) == {"FAIL"}
     assert search.best_params_ == {"C": 1.0}
     with pytest.raises(ValueError, match="C"):
-        OptunaSearchCV(LogisticRegression(), {"C": CategoricalDistribution([-1.0])}, n_trials=1,
-                     cv=2, error_score="raise").fit(X, y)
+        OptunaSearchCV(
+            LogisticRegression(),
+            {"C": CategoricalDistribution([-1.0])},
+            n_trials=1,
+            cv=2,
+            error_score="raise",
+        ).fit(X, y)
 
 
 def test_parallel_folds_match_sequential(Xy):
@@ -247,15 +305,24 @@ def test_interaction_pipeline_end_to_end(small_interactions):
 
     X = small_interactions.interactions.drop(columns="purchase")
     y = small_interactions.interactions["purchase"]
-    pipe = Pipeline([
-        ("feat", InteractionFeaturizer(keep_id_columns=False, n_factors=2, cv=3,
-                                       random_state=0)),
-        ("clf", LGBMClassifier(n_estimators=20, verbose=-1, n_jobs=1, random_state=0)),
-    ])
-    space = {"clf": {"num_leaves": IntDistribution(4, 16, log=True),
-                     "class_weight": CategoricalDistribution([None, "balanced"])}}
-    search = OptunaSearchCV(pipe, space, n_trials=3, cv=3, scoring="average_precision",
-                          random_state=0).fit(X, y)
+    pipe = Pipeline(
+        [
+            (
+                "feat",
+                InteractionFeaturizer(keep_id_columns=False, n_factors=2, cv=3, random_state=0),
+            ),
+            ("clf", LGBMClassifier(n_estimators=20, verbose=-1, n_jobs=1, random_state=0)),
+        ]
+    )
+    space = {
+        "clf": {
+            "num_leaves": IntDistribution(4, 16, log=True),
+            "class_weight": CategoricalDistribution([None, "balanced"]),
+        }
+    }
+    search = OptunaSearchCV(
+        pipe, space, n_trials=3, cv=3, scoring="average_precision", random_state=0
+    ).fit(X, y)
     assert search.n_splits_ == 3
     assert search.cv_results_["state"].eq("COMPLETE").all()
     assert 0 < search.best_score_ < 1

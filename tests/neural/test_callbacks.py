@@ -28,8 +28,12 @@ def _run_epoch(cb, net, y, logits):
     cb.on_epoch_begin(net)
     half = len(y) // 2
     for sl in (slice(0, half), slice(half, None)):  # two validation batches
-        cb.on_batch_end(net, batch=(None, torch.as_tensor(y[sl])), training=False,
-                        y_pred=torch.as_tensor(logits[sl]))
+        cb.on_batch_end(
+            net,
+            batch=(None, torch.as_tensor(y[sl])),
+            training=False,
+            y_pred=torch.as_tensor(logits[sl]),
+        )
     cb.on_batch_end(net, batch=(None, torch.ones(3)), training=True, y_pred=torch.ones(3))
     cb.on_epoch_end(net)
 
@@ -45,8 +49,9 @@ def test_dynamic_weight_moves_towards_the_poorly_recalled_class():
     target /= target.mean()
     expected_factor = 0.5 + 0.5 * target
     np.testing.assert_allclose(cb.factor_, expected_factor)
-    np.testing.assert_allclose(net.criterion_.class_weight.numpy(),
-                               [1.0, 2.0] * expected_factor, rtol=1e-6)
+    np.testing.assert_allclose(
+        net.criterion_.class_weight.numpy(), [1.0, 2.0] * expected_factor, rtol=1e-6
+    )
     np.testing.assert_allclose(net.history[-1, "valid_recall"], [1.0, 0.2])
     np.testing.assert_allclose(net.history[-1, "class_weight"], [1.0, 2.0] * expected_factor)
     # the rare class keeps gaining weight while it stays poorly recalled, up to the bound
@@ -94,8 +99,9 @@ def test_dynamic_weight_errors():
 
 def test_dynamic_weight_inside_neural_ranker(rare_interactions):
     X, y = rare_interactions
-    model = NeuralClassifier(loss="focal", dynamic_class_weight=True, max_epochs=3,
-                             early_stopping=False, random_state=0).fit(X, y)
+    model = NeuralClassifier(
+        loss="focal", dynamic_class_weight=True, max_epochs=3, early_stopping=False, random_state=0
+    ).fit(X, y)
     weights = np.array(model.history_[:, "class_weight"])
     recalls = np.array(model.history_[:, "valid_recall"])
     assert weights.shape == (3, 2)
@@ -106,8 +112,9 @@ def test_dynamic_weight_inside_neural_ranker(rare_interactions):
     assert isinstance(model.net_.criterion_, FocalLoss)
     np.testing.assert_allclose(model.net_.criterion_.class_weight.numpy(), weights[-1], rtol=1e-6)
     with pytest.raises(ValueError, match="dynamic_class_weight=True needs a validation set"):
-        NeuralClassifier(dynamic_class_weight=True, early_stopping=False,
-                         validation_fraction=None).fit(X, y)
+        NeuralClassifier(
+            dynamic_class_weight=True, early_stopping=False, validation_fraction=None
+        ).fit(X, y)
 
 
 class _ProbaNet:
@@ -152,8 +159,9 @@ def test_multiclass_scores_are_one_vs_rest_means():
 
 def test_epoch_scores_are_recorded_per_epoch_on_the_whole_validation_set(rare_interactions):
     X, y = rare_interactions
-    model = NeuralClassifier(max_epochs=2, batch_size=64, random_state=0, early_stopping=False,
-                             validation_fraction=0.2).fit(X, y)
+    model = NeuralClassifier(
+        max_epochs=2, batch_size=64, random_state=0, early_stopping=False, validation_fraction=0.2
+    ).fit(X, y)
     for name in ("valid_roc_auc", "valid_pr_auc", "valid_gmean"):
         scores = model.history_[:, name]
         assert len(scores) == 2 and all(0 <= s <= 1 for s in scores)

@@ -31,8 +31,12 @@ def test_each_architecture_learns(interactions, architecture):
 
 @pytest.mark.parametrize(
     "loss, criterion",
-    [("bce", WeightedBCELoss), ("weighted", WeightedBCELoss), ("focal", FocalLoss),
-     ("class_balanced", ClassBalancedLoss)],
+    [
+        ("bce", WeightedBCELoss),
+        ("weighted", WeightedBCELoss),
+        ("focal", FocalLoss),
+        ("class_balanced", ClassBalancedLoss),
+    ],
 )
 def test_each_loss_trains_with_its_criterion(interactions, loss, criterion):
     X, y = interactions
@@ -49,8 +53,9 @@ def test_each_loss_trains_with_its_criterion(interactions, loss, criterion):
 
 def test_focal_parameters_reach_the_criterion(interactions):
     X, y = interactions
-    model = NeuralClassifier(loss="focal", focal_gamma=1.5, focal_alpha=0.3, max_epochs=1,
-                             random_state=0).fit(X, y)
+    model = NeuralClassifier(
+        loss="focal", focal_gamma=1.5, focal_alpha=0.3, max_epochs=1, random_state=0
+    ).fit(X, y)
     assert model.net_.criterion_.gamma == 1.5
     assert model.net_.criterion_.alpha == 0.3
 
@@ -58,8 +63,9 @@ def test_focal_parameters_reach_the_criterion(interactions):
 def test_class_weight_moves_the_decision_boundary(rare_interactions):
     X, y = rare_interactions
     plain = NeuralClassifier(early_stopping=False, **FAST).fit(X, y)
-    weighted = NeuralClassifier(class_weight={0: 1.0, 1: 15.0}, early_stopping=False,
-                                **FAST).fit(X, y)
+    weighted = NeuralClassifier(class_weight={0: 1.0, 1: 15.0}, early_stopping=False, **FAST).fit(
+        X, y
+    )
     p_plain, p_weighted = plain.predict_proba(X)[:, 1], weighted.predict_proba(X)[:, 1]
     assert p_weighted.mean() > 2 * p_plain.mean()
     assert weighted.predict(X).sum() > plain.predict(X).sum() + 50
@@ -150,8 +156,11 @@ def test_numeric_columns_are_scaled_and_categories_embedded(interactions):
     enc = model.encoder_
     assert enc.numeric_cols_ == ["price", "position"]
     assert enc.categorical_cols_ == ["category"]
-    assert enc.cardinalities_ == [X["user_id"].nunique() + 1, X["item_id"].nunique() + 1,
-                                  X["category"].nunique() + 1]
+    assert enc.cardinalities_ == [
+        X["user_id"].nunique() + 1,
+        X["item_id"].nunique() + 1,
+        X["category"].nunique() + 1,
+    ]
     dense = enc.transform(X)["dense"]
     np.testing.assert_allclose(dense.mean(axis=0), 0.0, atol=1e-5)
     np.testing.assert_allclose(dense.std(axis=0), 1.0, atol=1e-4)
@@ -160,8 +169,9 @@ def test_numeric_columns_are_scaled_and_categories_embedded(interactions):
 @pytest.mark.parametrize("optimizer", ["adam", "adamw", "sgd", "adagrad", "rmsprop"])
 def test_optimizers(interactions, optimizer):
     X, y = interactions
-    model = NeuralClassifier(optimizer=optimizer, max_epochs=1, optimizer__weight_decay=1e-4,
-                             random_state=0).fit(X, y)
+    model = NeuralClassifier(
+        optimizer=optimizer, max_epochs=1, optimizer__weight_decay=1e-4, random_state=0
+    ).fit(X, y)
     assert type(model.net_.optimizer_).__name__.lower() == optimizer
     group = model.net_.optimizer_.param_groups[0]
     assert group["weight_decay"] == 1e-4
@@ -171,8 +181,13 @@ def test_optimizers(interactions, optimizer):
 
 def test_optimizer_settings_are_routed(interactions):
     X, y = interactions
-    sgd = NeuralClassifier(optimizer="sgd", optimizer__momentum=0.5, optimizer__nesterov=True,
-                           max_epochs=1, random_state=0).fit(X, y)
+    sgd = NeuralClassifier(
+        optimizer="sgd",
+        optimizer__momentum=0.5,
+        optimizer__nesterov=True,
+        max_epochs=1,
+        random_state=0,
+    ).fit(X, y)
     group = sgd.net_.optimizer_.param_groups[0]
     assert (group["momentum"], group["nesterov"], group["lr"]) == (0.5, True, sgd.lr)
     # a torch optimizer class has its own defaults (no momentum added)
@@ -225,9 +240,12 @@ def test_routed_parameters_follow_get_params_set_params_and_clone(interactions):
 
 def test_routed_parameters_in_grid_search(interactions):
     X, y = interactions
-    search = GridSearchCV(NeuralClassifier(max_epochs=1, random_state=0),
-                          {"module__embedding_std": [0.01, 0.1],
-                           "criterion__reduction": ["mean"]}, cv=2, scoring="roc_auc")
+    search = GridSearchCV(
+        NeuralClassifier(max_epochs=1, random_state=0),
+        {"module__embedding_std": [0.01, 0.1], "criterion__reduction": ["mean"]},
+        cv=2,
+        scoring="roc_auc",
+    )
     search.fit(X, y)
     assert list(search.cv_results_["param_module__embedding_std"]) == [0.01, 0.1]
     assert search.best_estimator_.net_.module_.inputs.embed is not None
@@ -235,8 +253,9 @@ def test_routed_parameters_in_grid_search(interactions):
 
 def test_routed_criterion_and_iterator_parameters(interactions):
     X, y = interactions
-    model = NeuralClassifier(loss="class_balanced", criterion__gamma=2.0,
-                             iterator_valid__batch_size=1000, **FAST).fit(X, y)
+    model = NeuralClassifier(
+        loss="class_balanced", criterion__gamma=2.0, iterator_valid__batch_size=1000, **FAST
+    ).fit(X, y)
     assert model.net_.criterion_.gamma == 2.0  # the focal class-balanced loss
     assert model.net_.iterator_valid__batch_size == 1000
 
@@ -249,8 +268,10 @@ def test_routed_parameters_an_estimator_parameter_sets_are_refused(interactions)
         (dict(loss="focal", criterion__alpha=0.5), "criterion__alpha.*focal_alpha"),
         (dict(criterion__class_weight=[1, 2]), "criterion__class_weight.*class_weight"),
         (dict(optimizer__lr=0.1), "optimizer__lr.*the parameter lr"),
-        (dict(balanced_batches=True, iterator_train__sampler=None),
-         "iterator_train__sampler.*balanced_batches"),
+        (
+            dict(balanced_batches=True, iterator_train__sampler=None),
+            "iterator_train__sampler.*balanced_batches",
+        ),
     ]
     for params, message in cases:
         with pytest.raises(ValueError, match=message):
@@ -271,8 +292,9 @@ def test_extra_callbacks_and_callback_parameters(interactions):
 
     X, y = interactions
     counter = CountEpochs()
-    model = NeuralClassifier(callbacks=[("count", counter)],
-                             callbacks__early_stopping__load_best=False, **FAST).fit(X, y)
+    model = NeuralClassifier(
+        callbacks=[("count", counter)], callbacks__early_stopping__load_best=False, **FAST
+    ).fit(X, y)
     assert model.history_[:, "counted"] == [1, 2, 3]
     assert not hasattr(counter, "n_")  # the estimator's parameter is not the trained copy
     assert dict(model.net_.callbacks_)["early_stopping"].load_best is False
@@ -284,15 +306,15 @@ def test_id_columns_by_position_in_an_array(interactions):
     cols = ["user_id", "item_id", "price", "position"]
     arr = X[cols].to_numpy()
     by_pos = NeuralClassifier("two_tower", user_col=0, item_col=1, **FAST).fit(arr, y)
-    assert by_pos.encoder_.cardinalities_ == [X["user_id"].nunique() + 1,
-                                              X["item_id"].nunique() + 1]
+    assert by_pos.encoder_.cardinalities_ == [
+        X["user_id"].nunique() + 1,
+        X["item_id"].nunique() + 1,
+    ]
     assert by_pos.encoder_.n_dense_ == 2
     by_name = NeuralClassifier("two_tower", **FAST).fit(X[cols], y)
-    np.testing.assert_allclose(by_pos.predict_proba(arr), by_name.predict_proba(X[cols]),
-                               rtol=1e-6)
+    np.testing.assert_allclose(by_pos.predict_proba(arr), by_name.predict_proba(X[cols]), rtol=1e-6)
     # the same positions on a frame whose columns are 0 .. n - 1
-    frame = NeuralClassifier("two_tower", user_col=0, item_col=1, **FAST).fit(
-        pd.DataFrame(arr), y)
+    frame = NeuralClassifier("two_tower", user_col=0, item_col=1, **FAST).fit(pd.DataFrame(arr), y)
     np.testing.assert_allclose(frame.predict_proba(arr), by_pos.predict_proba(arr))
     # a position is not a name of a frame with named columns
     with pytest.raises(ValueError, match="user_col=0 is not a column of X"):
@@ -304,9 +326,15 @@ def test_id_columns_by_position_in_an_array(interactions):
 @pytest.mark.parametrize("schedule", ["cosine", "exponential", "plateau"])
 def test_lr_schedules_change_the_learning_rate(interactions, schedule):
     X, y = interactions
-    model = NeuralClassifier(lr_schedule=schedule, lr_decay=0.5, n_iter_no_change=2,
-                             early_stopping=False, max_epochs=4, random_state=0,
-                             monitor="valid_roc_auc" if schedule == "plateau" else "valid_loss")
+    model = NeuralClassifier(
+        lr_schedule=schedule,
+        lr_decay=0.5,
+        n_iter_no_change=2,
+        early_stopping=False,
+        max_epochs=4,
+        random_state=0,
+        monitor="valid_roc_auc" if schedule == "plateau" else "valid_loss",
+    )
     model.fit(X, y)
     lr_now = model.net_.optimizer_.param_groups[0]["lr"]
     if schedule == "plateau":
@@ -349,8 +377,12 @@ def test_balanced_batches_draw_positives_equally(rare_interactions):
 
 def test_works_in_grid_search(interactions):
     X, y = interactions
-    search = GridSearchCV(NeuralClassifier(max_epochs=1, random_state=0),
-                          {"architecture": ["mlp", "deepfm"]}, cv=2, scoring="roc_auc")
+    search = GridSearchCV(
+        NeuralClassifier(max_epochs=1, random_state=0),
+        {"architecture": ["mlp", "deepfm"]},
+        cv=2,
+        scoring="roc_auc",
+    )
     search.fit(X, y)
     assert set(search.cv_results_["param_architecture"]) == {"mlp", "deepfm"}
     assert clone(search.best_estimator_).get_params()["max_epochs"] == 1
@@ -367,7 +399,8 @@ def test_bad_input_messages(interactions):
         NeuralClassifier().fit(X.assign(when=pd.Timestamp("2024-01-01")), y)
     with pytest.raises(ValueError, match="missing"):
         NeuralClassifier().fit(
-            X.assign(user_id=np.where(np.arange(len(X)) == 0, None, X.user_id)), y)
+            X.assign(user_id=np.where(np.arange(len(X)) == 0, None, X.user_id)), y
+        )
     with pytest.raises(ValueError, match="at least 2 classes"):
         NeuralClassifier().fit(X, np.zeros(len(X)))
     with pytest.raises(ValueError, match="two_tower"):

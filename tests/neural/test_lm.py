@@ -50,8 +50,9 @@ SMALL = dict(max_length=16, batch_size=64, max_epochs=1, random_state=0)
 @pytest.fixture(scope="module")
 def data():
     """300 rows over 20 items; item_info also lists 4 items with no row at all (cold)."""
-    d = make_interactions(n_users=30, n_items=24, n_interactions=400, positive_rate=0.2,
-                          random_state=0)
+    d = make_interactions(
+        n_users=30, n_items=24, n_interactions=400, positive_rate=0.2, random_state=0
+    )
     X = d.interactions[["user_id", "item_id"]]
     y = d.interactions["purchase"].to_numpy()
     cold = d.item_info.index[-4:]
@@ -62,8 +63,10 @@ def data():
 @pytest.fixture(scope="module")
 def fitted(data):
     X, y, info, _ = data
-    return {mode: LMTwoTowerClassifier(info, "title", fine_tune=mode, **SMALL).fit(X, y)
-            for mode in ("frozen", "last", "lora")}
+    return {
+        mode: LMTwoTowerClassifier(info, "title", fine_tune=mode, **SMALL).fit(X, y)
+        for mode in ("frozen", "last", "lora")
+    }
 
 
 @pytest.fixture(scope="module")
@@ -94,8 +97,7 @@ def test_frozen_is_the_pretrained_encoder(data, fitted, pretrained):
     # the frozen text vectors are PretrainedTextEncoder's (titles are shorter than 16 tokens)
     vectors = _text_vectors(model)[model.item_index_.transform(info.index.to_numpy())]
     enc = PretrainedTextEncoder(info, "title").fit(X)
-    np.testing.assert_allclose(vectors, enc.item_vectors_.loc[info.index].to_numpy(),
-                               atol=1e-5)
+    np.testing.assert_allclose(vectors, enc.item_vectors_.loc[info.index].to_numpy(), atol=1e-5)
 
 
 @pytest.mark.parametrize("mode", ["last", "lora"])
@@ -127,8 +129,10 @@ def test_full_fine_tuning_trains_every_weight(data, pretrained):
     model = LMTwoTowerClassifier(info, "title", fine_tune="full", **SMALL).fit(X, y)
     assert model.n_trainable_lm_params_ == model.n_lm_params_
     state = _lm_state(model)
-    assert not torch.equal(state["encoder.layer.0.attention.self.query.weight"],
-                           pretrained["encoder.layer.0.attention.self.query.weight"])
+    assert not torch.equal(
+        state["encoder.layer.0.attention.self.query.weight"],
+        pretrained["encoder.layer.0.attention.self.query.weight"],
+    )
 
 
 def test_cold_items_are_scored_from_their_text(data, fitted):
@@ -147,9 +151,12 @@ def test_cold_items_are_scored_from_their_text(data, fitted):
     with torch.no_grad():
         t = module.text.encode(torch.as_tensor(rows))
         u = module.user_emb(torch.as_tensor(model.user_index_.transform([user])))
-        expected = ((module.text_mlp(t) * u).sum(-1) + module.text_bias(t).squeeze(-1)
-                    + module.user_bias.weight[model.user_index_.transform([user])[0]]
-                    + module.bias)
+        expected = (
+            (module.text_mlp(t) * u).sum(-1)
+            + module.text_bias(t).squeeze(-1)
+            + module.user_bias.weight[model.user_index_.transform([user])[0]]
+            + module.bias
+        )
     np.testing.assert_allclose(scores[:4], expected.numpy(), rtol=1e-4, atol=1e-5)
     # an item outside the catalogue is the unknown (empty-text) item of every user
     assert model.item_index_.transform([10_000])[0] == 0
@@ -170,8 +177,7 @@ def test_deterministic_on_cpu(data, fitted):
     np.testing.assert_array_equal(again.predict_proba(X), fitted["lora"].predict_proba(X))
     state = torch.get_rng_state()
     other = LMTwoTowerClassifier(info, "title", fine_tune="frozen", **{**SMALL, "random_state": 1})
-    assert not np.array_equal(other.fit(X, y).predict_proba(X),
-                              fitted["frozen"].predict_proba(X))
+    assert not np.array_equal(other.fit(X, y).predict_proba(X), fitted["frozen"].predict_proba(X))
     assert torch.equal(state, torch.get_rng_state())  # no global seeding
 
 
@@ -219,8 +225,9 @@ def test_multiclass_head_loss():
     mc = torch.tensor([[2.0, 0.0, -1.0], [0.0, 0.0, 0.0], [0.5, 1.5, 0.0], [1.0, 1.0, 1.0]])
     target = torch.tensor([0, 1, 1, 2])
     y = torch.tensor([1.0, 0.0, 1.0, 0.0])
-    net = LMTwoTowerNet(torch.nn.Linear(1, 1), criterion=WeightedBCELoss,
-                        multiclass_weight=0.7).initialize()
+    net = LMTwoTowerNet(
+        torch.nn.Linear(1, 1), criterion=WeightedBCELoss, multiclass_weight=0.7
+    ).initialize()
     binary = torch.nn.functional.binary_cross_entropy_with_logits(logits, y)
     ce = torch.nn.functional.cross_entropy(mc[[0, 2]], target[[0, 2]])
     got = net.get_loss((logits, mc, target), y, X={})
@@ -292,12 +299,17 @@ def test_old_name_positions_and_routed_parameters(data, fitted):
     # id columns by position in an array: the same model
     by_pos = LMTwoTowerClassifier(info, "title", user_col=0, item_col=1, **base)
     by_pos.fit(X.to_numpy(), y)
-    np.testing.assert_array_equal(by_pos.predict_proba(X.to_numpy()),
-                                  fitted["frozen"].predict_proba(X))
+    np.testing.assert_array_equal(
+        by_pos.predict_proba(X.to_numpy()), fitted["frozen"].predict_proba(X)
+    )
     # module__* reach the two-tower module, optimizer__param_groups follow the LM's group
-    model = LMTwoTowerClassifier(info, "title", module__activation=torch.nn.ReLU,
-                                 optimizer__param_groups=[("user_emb.*", {"lr": 0.5})],
-                                 **dict(SMALL, fine_tune="lora")).fit(X, y)
+    model = LMTwoTowerClassifier(
+        info,
+        "title",
+        module__activation=torch.nn.ReLU,
+        optimizer__param_groups=[("user_emb.*", {"lr": 0.5})],
+        **dict(SMALL, fine_tune="lora"),
+    ).fit(X, y)
     assert any(isinstance(m, torch.nn.ReLU) for m in model.net_.module_.text_mlp)
     assert [g["lr"] for g in model.net_.optimizer_.param_groups] == [1e-3, 0.5, model.lr]
     with pytest.raises(ValueError, match="module__item_dropout.*the parameter item_dropout"):

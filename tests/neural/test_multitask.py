@@ -24,8 +24,9 @@ def test_aux_from_a_column_is_dropped_from_the_features(interactions):
     assert (aux_pred == X["category"].astype(str).to_numpy()).mean() > 1.5 * majority
     assert roc_auc_score(y, model.predict_proba(X)[:, 1]) > 0.55
     # the column is optional at prediction time
-    np.testing.assert_array_equal(model.predict_proba(X.drop(columns=["category"])),
-                                  model.predict_proba(X))
+    np.testing.assert_array_equal(
+        model.predict_proba(X.drop(columns=["category"])), model.predict_proba(X)
+    )
 
 
 def test_aux_from_two_column_y_binary_and_continuous(interactions):
@@ -65,8 +66,13 @@ def test_main_task_only_warns(interactions):
 
 def test_multitask_options_pickle_and_determinism(rare_interactions):
     X, y = rare_interactions
-    params = dict(aux_col="category", loss="class_balanced", dynamic_class_weight=True,
-                  early_stopping=False, **FAST)
+    params = dict(
+        aux_col="category",
+        loss="class_balanced",
+        dynamic_class_weight=True,
+        early_stopping=False,
+        **FAST,
+    )
     model = MultiTaskClassifier(**params).fit(X, y)
     assert len(model.history_[:, "class_weight"]) == 3
     assert hasattr(model.net_.criterion_, "main_loss")
@@ -106,11 +112,19 @@ def test_routed_parameters_and_id_positions(interactions):
     X, y = interactions
     cols = ["user_id", "item_id", "price", "position"]
     click = ((y == 1) | (X["position"].to_numpy() <= 2)).astype(int)
-    model = MultiTaskClassifier(user_col=0, item_col=1, module__activation=torch.nn.Tanh,
-                                loss="focal", criterion__reduction="sum", **FAST)
+    model = MultiTaskClassifier(
+        user_col=0,
+        item_col=1,
+        module__activation=torch.nn.Tanh,
+        loss="focal",
+        criterion__reduction="sum",
+        **FAST,
+    )
     model.fit(X[cols].to_numpy(), np.column_stack([y, click]))
-    assert model.encoder_.cardinalities_[:2] == [X["user_id"].nunique() + 1,
-                                                 X["item_id"].nunique() + 1]
+    assert model.encoder_.cardinalities_[:2] == [
+        X["user_id"].nunique() + 1,
+        X["item_id"].nunique() + 1,
+    ]
     assert any(isinstance(m, torch.nn.Tanh) for m in model.net_.module_.modules())
     assert model.net_.criterion_.main_loss.reduction == "sum"
     assert model.predict_proba(X[cols].to_numpy()).shape == (len(X), 2)

@@ -27,9 +27,14 @@ def setup():
 
 
 def _all(cats, w):
-    return [PopularityPenaltyReranker(w), XQuADReranker(w), XQuADReranker(w, variant="binary"),
-            CalibratedReranker(w), CalibratedReranker(w, item_categories=cats),
-            MMRReranker(w, n_components=8, random_state=0)]
+    return [
+        PopularityPenaltyReranker(w),
+        XQuADReranker(w),
+        XQuADReranker(w, variant="binary"),
+        CalibratedReranker(w),
+        CalibratedReranker(w, item_categories=cats),
+        MMRReranker(w, n_components=8, random_state=0),
+    ]
 
 
 def test_weight_zero_returns_the_input_order(setup):
@@ -59,7 +64,8 @@ def test_long_tail_rerankers_raise_tail_exposure(setup):
     for cls in (PopularityPenaltyReranker, XQuADReranker, CalibratedReranker):
         lo, hi = cls(0.0).fit(train), cls(0.9).fit(train)
         assert _aplt(hi, recommend(ease, users, items, k=10, exclude=train, reranker=hi)) > (
-            _aplt(lo, plain) + 0.05), cls.__name__
+            _aplt(lo, plain) + 0.05
+        ), cls.__name__
     # weight 1: the popularity penalty alone orders the candidates, least popular first
     rr = PopularityPenaltyReranker(1.0, n_candidates=20).fit(train)
     got = recommend(ease, users[:5], items, k=20, exclude=train, reranker=rr)
@@ -76,8 +82,11 @@ def test_calibration_and_diversity_objectives_improve(setup):
     def kl(rr, recs):
         prof = rr.user_profile_
         q = cats.reindex(recs["item_id"]).to_numpy()
-        q = pd.DataFrame(q / q.sum(axis=1, keepdims=True)).groupby(
-            recs["user_id"].to_numpy()).mean()
+        q = (
+            pd.DataFrame(q / q.sum(axis=1, keepdims=True))
+            .groupby(recs["user_id"].to_numpy())
+            .mean()
+        )
         p = prof.reindex(q.index).to_numpy()
         qq = 0.99 * q.to_numpy() + 0.01 * p
         with np.errstate(all="ignore"):
@@ -86,7 +95,8 @@ def test_calibration_and_diversity_objectives_improve(setup):
     lo = CalibratedReranker(0.0, item_categories=cats).fit(train)
     hi = CalibratedReranker(0.8, item_categories=cats).fit(train)
     assert kl(hi, recommend(ease, users, items, k=10, exclude=train, reranker=hi)) < 0.8 * kl(
-        lo, recommend(ease, users, items, k=10, exclude=train, reranker=lo))
+        lo, recommend(ease, users, items, k=10, exclude=train, reranker=lo)
+    )
 
     def intra(rr, recs):
         e = rr.embeddings_.reindex(recs["item_id"]).to_numpy()
@@ -100,14 +110,16 @@ def test_calibration_and_diversity_objectives_improve(setup):
     lo = MMRReranker(0.0, n_components=8, random_state=0).fit(train)
     hi = MMRReranker(0.7, n_components=8, random_state=0).fit(train)
     assert intra(hi, recommend(ease, users, items, k=10, exclude=train, reranker=hi)) < intra(
-        lo, recommend(ease, users, items, k=10, exclude=train, reranker=lo))
+        lo, recommend(ease, users, items, k=10, exclude=train, reranker=lo)
+    )
 
 
 def test_evaluate_topk_metrics_follow_the_reranked_lists(setup):
     train, test, ease, cats = setup
     rr = XQuADReranker(0.8).fit(train)
-    res, recs = evaluate_topk(ease, train, test, k=[5, 10], reranker=rr,
-                              return_recommendations=True)
+    res, recs = evaluate_topk(
+        ease, train, test, k=[5, 10], reranker=rr, return_recommendations=True
+    )
     users = pd.unique(test["user_id"])
     items = pd.unique(np.concatenate([train["item_id"], test["item_id"]]))
     ref = recommend(ease, users, items, k=10, exclude=train, reranker=rr)
@@ -116,8 +128,9 @@ def test_evaluate_topk_metrics_follow_the_reranked_lists(setup):
     rel = set(zip(test["user_id"], test["item_id"]))
     hits = ref.assign(hit=[(u, i) in rel for u, i in zip(ref["user_id"], ref["item_id"])])
     n_rel = test.groupby("user_id").size()
-    by_hand = (hits.groupby("user_id")["hit"].sum() / n_rel.reindex(
-        hits["user_id"].unique())).mean()
+    by_hand = (
+        hits.groupby("user_id")["hit"].sum() / n_rel.reindex(hits["user_id"].unique())
+    ).mean()
     val = res[(res["metric"] == "recall") & (res["k"] == 10)]["value"].item()
     assert val == pytest.approx(by_hand)
     # an unfitted re-ranker is fitted on X_train
@@ -141,8 +154,10 @@ def test_id_columns_by_name_position_or_category(setup):
     train = setup[0][["user_id", "item_id"]]
     ref = XQuADReranker().fit(train)
     for est, X in [
-        (XQuADReranker(user_col="uid", item_col="iid"),
-         train.rename(columns={"user_id": "uid", "item_id": "iid"})),
+        (
+            XQuADReranker(user_col="uid", item_col="iid"),
+            train.rename(columns={"user_id": "uid", "item_id": "iid"}),
+        ),
         (XQuADReranker(user_col=1, item_col=0), train[["item_id", "user_id"]].to_numpy()),
         (XQuADReranker(), train.astype("category")),
     ]:

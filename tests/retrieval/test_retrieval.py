@@ -23,8 +23,7 @@ from sklearn_recsys.retrieval import (
 
 @pytest.fixture(scope="module")
 def split():
-    X = make_interactions(n_users=120, n_items=60, n_interactions=4000,
-                          random_state=0).interactions
+    X = make_interactions(n_users=120, n_items=60, n_interactions=4000, random_state=0).interactions
     X = X.drop_duplicates(["user_id", "item_id"]).reset_index(drop=True)
     test = X.groupby("user_id").tail(3)
     return X.drop(test.index), test
@@ -53,8 +52,9 @@ def test_ease_equals_per_column_ridge_closed_form(split):
     np.testing.assert_array_equal(ease.item_index_.to_numpy(), items)
     np.testing.assert_allclose(ease.score_matrix(users), R @ B, atol=1e-8)
     rows = train.sample(50, random_state=0)
-    expected = (R @ B)[np.searchsorted(users, rows["user_id"]),
-                       np.searchsorted(items, rows["item_id"])]
+    expected = (R @ B)[
+        np.searchsorted(users, rows["user_id"]), np.searchsorted(items, rows["item_id"])
+    ]
     np.testing.assert_allclose(ease.predict(rows), expected, atol=1e-8)
 
 
@@ -80,9 +80,14 @@ def test_cold_users_unknown_items_and_positive_only(split):
     ease = EASERecommender(l2=10.0).fit(train, y)
     assert ease.interactions_.sum() == y.sum()
     assert EASERecommender(l2=10.0, positive_only=False).fit(train, y).interactions_.sum() == (
-        len(train))
-    rows = pd.DataFrame({"user_id": [-1, -1, train.user_id.iloc[0]],
-                         "item_id": [train.item_id.iloc[0], "never-seen", "never-seen"]})
+        len(train)
+    )
+    rows = pd.DataFrame(
+        {
+            "user_id": [-1, -1, train.user_id.iloc[0]],
+            "item_id": [train.item_id.iloc[0], "never-seen", "never-seen"],
+        }
+    )
     s = ease.predict(rows)
     pop = ease.item_popularity_[ease.item_index_.get_loc(train.item_id.iloc[0])]
     assert s[0] == pytest.approx(pop) and s[1] == -np.inf and s[2] == -np.inf
@@ -94,21 +99,27 @@ def test_cold_users_unknown_items_and_positive_only(split):
         ease.score_matrix([1, 2], [3], exclude=np.ones((3, 3), dtype=bool))
 
 
-@pytest.mark.parametrize("model", [
-    EASERecommender(l2=20.0),
-    ItemKNNRecommender(n_neighbors=20),
-    ALSRecommender(factors=8, iterations=5, random_state=0),
-    BPRRecommender(factors=8, iterations=30, learning_rate=0.05, random_state=0),
-], ids=lambda m: type(m).__name__)
+@pytest.mark.parametrize(
+    "model",
+    [
+        EASERecommender(l2=20.0),
+        ItemKNNRecommender(n_neighbors=20),
+        ALSRecommender(factors=8, iterations=5, random_state=0),
+        BPRRecommender(factors=8, iterations=30, learning_rate=0.05, random_state=0),
+    ],
+    ids=lambda m: type(m).__name__,
+)
 def test_retrievers_grid_equals_rows_and_beat_chance(split, model):
     train, test = split
     model.fit(train)
     users = test["user_id"].unique()[:10]
     items = np.concatenate([train["item_id"].unique()[:30], ["never-seen"]]).astype(object)
-    grid = pd.DataFrame({"user_id": np.repeat(users, len(items)),
-                         "item_id": np.tile(items, len(users))})
-    np.testing.assert_allclose(model.score_matrix(users, items).ravel(), model.predict(grid),
-                               rtol=1e-10)
+    grid = pd.DataFrame(
+        {"user_id": np.repeat(users, len(items)), "item_id": np.tile(items, len(users))}
+    )
+    np.testing.assert_allclose(
+        model.score_matrix(users, items).ravel(), model.predict(grid), rtol=1e-10
+    )
     recs = recommend(model, users, items, k=5, exclude=train)
     assert "never-seen" not in set(recs["item_id"])
     res = evaluate_topk(model, train, test, k=10).set_index("metric")["value"]
@@ -133,11 +144,14 @@ def test_two_tower_logq_and_determinism(split):
     b = TwoTowerRetriever(**kw).fit(train)
     np.testing.assert_array_equal(a.item_vectors_, b.item_vectors_)
     users = np.intersect1d(test["user_id"].unique(), train["user_id"].unique())
-    np.testing.assert_allclose(a.score_matrix(users[:3]),
-                               a.user_vectors_[a.user_index_.get_indexer(users[:3])]
-                               @ a.item_vectors_.T)
-    assert len(a.net_.history) == 4 and a.net_.history[-1, "train_loss"] < (
-        a.net_.history[0, "train_loss"])
+    np.testing.assert_allclose(
+        a.score_matrix(users[:3]),
+        a.user_vectors_[a.user_index_.get_indexer(users[:3])] @ a.item_vectors_.T,
+    )
+    assert (
+        len(a.net_.history) == 4
+        and a.net_.history[-1, "train_loss"] < (a.net_.history[0, "train_loss"])
+    )
     no_logq = TwoTowerRetriever(logq_correction=False, **kw).fit(train)
     focal = TwoTowerRetriever(loss="focal", **kw).fit(train)
     assert not np.allclose(no_logq.item_vectors_, a.item_vectors_)
@@ -151,11 +165,15 @@ def test_two_tower_logq_and_determinism(split):
     assert arp["none"] < arp["logq"]
 
 
-@pytest.mark.parametrize("model", [
-    EASERecommender(l2=10.0),
-    ItemKNNRecommender(n_neighbors=10),
-    ALSRecommender(factors=4, iterations=2, random_state=0),
-], ids=lambda m: type(m).__name__)
+@pytest.mark.parametrize(
+    "model",
+    [
+        EASERecommender(l2=10.0),
+        ItemKNNRecommender(n_neighbors=10),
+        ALSRecommender(factors=4, iterations=2, random_state=0),
+    ],
+    ids=lambda m: type(m).__name__,
+)
 def test_id_columns_by_name_or_position(split, model):
     train, _ = split
     ref = clone(model).fit(train).predict(train.head(50))
@@ -178,9 +196,16 @@ def test_implicit_threads_follow_n_jobs(monkeypatch):
 
 
 def test_implicit_examples_skip_without_implicit():
-    code = ("import sys; sys.modules['implicit'] = None; import pytest; "
-            "raise SystemExit(pytest.main(['-q', '-rs', 'sklearn_recsys/retrieval/_implicit.py']))")
-    res = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).parents[2],
-                         capture_output=True, text=True, timeout=300)
+    code = (
+        "import sys; sys.modules['implicit'] = None; import pytest; "
+        "raise SystemExit(pytest.main(['-q', '-rs', 'sklearn_recsys/retrieval/_implicit.py']))"
+    )
+    res = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=Path(__file__).parents[2],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert res.returncode == 0, res.stdout + res.stderr
     assert "2 skipped" in res.stdout and "+SKIP" in res.stdout, res.stdout

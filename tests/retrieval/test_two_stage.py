@@ -41,8 +41,7 @@ class CountingRanker(ClassifierMixin, BaseEstimator):
 
 @pytest.fixture(scope="module")
 def split():
-    X = make_interactions(n_users=150, n_items=80, n_interactions=6000,
-                          random_state=1).interactions
+    X = make_interactions(n_users=150, n_items=80, n_interactions=6000, random_state=1).interactions
     X = X.drop_duplicates(["user_id", "item_id"]).reset_index(drop=True)
     X = X.sort_values("timestamp", kind="stable")
     test = X.groupby("user_id").tail(3)
@@ -53,8 +52,9 @@ def split():
 def test_no_test_row_leaks_into_candidates(split):
     train, test = split
     FITTED.clear()
-    model = TwoStageRecommender(SpyEASE(l2=20.0), CountingRanker(), n_candidates=20,
-                                target_size=0.25).fit(train)
+    model = TwoStageRecommender(
+        SpyEASE(l2=20.0), CountingRanker(), n_candidates=20, target_size=0.25
+    ).fit(train)
     train_pairs = set(zip(train["user_id"], train["item_id"]))
     test_pairs = set(zip(test["user_id"], test["item_id"])) - train_pairs
     hist, full = FITTED
@@ -72,8 +72,9 @@ def test_no_test_row_leaks_into_candidates(split):
 
 def test_scores_candidates_only_and_grid_equals_rows(split):
     train, test = split
-    model = TwoStageRecommender(EASERecommender(l2=20.0), CountingRanker(),
-                                n_candidates=15).fit(train)
+    model = TwoStageRecommender(EASERecommender(l2=20.0), CountingRanker(), n_candidates=15).fit(
+        train
+    )
     users = test["user_id"].unique()[:12]
     items = np.sort(train["item_id"].unique())
     model.ranker_.n_scored_ = 0
@@ -82,10 +83,12 @@ def test_scores_candidates_only_and_grid_equals_rows(split):
     finite = np.isfinite(S)
     assert (finite.sum(axis=1) == 15).all()
     seen = set(zip(train["user_id"], train["item_id"]))
-    assert not any((u, i) in seen for u, i in zip(users[np.nonzero(finite)[0]],
-                                                  items[np.nonzero(finite)[1]]))
-    grid = pd.DataFrame({"user_id": np.repeat(users, len(items)),
-                         "item_id": np.tile(items, len(users))})
+    assert not any(
+        (u, i) in seen for u, i in zip(users[np.nonzero(finite)[0]], items[np.nonzero(finite)[1]])
+    )
+    grid = pd.DataFrame(
+        {"user_id": np.repeat(users, len(items)), "item_id": np.tile(items, len(users))}
+    )
     np.testing.assert_allclose(model.predict(grid), S.ravel())
     # recommend's grid path equals its row path (make_rows forces candidate frames)
     fast = recommend(model, users, items, k=5, exclude=train)
@@ -106,9 +109,10 @@ def test_two_stage_only_reorders_its_candidates(split):
     train, test = split
     ease = EASERecommender(l2=20.0).fit(train)
     model = TwoStageRecommender(
-        EASERecommender(l2=20.0), GroupedLGBMRanker(n_estimators=50, n_jobs=1, random_state=0,
-                                                    categorical_features=None),
-        n_candidates=30).fit(train)
+        EASERecommender(l2=20.0),
+        GroupedLGBMRanker(n_estimators=50, n_jobs=1, random_state=0, categorical_features=None),
+        n_candidates=30,
+    ).fit(train)
     two = evaluate_topk(model, train, test, k=10).set_index("metric")["value"]
     pool = evaluate_topk(ease, train, test, k=30).set_index("metric")["value"]
     assert 0.0 < two["recall"] <= pool["recall"]
@@ -124,8 +128,9 @@ def test_degenerate_hold_out_falls_back_to_retriever():
     with pytest.warns(UserWarning, match="no positive candidate"):
         model = TwoStageRecommender(EASERecommender(l2=1.0), n_candidates=2).fit(X)
     assert model.ranker_ is None
-    np.testing.assert_allclose(model.score_matrix([1])[0, 1:],
-                               EASERecommender(l2=1.0).fit(X).score_matrix([1])[0, 1:])
+    np.testing.assert_allclose(
+        model.score_matrix([1])[0, 1:], EASERecommender(l2=1.0).fit(X).score_matrix([1])[0, 1:]
+    )
 
 
 def test_default_ranker_reads_the_named_id_columns(split):
@@ -134,8 +139,13 @@ def test_default_ranker_reads_the_named_id_columns(split):
     kw = dict(n_candidates=10, random_state=0)
     ref = TwoStageRecommender(EASERecommender(l2=20.0), **kw).fit(train)
     renamed = train.rename(columns={"user_id": "uid", "item_id": "iid", "timestamp": "t"})
-    named = TwoStageRecommender(EASERecommender(l2=20.0, user_col="uid", item_col="iid"),
-                                user_col="uid", item_col="iid", time_col="t", **kw).fit(renamed)
+    named = TwoStageRecommender(
+        EASERecommender(l2=20.0, user_col="uid", item_col="iid"),
+        user_col="uid",
+        item_col="iid",
+        time_col="t",
+        **kw,
+    ).fit(renamed)
     np.testing.assert_array_equal(named.predict(renamed.head(200)), ref.predict(train.head(200)))
     # the ids are the ranker's id columns (categorical codes), never numeric features
     assert (named.ranker_.user_col, named.ranker_.item_col) == ("uid", "iid")

@@ -24,16 +24,16 @@ def test_generated_rows_follow_their_class():
     X, y = _two_blobs(450, 50)
     params = dict(SMALL, batch_size=50, max_epochs=30, random_state=0)
     X_res, y_res = GANOverSampler(**params).fit_resample(X, y)
-    new_X, new_y = X_res[len(X):], y_res[len(X):]
+    new_X, new_y = X_res[len(X) :], y_res[len(X) :]
     assert np.all(new_y == 1) and len(new_y) == 400
     # rows generated for class 1 lie on class 1's side (+2, +2), not class 0's (-2, -2)
     assert np.mean(new_X.sum(axis=1) > 0) > 0.9
     # and generating for class 0 gives class-0 rows: conditioning works both ways
     X0, _ = GANOverSampler(sampling_strategy={0: 500}, **params).fit_resample(X, y)
-    assert np.mean(X0[len(X):].sum(axis=1) < 0) > 0.9
+    assert np.mean(X0[len(X) :].sum(axis=1) < 0) > 0.9
     # without the conditioning loss, 30 epochs are not enough for the critic alone
     X_off, _ = GANOverSampler(class_loss_weight=0.0, **params).fit_resample(X, y)
-    assert np.mean(X_off[len(X):].sum(axis=1) > 0) < 0.5
+    assert np.mean(X_off[len(X) :].sum(axis=1) > 0) < 0.5
 
 
 def test_exact_class_counts_multiclass():
@@ -41,8 +41,9 @@ def test_exact_class_counts_multiclass():
     X = rng.normal(size=(300, 3))
     y = np.repeat([0, 1, 2], [200, 70, 30])
     strategy = {1: 123, 2: 77}
-    _, y_res = GANOverSampler(sampling_strategy=strategy, max_epochs=1, random_state=0,
-                              **SMALL).fit_resample(X, y)
+    _, y_res = GANOverSampler(
+        sampling_strategy=strategy, max_epochs=1, random_state=0, **SMALL
+    ).fit_resample(X, y)
     assert np.bincount(y_res).tolist() == [200, 123, 77]
 
 
@@ -55,7 +56,7 @@ def test_deterministic_and_no_global_seed_leak():
     b = GANOverSampler(max_epochs=2, random_state=7, **SMALL).fit_resample(X, y)[0]
     c = GANOverSampler(max_epochs=2, random_state=8, **SMALL).fit_resample(X, y)[0]
     np.testing.assert_array_equal(a, b)
-    assert not np.allclose(a[len(X):], c[len(X):])
+    assert not np.allclose(a[len(X) :], c[len(X) :])
     assert torch.equal(torch.get_rng_state(), torch_state)
     np.testing.assert_array_equal(np.random.get_state()[1], np_state)  # noqa: NPY002
 
@@ -67,8 +68,8 @@ def test_interaction_frame_ids_and_dtypes_stay_valid(log):
     assert isinstance(X_res, pd.DataFrame) and isinstance(y_res, pd.Series)
     assert (X_res.dtypes == X.dtypes).all()
     pd.testing.assert_frame_equal(X_res.iloc[: len(X)], X.reset_index(drop=True))
-    new = X_res.iloc[len(X):]
-    assert (y_res.iloc[len(X):] == 1).all()
+    new = X_res.iloc[len(X) :]
+    assert (y_res.iloc[len(X) :] == 1).all()
     # ids copied from one real row of the same class: each (user, item) pair is a real positive
     real_pos = set(map(tuple, X.loc[y == 1, ["user_id", "item_id"]].to_numpy()))
     assert set(map(tuple, new[["user_id", "item_id"]].to_numpy())) <= real_pos
@@ -115,8 +116,9 @@ def test_divergence_names_the_epoch(monkeypatch):
 
 def test_works_in_imblearn_pipeline():
     X, y = _two_blobs(300, 30)
-    pipe = make_pipeline(GANOverSampler(max_epochs=2, random_state=0, **SMALL),
-                         LogisticRegression())
+    pipe = make_pipeline(
+        GANOverSampler(max_epochs=2, random_state=0, **SMALL), LogisticRegression()
+    )
     pipe.fit(X, y)
     assert pipe.predict(X).shape == (330,)  # the sampler is skipped at predict time
 
@@ -174,27 +176,41 @@ def test_renamed_id_columns_are_copied_like_the_default_names(log, renamed_log):
     pd.testing.assert_frame_equal(X_res, expected.set_axis(X_renamed.columns, axis=1))
     pd.testing.assert_series_equal(y_res, y_expected)
     assert sampler.copied_cols_ == ["uid", "iid"]
-    new = X_res.iloc[len(X):]
+    new = X_res.iloc[len(X) :]
     assert set(map(tuple, new[["uid", "iid"]].to_numpy())) <= set(
-        map(tuple, X_renamed.loc[y == 1, ["uid", "iid"]].to_numpy()))
+        map(tuple, X_renamed.loc[y == 1, ["uid", "iid"]].to_numpy())
+    )
 
 
 def test_array_ids_by_position_are_copied():
     X, y = _two_blobs(200, 40)
     ids = np.r_[np.arange(200) % 13, 100 + np.arange(40) % 5].astype(float)
     X = np.column_stack([ids, X])
-    X_res, _ = GANOverSampler(user_col=0, item_col=None, max_epochs=1, random_state=0,
-                              **SMALL).fit_resample(X, y)
-    assert set(X_res[len(X):, 0]) <= set(ids[y == 1])
+    X_res, _ = GANOverSampler(
+        user_col=0, item_col=None, max_epochs=1, random_state=0, **SMALL
+    ).fit_resample(X, y)
+    assert set(X_res[len(X) :, 0]) <= set(ids[y == 1])
 
 
 def test_deprecated_names_warn_and_give_the_same_rows(log):
     X, y = log
     X = X.drop(columns="item_id")
-    new = GANOverSampler(max_epochs=1, item_col=None, copy_cols=["category"],
-                         discrete_cols=["position"], random_state=0, **SMALL)
-    old = GANOverSampler(epochs=1, item_col=None, neighbor_columns=["user_id", "category"],
-                         discrete_columns=["position"], random_state=0, **SMALL)
+    new = GANOverSampler(
+        max_epochs=1,
+        item_col=None,
+        copy_cols=["category"],
+        discrete_cols=["position"],
+        random_state=0,
+        **SMALL,
+    )
+    old = GANOverSampler(
+        epochs=1,
+        item_col=None,
+        neighbor_columns=["user_id", "category"],
+        discrete_columns=["position"],
+        random_state=0,
+        **SMALL,
+    )
     expected = new.fit_resample(X, y)[0]
     with pytest.warns(FutureWarning) as record:
         got = old.fit_resample(X, y)[0]
@@ -203,9 +219,11 @@ def test_deprecated_names_warn_and_give_the_same_rows(log):
         assert name in messages
     pd.testing.assert_frame_equal(got, expected)
     assert new.copied_cols_ == old.copied_cols_ == ["user_id", "category"]
-    for attr, renamed in [("neighbor_columns_", "copied_cols_"),
-                          ("discrete_columns_", "discrete_cols_"),
-                          ("continuous_columns_", "continuous_cols_")]:
+    for attr, renamed in [
+        ("neighbor_columns_", "copied_cols_"),
+        ("discrete_columns_", "discrete_cols_"),
+        ("continuous_columns_", "continuous_cols_"),
+    ]:
         with pytest.warns(FutureWarning, match=renamed):
             assert getattr(old, attr) == getattr(old, renamed)
     with pytest.raises(ValueError, match="set only max_epochs"):

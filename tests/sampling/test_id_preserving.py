@@ -8,16 +8,17 @@ from sklearn.utils._param_validation import InvalidParameterError
 from sklearn_recsys.sampling import IdPreservingSampler
 
 
-@pytest.mark.parametrize("sampler", [SMOTE(k_neighbors=3, random_state=0),
-                                     ADASYN(n_neighbors=3, random_state=0)])
+@pytest.mark.parametrize(
+    "sampler", [SMOTE(k_neighbors=3, random_state=0), ADASYN(n_neighbors=3, random_state=0)]
+)
 def test_synthetic_rows_get_valid_ids(log, sampler):
     X, y = log
     wrapper = IdPreservingSampler(sampler)
     X_res, y_res = wrapper.fit_resample(X, y)
     assert (X_res.dtypes == X.dtypes).all()
     pd.testing.assert_frame_equal(X_res.iloc[: len(X)], X.reset_index(drop=True))
-    new = X_res.iloc[len(X):]
-    assert len(new) > 0 and (y_res.iloc[len(X):] == 1).all()
+    new = X_res.iloc[len(X) :]
+    assert len(new) > 0 and (y_res.iloc[len(X) :] == 1).all()
     real_pos = set(map(tuple, X.loc[y == 1, ["user_id", "item_id", "category"]].to_numpy()))
     assert set(map(tuple, new[["user_id", "item_id", "category"]].to_numpy())) <= real_pos
     assert wrapper.copied_cols_ == ["user_id", "item_id", "category"]
@@ -48,8 +49,9 @@ def test_array_ids_by_position_are_copied_not_interpolated():
     y = np.r_[np.zeros(50, int), np.ones(10, int)]
     ids = np.r_[np.arange(50) % 9, 100 + np.arange(10) % 4].astype(float)
     X = np.column_stack([ids, rng.normal(size=(60, 2))])
-    X_res, y_res = IdPreservingSampler(SMOTE(k_neighbors=3, random_state=0),
-                                       user_col=0, item_col=None).fit_resample(X, y)
+    X_res, y_res = IdPreservingSampler(
+        SMOTE(k_neighbors=3, random_state=0), user_col=0, item_col=None
+    ).fit_resample(X, y)
     assert isinstance(X_res, np.ndarray) and X_res.shape == (100, 3)
     assert set(X_res[60:, 0]) <= set(ids[y == 1])
     # the numeric columns are SMOTE's, run on them alone
@@ -80,8 +82,9 @@ def test_non_numeric_column_must_be_listed(log):
 def test_deprecated_neighbor_columns(log):
     X, y = log
     expected = IdPreservingSampler(SMOTE(random_state=0), copy_cols=["category"])
-    old = IdPreservingSampler(SMOTE(random_state=0),
-                              neighbor_columns=["user_id", "item_id", "category"])
+    old = IdPreservingSampler(
+        SMOTE(random_state=0), neighbor_columns=["user_id", "item_id", "category"]
+    )
     X_expected = expected.fit_resample(X, y)[0]
     with pytest.warns(FutureWarning, match="use copy_cols="):
         X_old = old.fit_resample(X, y)[0]

@@ -18,8 +18,8 @@ def test_adds_k_unseen_pairs_per_positive(log):
     n_pos = int(y.sum())
     assert len(X_res) == len(X) + 3 * n_pos == len(y_res)
     assert sampler.n_negatives_added_ == 3 * n_pos
-    new = X_res.iloc[len(X):]
-    assert (y_res.iloc[len(X):] == 0).all() and y_res.name == "purchase"
+    new = X_res.iloc[len(X) :]
+    assert (y_res.iloc[len(X) :] == 0).all() and y_res.name == "purchase"
     assert not (_pairs(new) & _pairs(X))
     assert (X_res.dtypes == X.dtypes).all()
     pd.testing.assert_frame_equal(X_res.iloc[: len(X)], X.reset_index(drop=True))
@@ -30,11 +30,12 @@ def test_item_attributes_from_the_drawn_item_context_from_the_positive(log):
     sampler = NegativeSampler(n_negatives=2, random_state=0)
     X_res, _ = sampler.fit_resample(X, y)
     assert sampler.item_attribute_cols_ == ["category", "price"]
-    new = X_res.iloc[len(X):]
+    new = X_res.iloc[len(X) :]
     item_attr = X.drop_duplicates("item_id").set_index("item_id")[["category", "price"]]
     expected = item_attr.loc[new["item_id"]].reset_index(drop=True)
-    pd.testing.assert_frame_equal(new[["category", "price"]].reset_index(drop=True), expected,
-                                  check_names=False)
+    pd.testing.assert_frame_equal(
+        new[["category", "price"]].reset_index(drop=True), expected, check_names=False
+    )
     source = X[y == 1].reset_index(drop=True).loc[np.repeat(np.arange(int(y.sum())), 2)]
     np.testing.assert_array_equal(new["timestamp"].to_numpy(), source["timestamp"].to_numpy())
     np.testing.assert_array_equal(new["user_id"].to_numpy(), source["user_id"].to_numpy())
@@ -43,13 +44,18 @@ def test_item_attributes_from_the_drawn_item_context_from_the_positive(log):
 def test_popularity_strategy_prefers_popular_items():
     rng = np.random.default_rng(0)
     # item 0 has 90 % of the rows, all from users 0..8; users 100..199 never saw it
-    X = pd.DataFrame({"user_id": np.r_[np.arange(900) % 9, 100 + np.arange(100)],
-                      "item_id": np.r_[np.zeros(900, int), rng.integers(1, 50, 100)]})
+    X = pd.DataFrame(
+        {
+            "user_id": np.r_[np.arange(900) % 9, 100 + np.arange(100)],
+            "item_id": np.r_[np.zeros(900, int), rng.integers(1, 50, 100)],
+        }
+    )
     y = np.ones(1000, int)
     share = {}
     for strategy in ["uniform", "popularity"]:
-        X_res, _ = NegativeSampler(n_negatives=2, strategy=strategy,
-                                   random_state=0).fit_resample(X, y)
+        X_res, _ = NegativeSampler(n_negatives=2, strategy=strategy, random_state=0).fit_resample(
+            X, y
+        )
         new = X_res.iloc[1000:]
         share[strategy] = float((new.loc[new["user_id"] >= 100, "item_id"] == 0).mean())
     assert share["uniform"] < 0.1 < 0.5 < share["popularity"]
@@ -68,8 +74,11 @@ def test_dense_user_gets_exact_fallback_and_full_user_errors():
 
 
 @settings(max_examples=25, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 5), st.integers(0, 7)), min_size=1, max_size=30),
-       st.integers(1, 4), st.sampled_from(["uniform", "popularity"]))
+@given(
+    st.lists(st.tuples(st.integers(0, 5), st.integers(0, 7)), min_size=1, max_size=30),
+    st.integers(1, 4),
+    st.sampled_from(["uniform", "popularity"]),
+)
 def test_never_emits_a_seen_pair(pairs, k, strategy):
     X = pd.DataFrame(pairs, columns=["user_id", "item_id"])
     y = np.ones(len(X), int)
@@ -81,7 +90,7 @@ def test_never_emits_a_seen_pair(pairs, k, strategy):
             sampler.fit_resample(X, y)
         return
     X_res, y_res = sampler.fit_resample(X, y)
-    new = X_res.iloc[len(X):]
+    new = X_res.iloc[len(X) :]
     assert len(new) == k * len(X)
     assert not (_pairs(new) & _pairs(X))
     assert set(new["item_id"]) <= set(X["item_id"])

@@ -61,8 +61,9 @@ def test_item_column_by_other_name_or_position(log, item_col):
     X, y = log
     expected, y_expected = PopularityUnderSampler(random_state=0).fit_resample(X, y)
     renamed = X.rename(columns={"item_id": "sku"})
-    X_res, y_res = PopularityUnderSampler(item_col=item_col,
-                                          random_state=0).fit_resample(renamed, y)
+    X_res, y_res = PopularityUnderSampler(item_col=item_col, random_state=0).fit_resample(
+        renamed, y
+    )
     pd.testing.assert_frame_equal(X_res, expected.rename(columns={"item_id": "sku"}))
     pd.testing.assert_series_equal(y_res, y_expected)
 
@@ -75,6 +76,7 @@ def test_sparse_array_by_position():
     y = np.r_[np.zeros(30, int), np.ones(10, int)]
     dense, _ = PopularityUnderSampler(item_col=0, random_state=0).fit_resample(X, y)
     X_sp, _ = PopularityUnderSampler(item_col=0, random_state=0).fit_resample(
-        sparse.csr_matrix(X), y)
+        sparse.csr_matrix(X), y
+    )
     assert sparse.issparse(X_sp)
     np.testing.assert_array_equal(X_sp.toarray(), dense)

@@ -50,8 +50,9 @@ class ThreadServer:
         import uvicorn
 
         self.port = free_port()
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port,
-                                                    log_level="warning"))
+        self.server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+        )
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()
         deadline = time.monotonic() + 30
@@ -74,10 +75,12 @@ def interactions():
 
 def _pipeline(item_info=None, n_estimators=20, seed=0):
     return make_pipeline(
-        InteractionFeaturizer(keep_id_columns=False, n_factors=4, item_info=item_info,
-                              random_state=seed),
-        LGBMClassifier(n_estimators=n_estimators, num_leaves=15, n_jobs=1, verbose=-1,
-                       random_state=seed),
+        InteractionFeaturizer(
+            keep_id_columns=False, n_factors=4, item_info=item_info, random_state=seed
+        ),
+        LGBMClassifier(
+            n_estimators=n_estimators, num_leaves=15, n_jobs=1, verbose=-1, random_state=seed
+        ),
     ).set_output(transform="pandas")
 
 
@@ -96,8 +99,7 @@ def saved_models(tmp_path_factory, interactions, lgbm_pipeline):
     folder = tmp_path_factory.mktemp("models")
     first, second = folder / "a.skops", folder / "b.skops"
     save_pipeline(lgbm_pipeline, first, reference=X, reference_y=y)
-    save_pipeline(_pipeline(n_estimators=10, seed=1).fit(X, y), second, reference=X,
-                  reference_y=y)
+    save_pipeline(_pipeline(n_estimators=10, seed=1).fit(X, y), second, reference=X, reference_y=y)
     return first, second
 
 

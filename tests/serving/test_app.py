@@ -14,8 +14,14 @@ TOKEN = "s3cret-token"
 def server(saved_models, tmp_path_factory, tools):
     first, _ = saved_models
     log = tmp_path_factory.mktemp("log") / "log.db"
-    app = create_app(first, log=log, token=TOKEN, max_rows=500, max_body_bytes=200_000,
-                     monitor_params={"min_samples": 50, "min_feedback": 20})
+    app = create_app(
+        first,
+        log=log,
+        token=TOKEN,
+        max_rows=500,
+        max_body_bytes=200_000,
+        monitor_params={"min_samples": 50, "min_feedback": 20},
+    )
     srv = tools.ThreadServer(app)
     srv.app, srv.log_path = app, log
     yield srv
@@ -30,16 +36,16 @@ def client(server, tools):
 
 
 def _rows(X, n, start=0):
-    return X.drop(columns="timestamp").iloc[start:start + n].to_dict(orient="records")
+    return X.drop(columns="timestamp").iloc[start : start + n].to_dict(orient="records")
 
 
-def test_score_returns_the_pipelines_scores_and_logs_them(client, interactions,
-                                                          lgbm_pipeline, server):
+def test_score_returns_the_pipelines_scores_and_logs_them(
+    client, interactions, lgbm_pipeline, server
+):
     X, _, _ = interactions
     status, body = client.call("POST", "/score", {"rows": _rows(X, 25)})
     assert status == 200
-    np.testing.assert_array_equal(body["scores"],
-                                  lgbm_pipeline.predict_proba(X.iloc[:25])[:, 1])
+    np.testing.assert_array_equal(body["scores"], lgbm_pipeline.predict_proba(X.iloc[:25])[:, 1])
     logged = PredictionLog(server.log_path).get_request(body["request_id"])
     assert logged["items"] == X["item_id"].iloc[:25].tolist()
     assert logged["scores"] == body["scores"]
@@ -52,8 +58,9 @@ def test_recommend_whole_catalogue_candidates_and_cold_start(client, interaction
     status, body = client.call("POST", "/recommend", {"user_id": user, "k": 7})
     assert status == 200 and len(body["items"]) == 7 and body["cold_start"] is False
     assert body["scores"] == sorted(body["scores"], reverse=True)
-    status, body = client.call("POST", "/recommend",
-                               {"user_id": "someone-new", "k": 2, "candidates": [1, 2, 3]})
+    status, body = client.call(
+        "POST", "/recommend", {"user_id": "someone-new", "k": 2, "candidates": [1, 2, 3]}
+    )
     assert status == 200 and body["cold_start"] is True and len(body["items"]) == 2
     assert set(body["items"]) <= {1, 2, 3}
 
@@ -62,8 +69,9 @@ def test_feedback_joins_the_log(client, interactions, server):
     X, _, _ = interactions
     _, body = client.call("POST", "/score", {"rows": _rows(X, 3)})
     item = int(X["item_id"].iloc[1])
-    status, fb = client.call("POST", "/feedback",
-                             {"request_id": body["request_id"], "item_id": item, "label": 1})
+    status, fb = client.call(
+        "POST", "/feedback", {"request_id": body["request_id"], "item_id": item, "label": 1}
+    )
     assert status == 200 and fb["status"] == "recorded"
     frame = PredictionLog(server.log_path).labelled()
     row = frame[frame["request_id"] == body["request_id"]].iloc[0]
@@ -71,25 +79,70 @@ def test_feedback_joins_the_log(client, interactions, server):
     assert row["score"] == body["scores"][1]
 
 
-@pytest.mark.parametrize("payload, status, loc, text", [
-    ({"rows": [{"user_id": 1, "price": 1.0, "position": 1, "category": "mug"}]}, 422,
-     ["body", "rows", 0, "item_id"], "missing column 'item_id'"),
-    ({"rows": [{"user_id": float("nan"), "item_id": 1, "price": 1.0, "position": 1,
-                "category": "mug"}]}, 422, ["body", "rows", 0, "user_id"], "got NaN"),
-    ({"rows": [{"user_id": None, "item_id": 1, "price": 1.0, "position": 1,
-                "category": "mug"}]}, 422, ["body", "rows", 0, "user_id"], "got None"),
-    ({"rows": [{"user_id": 1, "item_id": 1, "price": "cheap", "position": 1,
-                "category": "mug"}]}, 422, ["body", "rows", 0, "price"], "finite number"),
-    ({"rows": [{"user_id": 1, "item_id": [1], "price": 1.0, "position": 1,
-                "category": "mug"}]}, 422, ["body", "rows", 0, "item_id"], "valid"),
-    ({"rows": []}, 422, ["body", "rows"], "at least 1"),
-    ({"rowz": []}, 422, ["body", "rows"], "Field required"),
-])
+@pytest.mark.parametrize(
+    "payload, status, loc, text",
+    [
+        (
+            {"rows": [{"user_id": 1, "price": 1.0, "position": 1, "category": "mug"}]},
+            422,
+            ["body", "rows", 0, "item_id"],
+            "missing column 'item_id'",
+        ),
+        (
+            {
+                "rows": [
+                    {
+                        "user_id": float("nan"),
+                        "item_id": 1,
+                        "price": 1.0,
+                        "position": 1,
+                        "category": "mug",
+                    }
+                ]
+            },
+            422,
+            ["body", "rows", 0, "user_id"],
+            "got NaN",
+        ),
+        (
+            {
+                "rows": [
+                    {"user_id": None, "item_id": 1, "price": 1.0, "position": 1, "category": "mug"}
+                ]
+            },
+            422,
+            ["body", "rows", 0, "user_id"],
+            "got None",
+        ),
+        (
+            {
+                "rows": [
+                    {"user_id": 1, "item_id": 1, "price": "cheap", "position": 1, "category": "mug"}
+                ]
+            },
+            422,
+            ["body", "rows", 0, "price"],
+            "finite number",
+        ),
+        (
+            {
+                "rows": [
+                    {"user_id": 1, "item_id": [1], "price": 1.0, "position": 1, "category": "mug"}
+                ]
+            },
+            422,
+            ["body", "rows", 0, "item_id"],
+            "valid",
+        ),
+        ({"rows": []}, 422, ["body", "rows"], "at least 1"),
+        ({"rowz": []}, 422, ["body", "rows"], "Field required"),
+    ],
+)
 def test_score_rejects_bad_input_with_the_field_named(client, payload, status, loc, text):
     got, body = client.call("POST", "/score", payload)
     assert got == status
     detail = body["detail"]
-    assert any(d["loc"][:len(loc)] == loc and text in d["msg"] for d in detail), detail
+    assert any(d["loc"][: len(loc)] == loc and text in d["msg"] for d in detail), detail
 
 
 def test_other_4xx(client, interactions):
@@ -106,15 +159,18 @@ def test_other_4xx(client, interactions):
     assert status == 422 and body["detail"][0]["loc"] == ["body", "k"]
     status, body = client.call("POST", "/recommend", {"user_id": 1.5})
     assert status == 422 and body["detail"][0]["loc"][:2] == ["body", "user_id"]
-    status, body = client.call("POST", "/feedback",
-                               {"request_id": "missing", "item_id": 1, "label": 1})
+    status, body = client.call(
+        "POST", "/feedback", {"request_id": "missing", "item_id": 1, "label": 1}
+    )
     assert status == 404 and "not in the prediction log" in body["detail"][0]["msg"]
     _, scored = client.call("POST", "/score", {"rows": _rows(X, 1)})
-    status, body = client.call("POST", "/feedback", {"request_id": scored["request_id"],
-                                                     "item_id": -5, "label": 1})
+    status, body = client.call(
+        "POST", "/feedback", {"request_id": scored["request_id"], "item_id": -5, "label": 1}
+    )
     assert status == 422 and body["detail"][0]["loc"] == ["body", "item_id"]
-    status, body = client.call("POST", "/feedback", {"request_id": scored["request_id"],
-                                                     "item_id": 1, "label": 2})
+    status, body = client.call(
+        "POST", "/feedback", {"request_id": scored["request_id"], "item_id": 1, "label": 2}
+    )
     assert status == 422 and body["detail"][0]["loc"] == ["body", "label"]
     status, body = client.call("POST", "/reload", {"path": "/no/such/model.skops"})
     assert status == 422 and body["detail"][0]["loc"] == ["body", "path"]
@@ -123,8 +179,14 @@ def test_other_4xx(client, interactions):
 
 
 def test_token_is_required_except_for_health(client):
-    for method, path in [("POST", "/score"), ("POST", "/recommend"), ("POST", "/feedback"),
-                         ("GET", "/metrics"), ("GET", "/monitor"), ("POST", "/reload")]:
+    for method, path in [
+        ("POST", "/score"),
+        ("POST", "/recommend"),
+        ("POST", "/feedback"),
+        ("GET", "/metrics"),
+        ("GET", "/monitor"),
+        ("POST", "/reload"),
+    ]:
         status, body = client.call(method, path, {}, token=None)
         assert status == 401, path
         status, _ = client.call(method, path, {}, token="wrong")
@@ -139,10 +201,14 @@ def test_metrics_and_monitor(client, interactions):
         assert client.call("POST", "/score", {"rows": _rows(X, 50, start)})[0] == 200
     status, text = client.call("GET", "/metrics")
     assert status == 200
-    for name in ("sklearn_recsys_request_duration_seconds_bucket{endpoint=\"/score\"",
-                 "sklearn_recsys_rows_scored_total", "sklearn_recsys_predicted_positive_rate",
-                 "sklearn_recsys_feature_psi{feature=\"price\"}", "sklearn_recsys_alerts",
-                 "sklearn_recsys_model_info{version="):
+    for name in (
+        'sklearn_recsys_request_duration_seconds_bucket{endpoint="/score"',
+        "sklearn_recsys_rows_scored_total",
+        "sklearn_recsys_predicted_positive_rate",
+        'sklearn_recsys_feature_psi{feature="price"}',
+        "sklearn_recsys_alerts",
+        "sklearn_recsys_model_info{version=",
+    ):
         assert name in text, name
     status, rep = client.call("GET", "/monitor")
     assert status == 200 and rep["n_rows"] >= 200

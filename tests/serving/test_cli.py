@@ -15,9 +15,14 @@ def logged(tmp_path, interactions, lgbm_pipeline):
     cols = X.drop(columns="timestamp").iloc[:300]
     scores = lgbm_pipeline.predict_proba(X.iloc[:300])[:, 1]
     for j in range(0, 300, 3):
-        part = cols.iloc[j:j + 3]
-        log.log_request(f"r{j}", "score", {c: part[c].tolist() for c in part.columns},
-                        scores[j:j + 3], model_version="v1")
+        part = cols.iloc[j : j + 3]
+        log.log_request(
+            f"r{j}",
+            "score",
+            {c: part[c].tolist() for c in part.columns},
+            scores[j : j + 3],
+            model_version="v1",
+        )
         for k in range(3):
             log.log_feedback(f"r{j}", int(part["item_id"].iloc[k]), int(y.iloc[j + k]))
     log.close()
@@ -42,8 +47,7 @@ def test_replay_evaluates_served_and_candidate_models(logged, saved_models):
 def test_replay_cli_prints_and_writes_json(logged, saved_models, tmp_path, capsys):
     path, _, _ = logged
     out = tmp_path / "replay.json"
-    assert main(["replay", str(path), "--model", str(saved_models[1]),
-                 "--output", str(out)]) == 0
+    assert main(["replay", str(path), "--model", str(saved_models[1]), "--output", str(out)]) == 0
     text = capsys.readouterr().out
     assert "served" in text and "replayed" in text and "roc_auc" in text
     payload = json.loads(out.read_text())
@@ -56,8 +60,18 @@ def test_monitor_cli_writes_an_html_report(tmp_path, interactions, saved_models,
     X.iloc[:2500].assign(label=y.iloc[:2500]).to_csv(ref, index=False)
     X.iloc[2500:].assign(price=X["price"].iloc[2500:] * 3).to_csv(cur, index=False)
     out = tmp_path / "report.html"
-    rc = main(["monitor", str(ref), str(cur), "--model", str(saved_models[0]),
-               "--output", str(out), "--fail-on-alert"])
+    rc = main(
+        [
+            "monitor",
+            str(ref),
+            str(cur),
+            "--model",
+            str(saved_models[0]),
+            "--output",
+            str(out),
+            "--fail-on-alert",
+        ]
+    )
     assert rc == 1
     assert "ALERT feature_drift: price" in capsys.readouterr().out
     page = out.read_text()
@@ -65,5 +79,7 @@ def test_monitor_cli_writes_an_html_report(tmp_path, interactions, saved_models,
     assert "price" in page
     # against the saved model's own reference profile, unshifted rows: no alert
     X.iloc[2500:].to_csv(cur, index=False)
-    assert main(["monitor", str(saved_models[0]), str(cur), "--output", str(out),
-                 "--fail-on-alert"]) == 0
+    assert (
+        main(["monitor", str(saved_models[0]), str(cur), "--output", str(out), "--fail-on-alert"])
+        == 0
+    )

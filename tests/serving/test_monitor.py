@@ -50,8 +50,10 @@ def test_item_popularity_shift_is_detected(split):
     assert len(rows) >= 100
     rep = monitor.update(rows).report()
     assert "item_popularity" in {a["name"] for a in rep["alerts"]}
-    assert rep["features"]["item_popularity"]["mean"] < (
-        rep["features"]["item_popularity"]["reference_mean"])
+    assert (
+        rep["features"]["item_popularity"]["mean"]
+        < (rep["features"]["item_popularity"]["reference_mean"])
+    )
 
 
 def test_feedback_positive_rate_alert(split):
@@ -70,12 +72,16 @@ def test_feedback_positive_rate_alert(split):
 def test_score_drift_cbpe_and_measured_performance():
     rng = np.random.default_rng(0)
     n = 4000
-    X = pd.DataFrame({"user_id": rng.integers(0, 100, n), "item_id": rng.integers(0, 50, n),
-                      "x": rng.normal(size=n)})
+    X = pd.DataFrame(
+        {
+            "user_id": rng.integers(0, 100, n),
+            "item_id": rng.integers(0, 50, n),
+            "x": rng.normal(size=n),
+        }
+    )
     p = 1 / (1 + np.exp(-(2 * X["x"].to_numpy() - 2)))
     y = rng.random(n) < p
-    monitor = DriftMonitor(time_col=None, min_samples=100, min_feedback=100).fit(
-        X, y, scores=p)
+    monitor = DriftMonitor(time_col=None, min_samples=100, min_feedback=100).fit(X, y, scores=p)
     # same traffic: the label-free estimate is close to the measured AUC, no alerts
     p2 = 1 / (1 + np.exp(-(2 * rng.normal(size=n) - 2)))
     y2 = rng.random(n) < p2
@@ -117,7 +123,8 @@ def test_long_tail_exposure_matches_the_metrics_module(split):
     assert lt["coverage"] == pytest.approx(item_coverage(recs, catalog=catalogue, k=5))
     assert lt["gini"] == pytest.approx(gini_index(recs, catalog=catalogue, k=5))
     assert lt["aplt"] == pytest.approx(
-        average_percentage_long_tail(recs, X_ref["item_id"].to_numpy(), k=5))
+        average_percentage_long_tail(recs, X_ref["item_id"].to_numpy(), k=5)
+    )
 
 
 def test_profile_round_trips_through_json(split):

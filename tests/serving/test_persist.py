@@ -19,11 +19,19 @@ def test_lightgbm_pipeline_round_trips_with_identical_scores(tmp_path, interacti
 
     X, y, item_info = interactions
     # side table (a DataFrame parameter) and a category column: both need the portable form
-    pipe = make_pipeline(
-        InteractionFeaturizer(keep_id_columns=False, n_factors=3,
-                              item_info=item_info.drop(columns=["quality"]), random_state=0),
-        LGBMClassifier(n_estimators=15, n_jobs=1, verbose=-1, random_state=0),
-    ).set_output(transform="pandas").fit(X, y)
+    pipe = (
+        make_pipeline(
+            InteractionFeaturizer(
+                keep_id_columns=False,
+                n_factors=3,
+                item_info=item_info.drop(columns=["quality"]),
+                random_state=0,
+            ),
+            LGBMClassifier(n_estimators=15, n_jobs=1, verbose=-1, random_state=0),
+        )
+        .set_output(transform="pandas")
+        .fit(X, y)
+    )
     path = tmp_path / "m.skops"
     manifest = save_pipeline(pipe, path, reference=X, reference_y=y)
     loaded = load_pipeline(path)
@@ -44,8 +52,9 @@ def test_lightgbm_pipeline_round_trips_with_identical_scores(tmp_path, interacti
     assert len(manifest["model_sha256"]) == 64
 
 
-def test_positive_rate_falls_back_to_the_featurizers_training_mean(tmp_path, lgbm_pipeline,
-                                                                    interactions):
+def test_positive_rate_falls_back_to_the_featurizers_training_mean(
+    tmp_path, lgbm_pipeline, interactions
+):
     X, y, _ = interactions
     manifest = save_pipeline(lgbm_pipeline, tmp_path / "m.skops")
     assert manifest["positive_rate"] == pytest.approx(float(np.mean(y)))
@@ -56,11 +65,21 @@ def test_neural_ranker_round_trips_with_identical_scores(tmp_path, interactions)
     from sklearn_recsys.neural import NeuralClassifier
 
     X, y, _ = interactions
-    pipe = make_pipeline(
-        InteractionFeaturizer(n_factors=2, random_state=0),
-        NeuralClassifier("deepfm", embedding_dim=4, hidden_units=(8,), max_epochs=2,
-                     batch_size=512, random_state=0),
-    ).set_output(transform="pandas").fit(X, y)
+    pipe = (
+        make_pipeline(
+            InteractionFeaturizer(n_factors=2, random_state=0),
+            NeuralClassifier(
+                "deepfm",
+                embedding_dim=4,
+                hidden_units=(8,),
+                max_epochs=2,
+                batch_size=512,
+                random_state=0,
+            ),
+        )
+        .set_output(transform="pandas")
+        .fit(X, y)
+    )
     path = tmp_path / "n.skops"
     save_pipeline(pipe, path)
     loaded = load_pipeline(path)
