@@ -16,7 +16,7 @@ Measured:
 3. the LightGBM settings of the conversion logs against the general ones, on the folds only
    (how they were chosen);
 4. speed and memory of ``BehaviorHistoryFeaturizer`` on the multi-behaviour synthetic log
-   (``--speed-rows``, 10 M by default), each size in a fresh process (peak RSS of that process).
+   (``--speed-rows``, 10 M by default; the same as ``bench_behavior.py``, which runs it alone).
 
     python benchmarks/bench_taobao.py [--strategies all] [--folds 3] [--speed-rows 10000000]
 
