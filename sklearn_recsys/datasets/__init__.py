@@ -9,6 +9,7 @@ user behaviour log. Labels for imbalance studies are explicit helpers (``label_l
 
 from ._labels import label_conversion
 from ._movielens import get_data_home, label_liked, label_loved, load_movielens
+from ._parquet import write_interactions
 from ._synthetic import make_interactions
 from ._taobao import load_taobao
 
@@ -20,4 +21,5 @@ __all__ = [
     "load_movielens",
     "load_taobao",
     "make_interactions",
+    "write_interactions",
 ]

@@ -306,92 +306,39 @@ def make_interactions(
             DESCR=_MULTI_DESCR,
         )
     n = int(n_interactions)
-
-    # categories: one item each first, then Zipf-sized
-    cat_w = np.arange(1, n_categories + 1, dtype=float) ** -category_exponent
-    cat_w /= cat_w.sum()
-    item_cat = np.concatenate(
-        [np.arange(n_categories), rng.choice(n_categories, n_items - n_categories, p=cat_w)]
+    params = {
+        "n_users": n_users,
+        "n_items": n_items,
+        "n_categories": n_categories,
+        "n_factors": n_factors,
+        "category_exponent": category_exponent,
+        "popularity_exponent": popularity_exponent,
+        "user_activity_sigma": user_activity_sigma,
+        "n_positions": n_positions,
+        "n_days": n_days,
+        "start": start,
+        "affinity_strength": affinity_strength,
+        "quality_strength": quality_strength,
+        "position_strength": position_strength,
+        "price_strength": price_strength,
+    }
+    model = _latent_model(rng, **params)
+    # one generator for every quantity: users, then items, positions, timestamps for all rows
+    rows = _draw_rows(model, Bunch(user=rng, item=rng, position=rng, time=rng), n, **params)
+    logit = rows.logit
+    sample = (
+        logit if n <= _INTERCEPT_SAMPLE else logit[rng.choice(n, _INTERCEPT_SAMPLE, replace=False)]
     )
-    rng.shuffle(item_cat)
-    cat_names = np.array(
-        [
-            _CATEGORY_NOUNS[c % len(_CATEGORY_NOUNS)]
-            + ("" if c < len(_CATEGORY_NOUNS) else f"_{c // len(_CATEGORY_NOUNS)}")
-            for c in range(n_categories)
-        ]
-    )
-
-    # latent model
-    centroids = rng.normal(size=(n_categories, n_factors))
-    item_vec = (centroids[item_cat] + 0.7 * rng.normal(size=(n_items, n_factors))).astype(
-        np.float32
-    )
-    user_vec = rng.normal(size=(n_users, n_factors)).astype(np.float32)
-    quality = rng.normal(size=n_items)
-    cat_price = rng.uniform(2.0, 5.5, size=n_categories)
-    log_price_dev = 0.5 * rng.normal(size=n_items)
-    price = np.round(np.exp(cat_price[item_cat] + log_price_dev), 2)
-
-    item_p = _zipf_weights(n_items, popularity_exponent, rng)
-    activity = rng.lognormal(0.0, user_activity_sigma, size=n_users)
-    user_p = activity / activity.sum()
-    pos_w = 1.0 / np.arange(1, n_positions + 1)
-    pos_w /= pos_w.sum()
-
-    users = rng.choice(n_users, size=n, p=user_p)
-    items = rng.choice(n_items, size=n, p=item_p)
-    position = (rng.choice(n_positions, size=n, p=pos_w) + 1).astype(np.int16)
-    t0 = int(pd.Timestamp(start).timestamp())
-    timestamp = t0 + rng.randint(0, n_days * 86400, size=n).astype(np.int64)
-
-    affinity = np.empty(n, dtype=np.float32)
-    chunk = 1 << 20
-    for s in range(0, n, chunk):  # bounded memory: one chunk of (rows x factors) at a time
-        e = min(s + chunk, n)
-        np.einsum("ij,ij->i", user_vec[users[s:e]], item_vec[items[s:e]], out=affinity[s:e])
-    affinity /= np.sqrt(np.float32(n_factors)) * 1.2247  # ~unit variance (|v|^2 ~ 1.49 d)
-    logit = (
-        affinity_strength * affinity
-        + quality_strength * quality[items]
-        - position_strength * np.log(position)
-        - price_strength * (log_price_dev[items] / 0.5)
-    )
-    sub = logit if n <= 500_000 else logit[rng.choice(n, 500_000, replace=False)]
-    logit += _solve_intercept(sub, positive_rate)
+    logit += _solve_intercept(sample, positive_rate)
     proba = 1.0 / (1.0 + np.exp(-logit))
     y = (rng.random_sample(n) < proba).astype(np.int8)
+    title = _titles(model.quality, model.item_cat, n_categories, rng)
 
-    title = _titles(quality, item_cat, n_categories, rng)
-
-    categories = pd.CategoricalDtype(cat_names)
-    interactions = pd.DataFrame(
-        {
-            "user_id": users.astype(np.int64),
-            "item_id": items.astype(np.int64),
-            "category": pd.Categorical.from_codes(item_cat[items], dtype=categories),
-            "price": price[items],
-            "position": position,
-            "timestamp": timestamp,
-            label: y,
-        }
-    )
-    order = np.argsort(timestamp, kind="stable")
+    interactions = _rows_frame(model, rows, y, label)
+    order = np.argsort(rows.timestamp, kind="stable")
     interactions = interactions.take(order).reset_index(drop=True)
     proba = proba[order]
-
-    item_info = pd.DataFrame(
-        {
-            "title": title.to_numpy(),
-            "category": pd.Categorical.from_codes(item_cat, dtype=categories),
-            "price": price,
-            "quality": quality,
-        },
-        index=pd.Index(np.arange(n_items, dtype=np.int64), name="item_id"),
-    )
-    user_info = pd.DataFrame(
-        {"activity": activity}, index=pd.Index(np.arange(n_users, dtype=np.int64), name="user_id")
-    )
+    item_info, user_info = _side_tables(model, title)
     if return_X_y:
         return interactions.drop(columns=label), interactions[label]
     return Bunch(
@@ -402,6 +349,140 @@ def make_interactions(
         target_name=label,
         DESCR=_DESCR,
     )
+
+
+# --------------------------------------------------------------------------------------------
+# single-behaviour mode: the latent model, the rows and their frames (shared with
+# write_interactions, which draws the rows chunk by chunk)
+# --------------------------------------------------------------------------------------------
+
+#: Rows the intercept of the label model is solved on (all rows up to this size).
+_INTERCEPT_SAMPLE = 500_000
+#: Rows of one (rows x factors) block of the affinity.
+_EINSUM_ROWS = 1 << 20
+
+
+def _latent_model(
+    rng,
+    *,
+    n_users,
+    n_items,
+    n_categories,
+    n_factors,
+    category_exponent,
+    popularity_exponent,
+    user_activity_sigma,
+    n_positions,
+    n_days,
+    start,
+    **_,
+):
+    """Items, users and the per-row distributions, drawn from ``rng`` in the order of
+    ``make_interactions`` (which draws every row quantity after them)."""
+    cat_w = np.arange(1, n_categories + 1, dtype=float) ** -category_exponent
+    cat_w /= cat_w.sum()
+    item_cat = np.concatenate(
+        [np.arange(n_categories), rng.choice(n_categories, n_items - n_categories, p=cat_w)]
+    )
+    rng.shuffle(item_cat)
+    cat_names = [
+        _CATEGORY_NOUNS[c % len(_CATEGORY_NOUNS)]
+        + ("" if c < len(_CATEGORY_NOUNS) else f"_{c // len(_CATEGORY_NOUNS)}")
+        for c in range(n_categories)
+    ]
+    centroids = rng.normal(size=(n_categories, n_factors))
+    item_vec = (centroids[item_cat] + 0.7 * rng.normal(size=(n_items, n_factors))).astype(
+        np.float32
+    )
+    user_vec = rng.normal(size=(n_users, n_factors)).astype(np.float32)
+    quality = rng.normal(size=n_items)
+    cat_price = rng.uniform(2.0, 5.5, size=n_categories)
+    log_price_dev = 0.5 * rng.normal(size=n_items)
+    price = np.round(np.exp(cat_price[item_cat] + log_price_dev), 2)
+    item_p = _zipf_weights(n_items, popularity_exponent, rng)
+    activity = rng.lognormal(0.0, user_activity_sigma, size=n_users)
+    pos_w = 1.0 / np.arange(1, n_positions + 1)
+    return Bunch(
+        item_cat=item_cat,
+        categories=pd.CategoricalDtype(cat_names),
+        item_vec=item_vec,
+        user_vec=user_vec,
+        quality=quality,
+        log_price_dev=log_price_dev,
+        price=price,
+        item_p=item_p,
+        activity=activity,
+        user_p=activity / activity.sum(),
+        pos_w=pos_w / pos_w.sum(),
+        t0=int(pd.Timestamp(start).timestamp()),
+        span=n_days * 86400,
+    )
+
+
+def _draw_rows(
+    m,
+    cursors,
+    size,
+    *,
+    n_factors,
+    affinity_strength,
+    quality_strength,
+    position_strength,
+    price_strength,
+    **_,
+):
+    """The next ``size`` rows, each quantity from its cursor (``cursors.user``, ``.item``,
+    ``.position``, ``.time``; one generator for all gives make_interactions' order), and their
+    logits without the intercept."""
+    users = cursors.user.choice(len(m.user_p), size=size, p=m.user_p)
+    items = cursors.item.choice(len(m.item_p), size=size, p=m.item_p)
+    position = (cursors.position.choice(len(m.pos_w), size=size, p=m.pos_w) + 1).astype(np.int16)
+    timestamp = m.t0 + cursors.time.randint(0, m.span, size=size).astype(np.int64)
+    affinity = np.empty(size, dtype=np.float32)
+    for s in range(0, size, _EINSUM_ROWS):  # bounded memory: (rows x factors) by blocks
+        e = min(s + _EINSUM_ROWS, size)
+        np.einsum("ij,ij->i", m.user_vec[users[s:e]], m.item_vec[items[s:e]], out=affinity[s:e])
+    affinity /= np.sqrt(np.float32(n_factors)) * 1.2247  # ~unit variance (|v|^2 ~ 1.49 d)
+    logit = (
+        affinity_strength * affinity
+        + quality_strength * m.quality[items]
+        - position_strength * np.log(position)
+        - price_strength * (m.log_price_dev[items] / 0.5)
+    )
+    return Bunch(user=users, item=items, position=position, timestamp=timestamp, logit=logit)
+
+
+def _rows_frame(m, rows, y, label):
+    """The interaction columns of drawn rows, in drawing order."""
+    return pd.DataFrame(
+        {
+            "user_id": rows.user.astype(np.int64),
+            "item_id": rows.item.astype(np.int64),
+            "category": pd.Categorical.from_codes(m.item_cat[rows.item], dtype=m.categories),
+            "price": m.price[rows.item],
+            "position": rows.position,
+            "timestamp": rows.timestamp,
+            label: y,
+        }
+    )
+
+
+def _side_tables(m, title):
+    """``item_info`` and ``user_info`` of the latent model."""
+    item_info = pd.DataFrame(
+        {
+            "title": title.to_numpy(),
+            "category": pd.Categorical.from_codes(m.item_cat, dtype=m.categories),
+            "price": m.price,
+            "quality": m.quality,
+        },
+        index=pd.Index(np.arange(len(m.quality), dtype=np.int64), name="item_id"),
+    )
+    user_info = pd.DataFrame(
+        {"activity": m.activity},
+        index=pd.Index(np.arange(len(m.activity), dtype=np.int64), name="user_id"),
+    )
+    return item_info, user_info
 
 
 # --------------------------------------------------------------------------------------------

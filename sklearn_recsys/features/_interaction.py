@@ -434,24 +434,40 @@ class InteractionFeaturizer(TransformerMixin, BaseEstimator):
                 enc.fit(enc_in, y)
             self.target_encoder_ = enc
 
-        self.svd_ = None
-        self._user_factors = self._item_factors = None
-        n_comp = min(
-            self.n_factors, self.user_indexer_.n_indices_ - 2, self.item_indexer_.n_indices_ - 2
-        )
-        if n_comp >= 1:
+        m = None
+        if self._n_components() >= 1:
             m = sp.csr_matrix(
                 (np.ones(len(u)), (u, i)),
                 shape=(self.user_indexer_.n_indices_, self.item_indexer_.n_indices_),
             )
             m.data[:] = 1.0  # binary: duplicates summed by csr are reset to presence
-            self.svd_ = TruncatedSVD(n_components=n_comp, random_state=self.random_state)
-            uf = self.svd_.fit_transform(m)
-            uf[0] = 0.0
-            itf = self.svd_.components_.T.copy()
-            itf[0] = 0.0
-            self._user_factors, self._item_factors = uf, itf
+        self._fit_factors(m)
+        self._fit_side()
 
+        self.feature_names_out_ = np.asarray(self._names(), dtype=object)
+        return X, u, i, rates
+
+    def _n_components(self):
+        return min(
+            self.n_factors, self.user_indexer_.n_indices_ - 2, self.item_indexer_.n_indices_ - 2
+        )
+
+    def _fit_factors(self, m):
+        """``svd_`` and the factors by index from the binary user x item matrix ``m`` (None when
+        ``_n_components() < 1``); index 0, the unknown id, gets zero factors."""
+        self.svd_ = None
+        self._user_factors = self._item_factors = None
+        if m is None:
+            return
+        self.svd_ = TruncatedSVD(n_components=self._n_components(), random_state=self.random_state)
+        uf = self.svd_.fit_transform(m)
+        uf[0] = 0.0
+        itf = self.svd_.components_.T.copy()
+        itf[0] = 0.0
+        self._user_factors, self._item_factors = uf, itf
+
+    def _fit_side(self):
+        """Encode the side tables (``side_``, ``skipped_side_columns_``)."""
         self.side_ = {}
         self.skipped_side_columns_ = {}
         for param, table, prefix in [
@@ -464,9 +480,6 @@ class InteractionFeaturizer(TransformerMixin, BaseEstimator):
                 )
                 self.side_[param] = (idx, values, names)
                 self.skipped_side_columns_[param] = skipped
-
-        self.feature_names_out_ = np.asarray(self._names(), dtype=object)
-        return X, u, i, rates
 
     def _names(self):
         names = [self.user_col, self.item_col] if self.keep_id_columns else []
