@@ -299,7 +299,9 @@ class BehaviorHistoryFeaturizer(TransformerMixin, BaseEstimator):
                     codes[parts[0]].astype(np.int64) * len(self.id_index_[parts[1]])
                     + codes[parts[1]]
                 )
-                inverse, self.pairs_[key] = pd.factorize(pair)
+                inverse, uniques = pd.factorize(pair)
+                # an Index: its hash table is built on the first lookup and kept for the next
+                self.pairs_[key] = pd.Index(uniques)
                 key_codes.append(inverse.astype(np.int32))
             else:
                 key_codes.append(codes[parts[0]].astype(np.int32))
@@ -356,7 +358,7 @@ class BehaviorHistoryFeaturizer(TransformerMixin, BaseEstimator):
             c = codes[parts[0]]
             if len(parts) == 2:
                 pair = c.astype(np.int64) * len(self.id_index_[parts[1]]) + codes[parts[1]]
-                c = np.where(codes[parts[1]] >= 0, pd.Index(self.pairs_[key]).get_indexer(pair), -1)
+                c = np.where(codes[parts[1]] >= 0, self.pairs_[key].get_indexer(pair), -1)
             out[:, j] = np.where(c >= 0, c, self.n_codes_[j])
         return out
 

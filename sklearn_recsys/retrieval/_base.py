@@ -39,12 +39,6 @@ __all__ = ["BaseRetriever"]
 _BLOCK = 1 << 22
 
 
-def _id_frame(est, X, reset):
-    """``X`` as a frame and its validated user and item ids (see ``interaction_ids``)."""
-    X, (users, items) = interaction_ids(est, X, reset=reset)
-    return X, users, items
-
-
 def _check_mask(exclude, shape):
     mask = np.asarray(exclude, dtype=bool)
     if mask.shape != shape:
@@ -71,7 +65,7 @@ class BaseRetriever(BaseEstimator):
 
     # ------------------------------------------------------------------ input
     def _ids(self, X, reset):
-        _, users, items = _id_frame(self, X, reset)
+        _, (users, items) = interaction_ids(self, X, reset=reset)
         return users, items
 
     def _interactions(self, X, y, sample_weight):

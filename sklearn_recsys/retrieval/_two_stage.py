@@ -13,10 +13,16 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
-from .._contract import check_id_column, check_time_column, plain_ids, sorted_id_index
+from .._contract import (
+    check_id_column,
+    check_time_column,
+    interaction_ids,
+    plain_ids,
+    sorted_id_index,
+)
 from ..metrics._scorers import predict_scores
 from ..utils import frame_input_tags
-from ._base import _BLOCK, _check_mask, _id_frame
+from ._base import _BLOCK, _check_mask
 from ._ease import EASERecommender
 
 __all__ = ["TwoStageRecommender"]
@@ -180,9 +186,6 @@ class TwoStageRecommender(BaseEstimator):
         self.random_state = random_state
 
     # ------------------------------------------------------------------ helpers
-    def _frame(self, X, reset):
-        return _id_frame(self, X, reset)
-
     def _times(self, X):
         if self.time_col is None or self.time_col not in X.columns:
             return None
@@ -306,7 +309,7 @@ class TwoStageRecommender(BaseEstimator):
         -------
         self : TwoStageRecommender
         """
-        X, users, items = self._frame(X, reset=True)
+        X, (users, items) = interaction_ids(self, X, reset=True)
         grade = np.ones(len(X))
         if y is not None:
             grade = np.asarray(column_or_1d(y), dtype=float)
@@ -446,7 +449,7 @@ class TwoStageRecommender(BaseEstimator):
         scores : ndarray of shape (n_samples,)
         """
         check_is_fitted(self)
-        _, users, items = self._frame(X, reset=False)
+        _, (users, items) = interaction_ids(self, X, reset=False)
         row_of, first = pd.factorize(users)
         rows, cols, scores = self._rescore(first)
         n_items = len(self.item_index_)
