@@ -119,6 +119,11 @@ def featurizer(cls):
     return cls(random_state=0, keep_id_columns=False)
 
 
+def progress(message):
+    """One line on stderr (the driver's log of a long run)."""
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
 def sampling_strategy(args, n_rows):
     if args.sampling_strategy == "none":
         return None
@@ -148,6 +153,7 @@ def run_dask(n_rows, args, workdir):
             data_dir, n_rows, chunk_size=args.chunk_size, overwrite=True, **generator_params(n_rows)
         )
         out["generate_s"] = round(time.perf_counter() - t0, 1)
+        progress(f"{n_rows:,} rows written in {out['generate_s']} s")
         with (
             LocalCluster(
                 n_workers=args.workers,
@@ -167,6 +173,7 @@ def run_dask(n_rows, args, workdir):
             feat = featurizer(InteractionFeaturizer)
             Ft = feat.fit_transform(train.drop(columns=label), train[label])
             out["featurize_s"] = round(time.perf_counter() - t0, 1)
+            progress(f"featurizer fitted in {out['featurize_s']} s, peak {mem.gib} GiB")
             t0 = time.perf_counter()
             clf = DaskLGBMClassifier(
                 classifier(args), sampling_strategy=sampling_strategy(args, n_rows), random_state=0
@@ -174,6 +181,7 @@ def run_dask(n_rows, args, workdir):
             clf.fit(Ft, train[label])
             out["train_s"] = round(time.perf_counter() - t0, 1)
             out["train_rows_kept"] = round(clf.sampling_rate_, 4)
+            progress(f"LightGBM trained in {out['train_s']} s, peak {mem.gib} GiB")
             t0 = time.perf_counter()
             proba = clf.predict_proba(feat.transform(test.drop(columns=label)))
             scores = classification_scores(test[label], proba["1"])
@@ -295,9 +303,10 @@ def main(argv=None):
                 workdir,
                 *_forwarded(args),
             ]
-            res = subprocess.run(cmd, capture_output=True, text=True)
+            # stderr passes through: the stages of a long run are logged as they end
+            res = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
             if res.returncode:
-                sys.exit(f"{path} at {n:,} rows failed:\n{res.stderr[-3000:]}")
+                sys.exit(f"{path} at {n:,} rows failed (its log is above).")
             rows.append(json.loads(res.stdout.strip().splitlines()[-1]))
             print(f"{n:>12,d} rows, {path}: {rows[-1]['total_s']} s", file=sys.stderr)
     for r in rows:  # the pandas row carries the comparison of the two featurizers
@@ -306,9 +315,10 @@ def main(argv=None):
             if match:
                 r["max_feature_diff"] = match[0].get("max_feature_diff")
                 r["roc_auc_minus_pandas"] = round(r["roc_auc"] - match[0]["roc_auc"], 5)
+    RESULTS.mkdir(exist_ok=True)
+    rows = _merged(rows)
     md = table(rows)
     print(md)
-    RESULTS.mkdir(exist_ok=True)
     meta = {
         "machine": platform.processor() or platform.machine(),
         "cpus": os.cpu_count(),
@@ -323,6 +333,19 @@ def main(argv=None):
     (RESULTS / "bench_dask.md").write_text(md + "\n")
     if args.workdir is None:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _merged(rows):
+    """The rows of this run added to those of earlier runs in the results file (a row of the
+    same size, path and down-sampling replaced), by size."""
+    path = RESULTS / "bench_dask.json"
+    old = json.loads(path.read_text())["results"] if path.is_file() else []
+
+    def key(r):
+        return r["rows"], r["path"], r.get("train_rows_kept") == 1.0
+
+    new = {key(r) for r in rows}
+    return sorted([r for r in old if key(r) not in new] + rows, key=lambda r: r["rows"])
 
 
 def _forwarded(args):

@@ -117,14 +117,15 @@ def _combine_all(combine, *results):
     return functools.reduce(combine, results)
 
 
-def map_reduce(chunk, combine, frames, *, args=(), split_every=8):
+def map_reduce(chunk, combine, frames, *, args=(), split_every=8, n_buckets=None):
     """``chunk(*partitions, *args)`` on every partition, results combined in a tree.
 
     Parameters
     ----------
     chunk : callable
         Called with partition ``k`` of each frame (pandas objects, or None for a None frame)
-        followed by ``args``; returns a small statistic.
+        followed by ``args``; returns a small statistic (with ``n_buckets``: a list of
+        ``n_buckets`` statistics, one per range of keys).
     combine : callable
         ``combine(a, b)`` merges two statistics (associative).
     frames : list of dask collections or None
@@ -133,23 +134,46 @@ def map_reduce(chunk, combine, frames, *, args=(), split_every=8):
         Further arguments of ``chunk`` (use :func:`broadcast` for large ones).
     split_every : int, default=8
         Statistics merged per tree node.
+    n_buckets : int or None, default=None
+        With an int, ``chunk`` returns one statistic per bucket (disjoint key ranges) and
+        every bucket is reduced by its own tree: no merge task holds more than about
+        ``1 / n_buckets`` of the keys, however many rows there are, and the buckets are
+        merged on as many workers at once (a shuffle of the statistics by key range).
 
     Returns
     -------
-    The combined statistic, computed (on the current scheduler or ``distributed.Client``).
+    The combined statistic (with ``n_buckets``: the list of the combined statistic of each
+    bucket), computed (on the current scheduler or ``distributed.Client``).
     """
     import dask
 
     combined, layout = align(frames)
-    results = [
-        dask.delayed(_call_unpacked)(part, layout, chunk, *args) for part in combined.to_delayed()
-    ]
-    while len(results) > 1:
-        results = [
-            dask.delayed(_combine_all)(combine, *results[k : k + split_every])
-            for k in range(0, len(results), split_every)
+    parts = combined.to_delayed()
+    if n_buckets is None:
+        trees = [[dask.delayed(_call_unpacked)(p, layout, chunk, *args) for p in parts]]
+    else:
+        per_part = [
+            dask.delayed(_call_unpacked, nout=n_buckets)(p, layout, chunk, *args) for p in parts
         ]
-    return dask.compute(results[0])[0]
+        trees = [[out[b] for out in per_part] for b in range(n_buckets)]
+    roots = []
+    for results in trees:
+        while len(results) > 1:
+            results = [
+                dask.delayed(_combine_all)(combine, *results[k : k + split_every])
+                for k in range(0, len(results), split_every)
+            ]
+        roots.append(results[0])
+    out = dask.compute(roots)[0]
+    return out[0] if n_buckets is None else out
+
+
+def split_sorted(keys, n_keys, n_buckets):
+    """Positions that cut the sorted ``keys`` (in ``[0, n_keys)``) into ``n_buckets`` equal
+    key ranges: bucket ``b`` is ``keys[cuts[b]:cuts[b + 1]]``."""
+    bounds = (np.arange(n_buckets + 1, dtype=np.float64) * n_keys / n_buckets).astype(np.int64)
+    bounds[-1] = n_keys
+    return np.searchsorted(keys, bounds)
 
 
 def key_stats(keys, values):

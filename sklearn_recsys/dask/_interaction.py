@@ -26,6 +26,7 @@ from ._base import (
     key_stats,
     map_reduce,
     merge_key_stats,
+    split_sorted,
 )
 
 __all__ = ["InteractionFeaturizer"]
@@ -90,18 +91,45 @@ def _codes(X, est):
 
 
 def _stats(X, y, est, plan):
-    """Pass 2 on one partition: distinct (user, item) pairs and target sums per (fold, code)."""
+    """Pass 2 on one partition: distinct (user, item) pairs and target sums per (fold, code),
+    each cut into ``plan["n_buckets"]`` key ranges (reduced separately, see ``map_reduce``)."""
+    n_buckets = plan["n_buckets"]
+    out = [{} for _ in range(n_buckets)]
     u, i = _codes(X, est)
-    out = {}
     if plan["svd"]:
-        out["pairs"] = np.unique(u * est.item_indexer_.n_indices_ + i)
+        n_i = est.item_indexer_.n_indices_
+        pairs = np.unique(u * n_i + i)
+        cuts = split_sorted(pairs, est.user_indexer_.n_indices_ * n_i, n_buckets)
+        for b, o in enumerate(out):
+            o["pairs"] = pairs[cuts[b] : cuts[b + 1]]
     if plan["target"] is not None:
         codes = est._encoder_input(X, u, i)
         Y = _target_matrix(y, plan["target"])
         values = np.hstack([Y, Y * Y])
-        fold = _folds(X, plan["n_folds"], plan["seed"]) if plan["n_folds"] > 1 else 0
+        n_folds = plan["n_folds"]
+        fold = _folds(X, n_folds, plan["seed"]) if n_folds > 1 else 0
+        for o in out:
+            o["stats"] = []
+        for j, n in enumerate(plan["n_codes"]):
+            keys, table = key_stats(fold * n + codes[:, j], values)
+            cuts = split_sorted(keys, n_folds * n, n_buckets)
+            for b, o in enumerate(out):
+                o["stats"].append((keys[cuts[b] : cuts[b + 1]], table[cuts[b] : cuts[b + 1]]))
+    return out
+
+
+def _concat_buckets(buckets):
+    """One statistic from the per-bucket ones (disjoint, increasing key ranges)."""
+    out = {}
+    if "pairs" in buckets[0]:
+        out["pairs"] = np.concatenate([b["pairs"] for b in buckets])
+    if "stats" in buckets[0]:
         out["stats"] = [
-            key_stats(fold * n + codes[:, j], values) for j, n in enumerate(plan["n_codes"])
+            (
+                np.concatenate([b["stats"][j][0] for b in buckets]),
+                np.concatenate([b["stats"][j][1] for b in buckets]),
+            )
+            for j in range(len(buckets[0]["stats"]))
         ]
     return out
 
@@ -355,7 +383,17 @@ skipped_side_columns_, cold_items_, feature_names_out_, n_features_in_, feature_
             plan["n_codes"] += [len(levels) + 1 for levels in self.category_levels_]
         stats = {}
         if plan["svd"] or target is not None:
-            stats = map_reduce(_stats, _merge_stats, [X, y], args=(broadcast(self._view()), plan))
+            # the pair and label statistics grow with the distinct ids and pairs: each key
+            # range is merged by its own tree, never all of them in one task
+            plan["n_buckets"] = -(-X.npartitions // 8)
+            buckets = map_reduce(
+                _stats,
+                _merge_stats,
+                [X, y],
+                args=(broadcast(self._view()), plan),
+                n_buckets=plan["n_buckets"],
+            )
+            stats = _concat_buckets(buckets)
         tables = None
         self.target_encoder_ = None
         if target is not None:

@@ -54,6 +54,25 @@ def test_fit_transform_equal_pandas(log, Xy, to_dask, client, smooth):
     np.testing.assert_allclose(plain.transform(X.head(50)), feat.transform(X.head(50)))
 
 
+def test_statistics_merged_by_key_range(log, Xy, to_dask):
+    """With many partitions the pair and label statistics are reduced per key range (several
+    buckets): the fitted state and the out-of-fold rates equal those of a one-bucket fit."""
+    from dask.base import tokenize
+
+    X, y = Xy
+    params = _params(log)
+    many = InteractionFeaturizer(**params)
+    got = many.fit_transform(*to_dask(X, y, npartitions=20)).compute()  # 3 buckets
+    few = InteractionFeaturizer(**params)
+    expected = few.fit_transform(*to_dask(X, y, npartitions=4)).compute()
+    assert tokenize(many.user_indexer_.ids_) == tokenize(few.user_indexer_.ids_)
+    np.testing.assert_allclose(many.svd_.singular_values_, few.svd_.singular_values_)
+    for a, b in zip(many.target_encoder_.encodings_, few.target_encoder_.encodings_):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+    # the row-hash folds do not depend on the partitioning: same out-of-fold rates
+    pd.testing.assert_frame_equal(got, expected, check_exact=False, rtol=1e-9, atol=1e-12)
+
+
 def test_cross_fitted_rates(log, Xy, to_dask):
     """fit_transform: out-of-fold rates of TargetEncoder with the row-hash folds; the other
     columns (cold items included) equal the pandas fit_transform."""
