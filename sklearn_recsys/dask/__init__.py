@@ -15,15 +15,19 @@ Needs the ``[distributed]`` extra (``dask[distributed]``).
 """
 
 from ..datasets._parquet import write_interactions
+from ._behavior import BehaviorHistoryFeaturizer
 from ._interaction import InteractionFeaturizer
-from ._io import read_interactions
-from ._lgbm import DaskLGBMClassifier
+from ._io import read_interactions, read_taobao
+from ._lgbm import DaskLGBMClassifier, DaskLGBMRanker
 from ._metrics import classification_scores
 
 __all__ = [
+    "BehaviorHistoryFeaturizer",
     "DaskLGBMClassifier",
+    "DaskLGBMRanker",
     "InteractionFeaturizer",
     "classification_scores",
     "read_interactions",
+    "read_taobao",
     "write_interactions",
 ]

@@ -1,4 +1,4 @@
-"""The package's LightGBM classifiers trained on a Dask frame through ``lightgbm.dask``."""
+"""The package's LightGBM classifiers and ranker trained on Dask frames (``lightgbm.dask``)."""
 
 from __future__ import annotations
 
@@ -11,25 +11,31 @@ from lightgbm.basic import LightGBMError
 from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
 from sklearn.utils._param_validation import Interval
+from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ..boosting import FocalLGBMClassifier, ImbalancedLGBMClassifier
+from .._contract import check_columns, check_id_column, group_codes, plain_ids
+from ..boosting import FocalLGBMClassifier, GroupedLGBMRanker, ImbalancedLGBMClassifier
 from ..boosting._focal import FocalObjective, focal_init_score
 from ..boosting._frame import FrameEncoder, id_columns
+from ..boosting._ranker import _check_relevance
 from ..utils import derive_seed
 from ._base import (
     add_counts,
+    align,
     as_dask_frame,
     broadcast,
     check_dask_input,
     is_dask_frame,
     map_partitions,
     map_reduce,
+    unpack,
 )
 
-__all__ = ["DaskLGBMClassifier"]
+__all__ = ["DaskLGBMClassifier", "DaskLGBMRanker"]
 
-_Y, _W, _INIT = "__y__", "__weight__", "__init_score__"
+_Y, _W, _INIT, _G = "__y__", "__weight__", "__init_score__", "__group__"
+_PART, _POS = "__partition__", "__position__"
 
 
 # ---------------------------------------------------------------------------- partition kernels
@@ -44,12 +50,15 @@ def _scan(X, y, w, categorical):
     }  # X None: none
 
 
+def _merge_levels(a, b):
+    """Union of two ``{column: distinct values}`` scans of the categorical columns."""
+    return {c: pd.unique(np.concatenate([a[c], b[c]])) for c in a}
+
+
 def _merge_scans(a, b):
     return {
         "classes": add_counts(a["classes"], b["classes"]),
-        "levels": {
-            c: pd.unique(np.concatenate([a["levels"][c], b["levels"][c]])) for c in a["levels"]
-        },
+        "levels": _merge_levels(a["levels"], b["levels"]),
     }
 
 
@@ -204,12 +213,7 @@ class DaskLGBMClassifier(ClassifierMixin, BaseEstimator):
             X, y = as_dask_frame(X, y)
         check_dask_input(X, y, sample_weight)
         est = ImbalancedLGBMClassifier() if self.estimator is None else self.estimator
-        est = self.estimator_ = clone(est)
-        est._validate_params()
-        if est.early_stopping_rounds is not None:
-            raise ValueError(
-                "early_stopping_rounds is not available on Dask; set it to None in the estimator."
-            )
+        est = self.estimator_ = _checked_clone(est)
         focal = isinstance(est, FocalLGBMClassifier)
         settings = {}
         for old, new in est._aliases:  # the deprecated names warn as in the pandas fit
@@ -217,12 +221,7 @@ class DaskLGBMClassifier(ClassifierMixin, BaseEstimator):
         params = est._lgbm_params()
         meta = X._meta
         validate_data(self, meta, reset=True, skip_check_array=True)
-        encoder = FrameEncoder(
-            id_columns(meta, est.user_col, est.item_col, array=False), est.categorical_features
-        )
-        categorical = [
-            c for c in meta.columns if c in encoder.id_columns or c in encoder._categorical(meta)
-        ]
+        encoder, categorical = _frame_encoder(est, meta)
         # only the label (and the categorical columns) are read: X itself is not computed
         scan = map_reduce(
             _scan,
@@ -284,32 +283,18 @@ class DaskLGBMClassifier(ClassifierMixin, BaseEstimator):
         )
         train = map_partitions(
             _training_part, [X, y, sample_weight], broadcast(plan), meta=meta_out.iloc[:0]
-        ).persist()
-        sizes = train.map_partitions(len).compute()
-        train = train.partitions[[k for k, n in enumerate(sizes) if n > 0]]  # LightGBM: no empty
-        params.pop("n_jobs", None)  # lightgbm.dask uses the threads of each worker
-        fit_kwargs = {
-            "sample_weight": train[_W],
-            "categorical_feature": list(encoder.categorical_index_),
-        }
-        if focal:
-            fit_kwargs["init_score"] = train[_INIT]
-        trainer = _Trainer(client=client, **params)
-        with warnings.catch_warnings():  # lightgbm.dask's note on its own n_jobs default
-            warnings.filterwarnings("ignore", message="Parameter n_jobs will be ignored")
-            try:
-                trainer.fit(train[plan["names"]], train[_Y], **fit_kwargs)
-            except LightGBMError as exc:
-                raise RuntimeError(
-                    "LightGBM training on the Dask workers failed, no model was returned "
-                    "(a worker lost during training shows as a socket error: lightgbm.dask "
-                    f"cannot resume, fit again): {exc}"
-                ) from exc
-        self.model_ = trainer.to_local()
-        self.booster_ = self.model_.booster_
-        self.n_estimators_ = int(self.booster_.current_iteration())
-        self.feature_importances_ = self.model_.feature_importances_
-        del train
+        )
+
+        def fit_kwargs(train):
+            kwargs = {
+                "sample_weight": train[_W],
+                "categorical_feature": list(encoder.categorical_index_),
+            }
+            if focal:
+                kwargs["init_score"] = train[_INIT]
+            return kwargs
+
+        _train_on_workers(self, _Trainer, client, params, train, plan["names"], fit_kwargs)
         return self
 
     def _sampling_rate(self, counts):
@@ -384,17 +369,421 @@ class DaskLGBMClassifier(ClassifierMixin, BaseEstimator):
         return tags
 
 
-def _client():
+# ------------------------------------------------------------------------------ the ranker
+def _rank_scan(G, y, group_col, categorical, max_label):
+    """Relevance grade counts, the distinct query ids and the levels of the categorical columns
+    of one partition."""
+    grades = _check_relevance(y, max_label)
+    if group_col is None:
+        groups = pd.Index([0] if len(grades) else [])
+    else:
+        ids = check_id_column(G[group_col], name=f"group_col={group_col!r}")
+        groups = pd.Index(pd.unique(plain_ids(ids)))
+    return {
+        "grades": pd.Series(grades).value_counts(),
+        "levels": {c: pd.unique(G[c].dropna()) for c in categorical},
+        "groups": groups,
+        "straddling": groups[:0],
+    }
+
+
+def _merge_rank_scans(a, b):
+    """Merge two scans; a query seen in both comes from two partitions (it straddles)."""
+    shared = a["groups"].intersection(b["groups"])
+    return {
+        "grades": add_counts(a["grades"], b["grades"]),
+        "levels": _merge_levels(a["levels"], b["levels"]),
+        "groups": a["groups"].append(b["groups"].difference(shared, sort=False)),
+        "straddling": a["straddling"].append([b["straddling"], shared]).drop_duplicates(),
+    }
+
+
+def _ranking_part(X, y, w, plan):
+    """Encoded rows of one partition sorted by query (stable: the order inside a query is
+    kept, as in GroupedLGBMRanker), with relevance, weight and query-code columns."""
+    group_col = plan["group_col"]
+    if group_col is None:
+        codes = np.zeros(len(X), dtype=np.int64)
+    else:
+        codes, _ = group_codes(X[group_col], name=f"group_col={group_col!r}")
+    rows = np.argsort(codes, kind="stable")
+    grades = _check_relevance(y, plan["max_label"])
+    weight = np.ones(len(X)) if w is None else np.asarray(w, dtype=np.float64)
+    if plan["grade_weight"] is not None:
+        weight = weight * plan["grade_weight"][grades]
+    out = pd.DataFrame(
+        plan["encoder"].transform(X, rows), columns=plan["names"], index=X.index[rows]
+    )
+    out[_Y] = grades[rows]
+    out[_W] = weight[rows]
+    out[_G] = codes[rows]
+    return out
+
+
+def _number_rows(part, partition_info=None):
+    """Tag each row with (partition number, position): its place in the caller's order."""
+    number = 0 if partition_info is None else partition_info["number"]
+    return part.assign(**{_PART: np.int64(number), _POS: np.arange(len(part), dtype=np.int64)})
+
+
+def _shuffled_ranking_part(part, layout, plan):
+    """:func:`_ranking_part` of a shuffled partition, its rows first put back in the caller's
+    order (the shuffle does not keep it), so that the result does not depend on the shuffle."""
+    part = part.iloc[np.lexsort((part[_POS].to_numpy(), part[_PART].to_numpy()))]
+    return _ranking_part(*unpack(part, layout), plan)
+
+
+def _run_lengths(codes):
+    """Query sizes of one partition of sorted query codes (``group`` of lightgbm.dask)."""
+    codes = codes.to_numpy()
+    if not len(codes):
+        return pd.Series(np.zeros(0, dtype=np.int64))
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1], True])
+    return pd.Series(np.diff(starts))
+
+
+def _score_part(X, model):
+    score = model._score(X) if len(X) else np.zeros(0)
+    return pd.Series(score, index=X.index, name="score")
+
+
+def _grade_weights(class_weight, grades, counts):
+    """LightGBM's weight of each relevance grade (``class_weight``) from the grade totals of
+    all partitions: ``"balanced"`` is ``n / (n_grades * count)``, as scikit-learn's
+    ``compute_class_weight`` (which LightGBM calls on the whole label)."""
+    if class_weight is None:
+        return None
+    if isinstance(class_weight, str):  # "balanced"
+        weights = counts.sum() / (len(grades) * counts)
+    else:
+        weights = compute_class_weight(class_weight, classes=grades, y=grades)
+    return {int(g): float(v) for g, v in zip(grades, weights)}
+
+
+class DaskLGBMRanker(BaseEstimator):
+    """Train a :class:`~sklearn_recsys.boosting.GroupedLGBMRanker` on a Dask frame
+    (``lightgbm.dask``).
+
+    ``estimator`` (an unfitted :class:`~sklearn_recsys.boosting.GroupedLGBMRanker`) gives every
+    LightGBM setting: the query column ``group_col``, the ranking objective, ``label_gain``,
+    ``class_weight`` (weights per relevance grade), trees and regularisation, the id and
+    categorical columns. As in the pandas ranker, a query is the set of rows with one value of
+    ``X[group_col]`` (the user by default), and ``group_col`` is not a feature. The data stay on
+    the workers:
+
+    1. one pass checks the relevance labels, counts the grades, collects the levels of the
+       categorical columns and the query ids of each partition;
+    2. each partition is encoded and its rows sorted by query (stable: the order inside a
+       query is kept); the query sizes of each partition are LightGBM's ``group``;
+    3. :class:`lightgbm.dask.DaskLGBMRanker` trains on the workers (data-parallel, one LightGBM
+       process per worker, histograms all-reduced between them).
+
+    LightGBM's distributed ranker needs every query on one worker, so **the rows of a query
+    must lie in one partition** (they need not be contiguous: each partition is sorted).
+    Pass X partitioned by query (e.g. ``X.shuffle(on="user_id")`` once, or Parquet written by
+    user), or set ``shuffle=True``. A query found in several partitions otherwise raises a
+    ``ValueError`` naming some of them.
+
+    The fitted model (a plain LightGBM booster and the id encoding) scores a Dask frame
+    partition by partition and a pandas frame in process, without a cluster;
+    :meth:`to_pandas` returns it as a fitted ``GroupedLGBMRanker``.
+
+    Parameters
+    ----------
+    estimator : GroupedLGBMRanker or None, default=None
+        The settings to train with; None means ``GroupedLGBMRanker()`` (queries by
+        ``"user_id"``). Early stopping (``early_stopping_rounds``) is not available on Dask.
+    shuffle : bool, default=False
+        What to do when a query's rows are in several partitions of ``X``: False raises a
+        ``ValueError``; True shuffles the rows (and ``y``, ``sample_weight``) by ``group_col``
+        with Dask so that each query lands in one partition (every row crosses the network
+        once; the number of partitions is kept), then puts each query's rows back in the
+        caller's order. Data already partitioned by query is never shuffled.
+
+    Attributes
+    ----------
+    estimator_ : GroupedLGBMRanker
+        The (unfitted) clone whose settings were used.
+    model_ : lightgbm.LGBMRanker
+        The trained model, as a local (non-Dask) LightGBM model.
+    booster_ : lightgbm.Booster
+        Its booster.
+    n_groups_ : int
+        Number of queries in ``X``.
+    grade_counts_ : dict
+        Rows of each relevance grade in ``X``.
+    class_weight_ : dict or None
+        Weight of each grade used in training (None without ``class_weight``).
+    shuffled_ : bool
+        Whether the rows were shuffled by query before training.
+    n_estimators_ : int
+    categorical_features_ : list
+        Columns passed to LightGBM as categorical.
+    feature_importances_ : ndarray
+    n_features_in_ : int
+        Number of columns of ``X`` (``group_col`` included).
+    feature_names_in_ : ndarray of str
+
+    See Also
+    --------
+    sklearn_recsys.boosting.GroupedLGBMRanker : the in-memory model.
+    lightgbm.dask.DaskLGBMRanker : the distributed trainer underneath.
+    DaskLGBMClassifier : the classifiers on Dask.
+
+    Notes
+    -----
+    Needs a ``distributed.Client``. With the same estimator the model learns from the same
+    queries, grades and weights as the in-memory one; the trees differ a little because
+    LightGBM bins features per worker and all-reduces histograms.
+
+    Examples
+    --------
+    >>> from distributed import Client, LocalCluster  # doctest: +SKIP
+    >>> client = Client(LocalCluster(n_workers=2, threads_per_worker=1))  # doctest: +SKIP
+    >>> from sklearn_recsys.boosting import GroupedLGBMRanker
+    >>> from sklearn_recsys.dask import DaskLGBMRanker
+    >>> ranker = DaskLGBMRanker(GroupedLGBMRanker("user_id", n_estimators=50), shuffle=True)
+    >>> ranker.fit(Xd, yd).predict(Xd)  # doctest: +SKIP
+    >>> ranker.to_pandas().score(X_test, y_test)  # NDCG@10 in process  # doctest: +SKIP
+    """
+
+    _parameter_constraints = {
+        "estimator": [GroupedLGBMRanker, None],
+        "shuffle": ["boolean"],
+    }
+
+    def __init__(self, estimator=None, *, shuffle=False):
+        self.estimator = estimator
+        self.shuffle = shuffle
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Train on a Dask frame.
+
+        Parameters
+        ----------
+        X : dask DataFrame (or DataFrame) of shape (n_samples, n_features)
+            Interaction frame or features with the ``group_col`` column of the estimator.
+        y : dask Series (or array-like) of shape (n_samples,)
+            Graded relevance (non-negative integers, 0 = not relevant), split like ``X``.
+        sample_weight : dask Series of shape (n_samples,), default=None
+            Row weights, split like ``X``; multiplied by the grade weights.
+
+        Returns
+        -------
+        self : DaskLGBMRanker
+        """
+        from lightgbm.dask import DaskLGBMRanker as _Trainer
+
+        client = _client("DaskLGBMRanker")
+        if not is_dask_frame(X):
+            if sample_weight is not None:
+                raise TypeError("sample_weight needs a dask X (a dask Series split like X).")
+            X, y = as_dask_frame(X, y)
+        check_dask_input(X, y, sample_weight)
+        est = GroupedLGBMRanker() if self.estimator is None else self.estimator
+        est = self.estimator_ = _checked_clone(est)
+        params = est._lgbm_params()
+        meta = X._meta
+        validate_data(self, meta, reset=True, skip_check_array=True)
+        group_col = est.group_col
+        if group_col is None and X.npartitions > 1:
+            raise ValueError(
+                f"group_col=None makes all rows one query, which must lie in one partition; X "
+                f"has {X.npartitions}. Give the query column (group_col) or repartition X to 1."
+            )
+        check_columns(meta, group_col=group_col)
+        exclude = () if group_col is None else (group_col,)
+        encoder, categorical = _frame_encoder(est, meta, exclude)
+        max_label = 30 if est.label_gain is None else len(est.label_gain) - 1
+        read = [*exclude, *categorical]
+        scan = map_reduce(
+            _rank_scan,
+            _merge_rank_scans,
+            [X[read] if read else None, y],
+            args=(group_col, categorical, max_label),
+        )
+        straddling = scan["straddling"]
+        self.shuffled_ = bool(len(straddling))
+        if self.shuffled_ and not self.shuffle:
+            raise ValueError(
+                f"{len(straddling)} of {len(scan['groups'])} queries (group_col="
+                f"{group_col!r}) have rows in several partitions of X, e.g. "
+                f"{straddling[:3].tolist()}; lightgbm.dask needs each query in one partition. "
+                f"Pass shuffle=True to shuffle the rows by {group_col!r} first, or partition "
+                f"X by query (e.g. X.shuffle(on={group_col!r}))."
+            )
+        self.n_groups_ = len(scan["groups"])
+        counts = scan["grades"].sort_index()
+        grades = counts.index.to_numpy()
+        self.grade_counts_ = {int(g): int(n) for g, n in zip(grades, counts)}
+        self.class_weight_ = _grade_weights(est.class_weight, grades, counts.to_numpy(float))
+        grade_weight = None
+        if self.class_weight_ is not None:
+            grade_weight = np.ones(grades.max() + 1)
+            grade_weight[grades] = list(self.class_weight_.values())
+        self._encoder = encoder.fit(_levels_frame(X, scan["levels"]))
+        self.categorical_features_ = list(encoder.categorical_)
+        plan = {
+            "group_col": group_col,
+            "encoder": encoder,
+            "names": [f"Column_{j}" for j in range(len(encoder.columns_))],
+            "max_label": max_label,
+            "grade_weight": grade_weight,
+        }
+        fake = X._meta_nonempty
+        meta_out = _ranking_part(fake, pd.Series(np.zeros(len(fake), int)), None, plan).iloc[:0]
+        if self.shuffled_:
+            combined, layout = align([X, y, sample_weight])
+            numbered = _number_rows(combined._meta_nonempty).iloc[:0]
+            combined = combined.map_partitions(_number_rows, meta=numbered).shuffle(on=group_col)
+            train = combined.map_partitions(
+                _shuffled_ranking_part, layout, broadcast(plan), meta=meta_out
+            )
+        else:
+            train = map_partitions(
+                _ranking_part, [X, y, sample_weight], broadcast(plan), meta=meta_out
+            )
+        if est.label_gain is not None:
+            params["label_gain"] = list(est.label_gain)
+        params["objective"] = est.objective
+
+        def fit_kwargs(train):
+            return {
+                "sample_weight": train[_W],
+                "group": train[_G].map_partitions(_run_lengths, meta=pd.Series([], dtype=int)),
+                "categorical_feature": list(encoder.categorical_index_),
+            }
+
+        _train_on_workers(self, _Trainer, client, params, train, plan["names"], fit_kwargs)
+        return self
+
+    def _score(self, X):
+        """Scores of a pandas frame (in process)."""
+        return self.booster_.predict(self._encoder.transform(X), num_iteration=self.n_estimators_)
+
+    def predict(self, X):
+        """Ranking score of every row (higher ranks first).
+
+        Parameters
+        ----------
+        X : dask DataFrame, or DataFrame of shape (n_samples, n_features)
+            Rows in any order and partitioning (queries may straddle partitions here).
+
+        Returns
+        -------
+        score : dask Series named ``"score"`` (partitions of ``X``) or ndarray of shape
+            (n_samples,)
+        """
+        check_is_fitted(self)
+        if is_dask_frame(X):
+            check_dask_input(X)
+            meta = pd.Series(np.zeros(0), name="score")
+            return X.map_partitions(_score_part, broadcast(self), meta=meta)
+        validate_data(self, X, reset=False, skip_check_array=True)
+        if not isinstance(X, pd.DataFrame):  # an array in the column order seen in fit
+            X = pd.DataFrame(X, columns=self._encoder.input_columns_)
+        return self._score(X)
+
+    def to_pandas(self):
+        """The fitted model as a fitted :class:`~sklearn_recsys.boosting.GroupedLGBMRanker`.
+
+        It predicts the same scores on pandas frames, scores NDCG@``eval_at``
+        (``score``), pickles without Dask and fits in the ordinary pipeline.
+
+        Returns
+        -------
+        ranker : GroupedLGBMRanker
+        """
+        check_is_fitted(self)
+        ranker = clone(self.estimator_)
+        ranker._from_array = False
+        ranker._encoder = self._encoder
+        ranker.estimator_ = self.model_
+        for name in (
+            "booster_",
+            "n_groups_",
+            "n_estimators_",
+            "categorical_features_",
+            "feature_importances_",
+            "n_features_in_",
+            "feature_names_in_",
+        ):
+            setattr(ranker, name, getattr(self, name))
+        return ranker
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.categorical = True
+        tags.input_tags.string = True
+        return tags
+
+
+def _client(name="DaskLGBMClassifier"):
     try:
         from distributed import default_client
 
         return default_client()
     except (ImportError, ValueError) as exc:
         raise RuntimeError(
-            "DaskLGBMClassifier trains through lightgbm.dask, which needs a distributed "
+            f"{name} trains through lightgbm.dask, which needs a distributed "
             "Client: start one first, e.g. Client(LocalCluster(n_workers=2)) on one machine "
             "or Client('scheduler-address:8786') on a cluster."
         ) from exc
+
+
+def _checked_clone(est):
+    """An unfitted clone of the pandas estimator whose settings are used, validated."""
+    est = clone(est)
+    est._validate_params()
+    if est.early_stopping_rounds is not None:
+        raise ValueError(
+            "early_stopping_rounds is not available on Dask; set it to None in the estimator."
+        )
+    return est
+
+
+def _frame_encoder(est, meta, exclude=()):
+    """The (unfitted) encoder of the pandas estimator for frames like ``meta``, and the columns
+    whose levels the scan must collect (id and categorical columns)."""
+    encoder = FrameEncoder(
+        id_columns(meta, est.user_col, est.item_col, array=False),
+        est.categorical_features,
+        exclude,
+    )
+    categorical = [
+        c
+        for c in meta.columns
+        if c not in encoder.exclude and (c in encoder.id_columns or c in encoder._categorical(meta))
+    ]
+    return encoder, categorical
+
+
+def _train_on_workers(model, trainer_cls, client, params, train, names, fit_kwargs):
+    """Train ``trainer_cls`` (a ``lightgbm.dask`` model) on the encoded partitions ``train``
+    (columns ``names`` and the label ``_Y``; ``fit_kwargs(train)`` the other fit arguments)
+    and set the fitted attributes of ``model`` (``model_``, ``booster_`` ...)."""
+    train = train.persist()
+    sizes = train.map_partitions(len).compute()
+    train = train.partitions[[k for k, n in enumerate(sizes) if n > 0]]  # LightGBM: no empty
+    params = {k: v for k, v in params.items() if k != "n_jobs"}  # the threads of each worker
+    trainer = trainer_cls(client=client, **params)
+    with warnings.catch_warnings():  # lightgbm.dask's note on its own n_jobs default
+        warnings.filterwarnings("ignore", message="Parameter n_jobs will be ignored")
+        try:
+            trainer.fit(train[names], train[_Y], **fit_kwargs(train))
+        except LightGBMError as exc:
+            raise RuntimeError(
+                "LightGBM training on the Dask workers failed, no model was returned "
+                "(a worker lost during training shows as a socket error: lightgbm.dask "
+                "cannot resume; the surviving workers' LightGBM may still hold its network, "
+                f"so call client.restart() before fitting again): {exc}"
+            ) from exc
+    model.model_ = trainer.to_local()
+    model.booster_ = model.model_.booster_
+    model.n_estimators_ = int(model.booster_.current_iteration())
+    model.feature_importances_ = model.model_.feature_importances_
 
 
 def _class_weights(est, classes, counts, class_weight):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import numbers
 from pathlib import Path
 
@@ -87,6 +88,21 @@ def _resolve_path(data_home, path):
     return file
 
 
+def _verify_extract(file):
+    """True when ``file`` is the project's extract (by size) and its SHA-256 matches; raises
+    when the size matches but the checksum does not; False for any other file."""
+    size = file.stat().st_size
+    if size != _EXTRACT_SIZE:
+        return False
+    got = _sha256(file)
+    if got != _EXTRACT_SHA256:
+        raise ValueError(
+            f"{file} has the size of the project's Taobao extract ({size} bytes) but SHA-256 "
+            f"{got}, expected {_EXTRACT_SHA256}: the file is corrupt or was changed."
+        )
+    return True
+
+
 def _check_count(value, name, minimum, allow_none=False):
     if allow_none and value is None:
         return
@@ -95,10 +111,16 @@ def _check_count(value, name, minimum, allow_none=False):
         raise ValueError(f"{name} must be an integer >= {minimum}{extra}; got {value!r}.")
 
 
-def _locate_bad_value(file, first_line, n_lines, error):
+def _source(file):
+    """What pandas reads: the path, or a fresh stream over a block of the file's bytes."""
+    return io.BytesIO(file) if isinstance(file, bytes) else file
+
+
+def _locate_bad_value(file, first_line, n_lines, error, label=None):
     """Re-read lines [first_line, first_line + n_lines) as text and name the first bad value."""
+    label = file if label is None else label
     raw = pd.read_csv(
-        file,
+        _source(file),
         header=None,
         names=_COLUMNS,
         dtype=str,
@@ -117,16 +139,19 @@ def _locate_bad_value(file, first_line, n_lines, error):
         name = next(name for name in _INT_DTYPES if bad[name][row])
         info = np.iinfo(_INT_DTYPES[name])
         return ValueError(
-            f"{file}, line {first_line + row + 1}: column {name!r} has value "
+            f"{label}, line {first_line + row + 1}: column {name!r} has value "
             f"{raw[name].iloc[row]!r}, expected an integer in [{info.min}, {info.max}]."
         )
-    return ValueError(f"{file}: cannot parse the lines from {first_line + 1} on: {error}")
+    return ValueError(f"{label}: cannot parse the lines from {first_line + 1} on: {error}")
 
 
-def _read_chunks(file, chunksize, nrows):
+def _read_chunks(file, chunksize, nrows, name=None):
+    """The rows of ``file`` (a path, or bytes: a block of whole lines of the CSV, named
+    ``name`` in error messages) in compact dtypes, parsed ``chunksize`` rows at a time."""
     dtype = {**_INT_DTYPES, "behavior_type": "category"}
+    label = file if name is None else name
     reader = pd.read_csv(
-        file, header=None, names=_COLUMNS, dtype=dtype, chunksize=chunksize, nrows=nrows
+        _source(file), header=None, names=_COLUMNS, dtype=dtype, chunksize=chunksize, nrows=nrows
     )
     parts = {name: [] for name in _COLUMNS}
     first_line = 0
@@ -137,16 +162,16 @@ def _read_chunks(file, chunksize, nrows):
             except StopIteration:
                 break
             except pd.errors.ParserError as exc:  # wrong number of fields: it names the line
-                raise ValueError(f"{file}: unparsable row: {exc}".strip()) from exc
+                raise ValueError(f"{label}: unparsable row: {exc}".strip()) from exc
             except (ValueError, OverflowError) as exc:
-                raise _locate_bad_value(file, first_line, chunksize, exc) from exc
+                raise _locate_bad_value(file, first_line, chunksize, exc, name) from exc
             behavior = chunk["behavior_type"]
             codes = behavior.cat.set_categories(BEHAVIOR_TYPES.categories).cat.codes.to_numpy()
             if (codes < 0).any():
                 row = int(np.flatnonzero(codes < 0)[0])
                 value = behavior.iloc[row]
                 raise ValueError(
-                    f"{file}, line {first_line + row + 1}: behavior_type has value "
+                    f"{label}, line {first_line + row + 1}: behavior_type has value "
                     f"{'' if pd.isna(value) else value!r}, expected one of "
                     f"{list(BEHAVIOR_TYPES.categories)}."
                 )
@@ -224,16 +249,7 @@ def load_taobao(data_home=None, *, path=None, chunksize=5_000_000, nrows=None):
     _check_count(chunksize, "chunksize", 1)
     _check_count(nrows, "nrows", 0, allow_none=True)
     file = _resolve_path(data_home, path)
-    size = file.stat().st_size
-    verified = False
-    if size == _EXTRACT_SIZE:
-        got = _sha256(file)
-        if got != _EXTRACT_SHA256:
-            raise ValueError(
-                f"{file} has the size of the project's Taobao extract ({size} bytes) but SHA-256 "
-                f"{got}, expected {_EXTRACT_SHA256}: the file is corrupt or was changed."
-            )
-        verified = True
+    verified = _verify_extract(file)
     interactions = _read_chunks(file, int(chunksize), None if nrows is None else int(nrows))
     items = interactions["item_id"]
     first = ~items.duplicated(keep="first").to_numpy()
