@@ -7,16 +7,20 @@ rating 5; text = title + genres) and the synthetic generator (label ``purchase``
 title). Models: :class:`~sklearn_recsys.neural.LMTwoTowerClassifier` with
 ``fine_tune="frozen" | "last" | "lora" | "full"`` and the same settings otherwise, and the CLI's
 LightGBM pipeline with the text vectors of the frozen and the LoRA model as item columns
-(``lightgbm+lm-<mode>``, without and with item dropout). The frozen-encoder LightGBM pipeline
-of ``bench_text.py`` (``lightgbm+text``) is the reference, read from
-``results/bench_text.json`` (run that benchmark first), not re-run here.
+(``lightgbm+lm-<mode>``, without and with item dropout), and that pipeline with item dropout
+bagged over ``--bag`` seeds (``lightgbm+lm-frozen+dropout bag<K>``: K frozen models, each with
+its own seed, each feeding its own LightGBM pipeline with its own seed; the K probabilities
+averaged). The frozen-encoder LightGBM pipeline of ``bench_text.py`` (``lightgbm+text``) is
+the reference, read from ``results/bench_text.json`` (run that benchmark first), not re-run
+here.
 
 Reported: ROC-AUC / PR-AUC (all, head, tail, cold rows), NDCG@10, tail recall@10, trainable
 language-model weights, seconds per epoch (``n_jobs`` torch threads, CPU unless a GPU is
 present) and prediction time.
 
     python benchmarks/bench_finetune.py [--datasets ml-100k synthetic] [--modes frozen lora]
-        [--max-epochs 2] [--max-train-rows N] [--n-jobs 1]
+        [--max-epochs 2] [--max-train-rows N] [--n-jobs 1] [--bag 4]
+        [--models "lm-two-tower frozen" "lightgbm+lm-frozen+dropout*"]
 
 Prints a table and writes ``benchmarks/results/bench_finetune.{json,md}`` (``--output``).
 """
@@ -24,6 +28,7 @@ Prints a table and writes ``benchmarks/results/bench_finetune.{json,md}`` (``--o
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import json
 import os
 import platform
@@ -66,17 +71,20 @@ def reference_rows(datasets):
 
 def with_vectors(X, emb):
     """``X`` plus the item's vector columns (zeros for an item outside the catalogue)."""
-    out = X.copy()
-    out[list(emb.columns)] = emb.reindex(X["item_id"].to_numpy()).fillna(0.0).to_numpy()
-    return out
+    vectors = emb.reindex(X["item_id"].to_numpy()).fillna(0.0).to_numpy()
+    return pd.concat(
+        [X.drop(columns=emb.columns, errors="ignore"), pd.DataFrame(vectors, X.index, emb.columns)],
+        axis=1,
+    )
 
 
-def lightgbm_rows(model, mode, dataset, X_tr, X_te, y_tr, y_te, side, user_info, cold, seed):
-    """The CLI's LightGBM pipeline with the model's text vectors (``part="text"``) as columns,
-    without and with item dropout (``cold_item_fraction=0.2``, as in ``bench_text.py``)."""
+def lightgbm_pipes(model, mode, dataset, X_tr, X_te, y_tr, side, user_info, seed):
+    """``(pipelines, X_tr, X_te)``: the CLI's LightGBM pipeline with the model's text vectors
+    (``part="text"``) as columns, without and with item dropout (``cold_item_fraction=0.2``, as
+    in ``bench_text.py``), and the rows with those columns."""
     emb = model.item_embeddings(part="text")
     Xa_tr, Xa_te = with_vectors(X_tr, emb), with_vectors(X_te, emb)
-    data = BenchmarkData(dataset, Xa_tr, Xa_te, y_tr, y_te, side, user_info, seed)
+    data = BenchmarkData(dataset, Xa_tr, Xa_te, y_tr, None, side, user_info, seed)
     base = STRATEGIES["lightgbm"].factory(data)
     pipes = {
         f"lightgbm+lm-{mode}": base,
@@ -84,12 +92,26 @@ def lightgbm_rows(model, mode, dataset, X_tr, X_te, y_tr, y_te, side, user_info,
             interactionfeaturizer__cold_item_fraction=0.2
         ),
     }
+    return pipes, Xa_tr, Xa_te
+
+
+def lightgbm_rows(
+    model, mode, dataset, X_tr, X_te, y_tr, y_te, side, user_info, cold, seed, wanted, scores
+):
+    """The rows of :func:`lightgbm_pipes` that ``wanted`` selects; their test scores are
+    stored in ``scores`` (name -> scores)."""
+    pipes, Xa_tr, Xa_te = lightgbm_pipes(
+        model, mode, dataset, X_tr, X_te, y_tr, side, user_info, seed
+    )
     out = []
     for name, pipe in pipes.items():
+        if not wanted(name):
+            continue
         t0 = time.perf_counter()
         pipe.fit(Xa_tr, y_tr)
         fit_s = time.perf_counter() - t0
         score = pipe.predict_proba(Xa_te)[:, 1]
+        scores[name] = (score, fit_s)
         out.append(
             {
                 "dataset": dataset,
@@ -104,6 +126,63 @@ def lightgbm_rows(model, mode, dataset, X_tr, X_te, y_tr, y_te, side, user_info,
             flush=True,
         )
     return out
+
+
+def bagged_row(
+    first,
+    first_fit_s,
+    first_score,
+    make_model,
+    n_bag,
+    dataset,
+    X_tr,
+    X_te,
+    y_tr,
+    y_te,
+    side,
+    user_info,
+    cold,
+    seed,
+):
+    """``lightgbm+lm-frozen+dropout`` bagged over ``n_bag`` seeds ``seed, seed + 1, ...``.
+
+    Member ``b`` is a frozen-mode model with ``random_state=seed + b`` (``make_model``) whose
+    text vectors feed the LightGBM pipeline with item dropout built with the seed ``seed + b``
+    (its dropout draw and LightGBM's row / column subsampling); the members' test
+    probabilities are averaged. Member 0 is ``first`` (the frozen model fitted already, in
+    ``first_fit_s`` seconds), with its pipeline's ``(score, fit_s)`` in ``first_score`` when
+    that row ran. ``fit_s`` is the sum over the members (two-tower fits included).
+    """
+    cols = ["user_id", "item_id"]
+    name = f"lightgbm+lm-frozen+dropout bag{n_bag}"
+    scores, fit_s = [], 0.0
+    for b in range(n_bag):
+        if b == 0 and first_score is not None:
+            scores.append(first_score[0])
+            fit_s += first_fit_s + first_score[1]
+            continue
+        t0 = time.perf_counter()
+        model = first if b == 0 else make_model(seed + b).fit(X_tr[cols], y_tr)
+        pipes, Xa_tr, Xa_te = lightgbm_pipes(
+            model, "frozen", dataset, X_tr, X_te, y_tr, side, user_info, seed + b
+        )
+        pipe = pipes["lightgbm+lm-frozen+dropout"]
+        pipe.fit(Xa_tr, y_tr)
+        scores.append(pipe.predict_proba(Xa_te)[:, 1])
+        fit_s += time.perf_counter() - t0 + (first_fit_s if b == 0 else 0.0)
+        print(f"{dataset} {name}: member {b} done", file=sys.stderr, flush=True)
+    row = {
+        "dataset": dataset,
+        "model": name,
+        **evaluate(y_te, np.mean(scores, axis=0), X_te, X_tr, cold),
+        "fit_s": round(fit_s, 1),
+    }
+    print(
+        f"{dataset} {name}: auc={row['roc_auc']:.4f} cold={row['auc_cold']:.4f}",
+        file=sys.stderr,
+        flush=True,
+    )
+    return row
 
 
 def main(argv=None):
@@ -136,8 +215,27 @@ def main(argv=None):
         default=["frozen", "lora"],
         help="modes whose text vectors also feed the CLI's LightGBM pipeline",
     )
+    parser.add_argument(
+        "--bag",
+        type=int,
+        default=4,
+        help="seeds of the bagged lightgbm+lm-frozen+dropout row (needs the frozen mode; "
+        "0: no such row)",
+    )
+    parser.add_argument(
+        "--models",
+        nargs="+",
+        default=["*"],
+        help="rows to run, as shell patterns on the row names (e.g. 'lm-two-tower frozen' "
+        "'lightgbm+lm-frozen*'); a two-tower model is fitted when one of its rows is chosen",
+    )
     parser.add_argument("--output", default="bench_finetune")
     args = parser.parse_args(argv)
+
+    def wanted(name):
+        return any(fnmatch.fnmatchcase(name, p) for p in args.models)
+
+    bag_name = f"lightgbm+lm-frozen+dropout bag{args.bag}"
     if "ml-100k" in args.datasets and not os.environ.get("SKLEARN_RECSYS_DATA"):
         parser.error("ml-100k needs SKLEARN_RECSYS_DATA (folder with ml-100k)")
 
@@ -153,8 +251,9 @@ def main(argv=None):
             )
             X_tr, y_tr = X_tr.iloc[keep], y_tr.iloc[keep]
         cols = ["user_id", "item_id"]
-        for mode in args.modes:
-            model = LMTwoTowerClassifier(
+
+        def make_model(mode, seed, dataset=dataset, text_info=text_info):
+            return LMTwoTowerClassifier(
                 text_info,
                 TEXT_COLS[dataset],
                 fine_tune=mode,
@@ -163,8 +262,16 @@ def main(argv=None):
                 max_epochs=args.max_epochs,
                 n_jobs=args.n_jobs,
                 lm_lr=args.lm_lr,
-                random_state=args.random_state,
+                random_state=seed,
             )
+
+        for mode in args.modes:
+            lgbm_names = [f"lightgbm+lm-{mode}", f"lightgbm+lm-{mode}+dropout"]
+            with_lgbm = mode in args.lightgbm_with and any(map(wanted, lgbm_names))
+            with_bag = mode == "frozen" and args.bag > 0 and wanted(bag_name)
+            if not (wanted(f"lm-two-tower {mode}") or with_lgbm or with_bag):
+                continue
+            model = make_model(mode, args.random_state)
             t0 = time.perf_counter()
             model.fit(X_tr[cols], y_tr)
             fit_s = time.perf_counter() - t0
@@ -183,8 +290,10 @@ def main(argv=None):
                 "predict_s": round(predict_s, 2),
                 "train_rows": len(X_tr),
             }
-            rows.append(row)
-            if mode in args.lightgbm_with:
+            if wanted(row["model"]):
+                rows.append(row)
+            scores = {}
+            if with_lgbm:
                 rows += lightgbm_rows(
                     model,
                     mode,
@@ -197,6 +306,27 @@ def main(argv=None):
                     user_info,
                     cold,
                     args.random_state,
+                    wanted,
+                    scores,
+                )
+            if with_bag:
+                rows.append(
+                    bagged_row(
+                        model,
+                        fit_s,
+                        scores.get("lightgbm+lm-frozen+dropout"),
+                        lambda seed: make_model("frozen", seed),
+                        args.bag,
+                        dataset,
+                        X_tr,
+                        X_te,
+                        y_tr,
+                        y_te,
+                        side,
+                        user_info,
+                        cold,
+                        args.random_state,
+                    )
                 )
             print(
                 f"{dataset} {mode}: auc={row['roc_auc']:.4f} cold={row['auc_cold']:.4f} "
@@ -205,7 +335,8 @@ def main(argv=None):
                 flush=True,
             )
 
-    table = pd.DataFrame(reference_rows(args.datasets) + rows)
+    refs = [r for r in reference_rows(args.datasets) if wanted(r["model"])]
+    table = pd.DataFrame(refs + rows)
     cols = [
         "dataset",
         "model",
@@ -238,6 +369,8 @@ def main(argv=None):
         "max_length": args.max_length,
         "batch_size": args.batch_size,
         "lm_lr": args.lm_lr,
+        "bag": args.bag,
+        "models": args.models,
         "n_interactions_synthetic": args.n_interactions,
         "random_state": args.random_state,
         "protocol": "cold-item",
