@@ -27,6 +27,8 @@ True
 from . import _strategies  # noqa: F401  (registers the built-in strategies)
 from ._data import (
     DATASETS,
+    LGBM_BOOSTED_EVENTS,
+    LGBM_FOREST_EVENTS,
     LGBM_PARAMS,
     LGBM_PARAMS_EVENTS,
     BenchmarkData,
@@ -55,6 +57,8 @@ from ._strategies import featurizer, featurizer_steps, oversampling_ratio
 
 __all__ = [
     "DATASETS",
+    "LGBM_BOOSTED_EVENTS",
+    "LGBM_FOREST_EVENTS",
     "LGBM_PARAMS",
     "LGBM_PARAMS_EVENTS",
     "STRATEGIES",

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from sklearn.ensemble import VotingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from ..dummy import PopularityRecommender
 from ..features import BehaviorHistoryFeaturizer, InteractionFeaturizer
+from ._data import LGBM_BOOSTED_EVENTS, LGBM_FOREST_EVENTS
 from ._registry import STRATEGIES, NotApplicable, register_strategy
 
 __all__ = ["featurizer", "featurizer_steps", "oversampling_ratio"]
@@ -59,17 +61,25 @@ def featurizer(data, **params):
 
 @register_strategy(
     "lightgbm",
-    "InteractionFeaturizer + LightGBM (the baseline; on conversion "
-    "logs the behaviour history first)",
+    "InteractionFeaturizer + LightGBM (the baseline; on conversion logs the behaviour "
+    "history first, and boosted trees averaged with a LightGBM random forest)",
     default=True,
 )
 def _lightgbm(data):
     from lightgbm import LGBMClassifier
 
-    return make_pipeline(
-        *featurizer_steps(data),
-        LGBMClassifier(**data.lgbm_params),
-    ).set_output(transform="pandas")
+    if data.events is None:
+        model = LGBMClassifier(**data.lgbm_params)
+    else:  # conversion logs: few positives; the forest's deeper trees rank the top better
+        seed = {"random_state": data.random_state}
+        model = VotingClassifier(
+            [
+                ("boosted", LGBMClassifier(**LGBM_BOOSTED_EVENTS, **seed)),
+                ("forest", LGBMClassifier(**LGBM_FOREST_EVENTS, **seed)),
+            ],
+            voting="soft",
+        )
+    return make_pipeline(*featurizer_steps(data), model).set_output(transform="pandas")
 
 
 @register_strategy(
@@ -280,8 +290,9 @@ def _resampled(data, sampler, *, before_features=False):
     """featurizer -> sampler -> LightGBM (samplers act in fit only, as imblearn's Pipeline does);
     ``before_features`` puts an interaction-level sampler ahead of the featurizer."""
     from imblearn.pipeline import make_pipeline as imb_pipeline
+    from lightgbm import LGBMClassifier
 
-    lgbm = STRATEGIES["lightgbm"].factory(data).steps[-1][1]
+    lgbm = LGBMClassifier(**data.lgbm_params)  # the baseline's boosted trees alone
     features = featurizer_steps(data)
     steps = [*features[:-1], sampler, features[-1]] if before_features else [*features, sampler]
     return imb_pipeline(*steps, lgbm).set_output(transform="pandas")
