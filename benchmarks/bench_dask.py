@@ -128,7 +128,9 @@ def sampling_strategy(args, n_rows):
     if args.sampling_strategy == "none":
         return None
     if args.sampling_strategy == "auto":
-        return 0.1 if n_rows >= 20_000_000 else None
+        # past 20 M rows: 1 positive to 4 negatives kept (the rest weighted back), so that the
+        # training rows of 100 M fit two 6 GiB LightGBM workers
+        return 0.25 if n_rows >= 20_000_000 else None
     return float(args.sampling_strategy)
 
 
@@ -149,9 +151,16 @@ def run_dask(n_rows, args, workdir):
     data_dir = Path(workdir) / f"interactions-{n_rows}"
     with PeakMemory() as mem:
         t0 = time.perf_counter()
-        write_interactions(
-            data_dir, n_rows, chunk_size=args.chunk_size, overwrite=True, **generator_params(n_rows)
-        )
+        if args.reuse_data and (data_dir / "dataset.json").is_file():
+            progress(f"reusing the log in {data_dir} (generation not timed)")
+        else:
+            write_interactions(
+                data_dir,
+                n_rows,
+                chunk_size=args.chunk_size,
+                overwrite=True,
+                **generator_params(n_rows),
+            )
         out["generate_s"] = round(time.perf_counter() - t0, 1)
         progress(f"{n_rows:,} rows written in {out['generate_s']} s")
         with (
@@ -193,7 +202,7 @@ def run_dask(n_rows, args, workdir):
                 pickle.dump(feat.to_pandas(), f)
     out["total_s"] = round(sum(v for k, v in out.items() if k.endswith("_s")), 1)
     out["peak_memory_gib"] = mem.gib
-    if not args.keep_data:
+    if not (args.keep_data or args.reuse_data):
         shutil.rmtree(data_dir, ignore_errors=True)
     return out
 
@@ -280,6 +289,12 @@ def main(argv=None):
     parser.add_argument("--chunk-size", type=int, default=1_000_000)
     parser.add_argument("--workdir", default=None, help="folder for the Parquet data sets")
     parser.add_argument("--keep-data", action="store_true")
+    parser.add_argument(
+        "--reuse-data",
+        action="store_true",
+        help="use the Parquet log of --workdir if it is there (its generation time is not "
+        "re-measured; implies --keep-data)",
+    )
     parser.add_argument("--one", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one:
@@ -360,7 +375,8 @@ def _forwarded(args):
         str(args.n_estimators),
         "--chunk-size",
         str(args.chunk_size),
-        *(["--keep-data"] if args.keep_data else []),
+        *(["--keep-data"] if args.keep_data or args.reuse_data else []),
+        *(["--reuse-data"] if args.reuse_data else []),
     ]
 
 

@@ -10,6 +10,11 @@
   (class weights, focal loss) trained through ``lightgbm.dask``, with negative down-sampling
   per partition; :func:`classification_scores`: ROC-AUC, average precision and log loss from
   partition-wise histograms.
+- :class:`BehaviorHistoryFeaturizer`: the point-in-time behaviour history of
+  :class:`sklearn_recsys.features.BehaviorHistoryFeaturizer`, by shuffles of the log by user,
+  item and category; :func:`read_taobao` reads the Taobao CSV (the full 100 M rows) by blocks.
+- :class:`DaskLGBMRanker`: :class:`~sklearn_recsys.boosting.GroupedLGBMRanker` trained through
+  ``lightgbm.dask`` (each query in one partition).
 
 Needs the ``[distributed]`` extra (``dask[distributed]``).
 """

@@ -45,6 +45,19 @@ def check_dask_input(X, y=None, sample_weight=None):
             )
 
 
+def record_output(est, transform):
+    """``set_output`` of the Dask featurizers: record ``transform`` ("default", "pandas" or
+    None); their outputs are frames whatever it is."""
+    if transform is not None:
+        if transform not in ("default", "pandas"):
+            raise ValueError(f"transform must be 'default', 'pandas' or None; got {transform!r}.")
+        est._sklearn_output_config = {
+            **getattr(est, "_sklearn_output_config", {}),
+            "transform": transform,
+        }
+    return est
+
+
 def broadcast(obj):
     """``obj`` as one task of a Dask graph: computed once, shipped to each worker that needs it
     (not embedded in every task that uses it)."""

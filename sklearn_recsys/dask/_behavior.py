@@ -30,7 +30,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .._contract import check_interactions, plain_ids
 from ..features import BehaviorHistoryFeaturizer as _PandasFeaturizer
 from ..features._behavior import _KEYS, _as_seconds, _seconds, _window_label
-from ._base import broadcast, is_dask_frame, map_reduce
+from ._base import broadcast, is_dask_frame, map_reduce, record_output
 
 __all__ = ["BehaviorHistoryFeaturizer"]
 
@@ -241,14 +241,7 @@ def _assemble(X, *parts, est, families):
                 hits = out[:, column[f"{key}_{est.target}"]].astype(np.float64)
                 n = out[:, column[f"{key}_events"]].astype(np.float64)
                 out[:, column[f"{key}_conversion"]] = (hits + est.smooth * prior) / (n + est.smooth)
-    if est.current_behaviors_:
-        current = pd.Categorical(
-            X[est.behavior_col].astype(str), categories=est.current_behaviors_
-        ).codes
-        for j, b in enumerate(est.current_behaviors_):
-            out[:, column[f"current_{b}"]] = current == j
-    history = pd.DataFrame(out, columns=names, index=X.index, copy=False)
-    return pd.concat([X, history], axis=1)
+    return est._with_history(X, out, column)
 
 
 class BehaviorHistoryFeaturizer(_PandasFeaturizer, auto_wrap_output_keys=None):
@@ -579,13 +572,4 @@ feature_names_in_, n_features_in_
         -------
         self : BehaviorHistoryFeaturizer
         """
-        if transform is not None:
-            if transform not in ("default", "pandas"):
-                raise ValueError(
-                    f"transform must be 'default', 'pandas' or None; got {transform!r}."
-                )
-            self._sklearn_output_config = {
-                **getattr(self, "_sklearn_output_config", {}),
-                "transform": transform,
-            }
-        return self
+        return record_output(self, transform)

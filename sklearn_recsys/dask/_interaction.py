@@ -26,6 +26,7 @@ from ._base import (
     key_stats,
     map_reduce,
     merge_key_stats,
+    record_output,
     split_sorted,
 )
 
@@ -289,16 +290,7 @@ skipped_side_columns_, cold_items_, feature_names_out_, n_features_in_, feature_
         -------
         self : InteractionFeaturizer
         """
-        if transform is not None:
-            if transform not in ("default", "pandas"):
-                raise ValueError(
-                    f"transform must be 'default', 'pandas' or None; got {transform!r}."
-                )
-            self._sklearn_output_config = {
-                **getattr(self, "_sklearn_output_config", {}),
-                "transform": transform,
-            }
-        return self
+        return record_output(self, transform)
 
     # ------------------------------------------------------------------ fit
     @_fit_context(prefer_skip_nested_validation=True)

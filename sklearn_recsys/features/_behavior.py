@@ -436,13 +436,18 @@ class BehaviorHistoryFeaturizer(TransformerMixin, BaseEstimator):
                 out[:, column[name]] = out[:, column[f"{num}_events"]] / np.maximum(
                     out[:, column[f"{den}_events"]], 1
                 )
+        return self._with_history(X, out, column)
+
+    def _with_history(self, X, out, column):
+        """``X`` with the history columns ``out`` (``column``: name -> position) and the
+        row's own behaviour (``current_<b>``) appended."""
         if self.current_behaviors_:
             current = pd.Categorical(
                 X[self.behavior_col].astype(str), categories=self.current_behaviors_
             ).codes
             for j, b in enumerate(self.current_behaviors_):
                 out[:, column[f"current_{b}"]] = current == j
-        history = pd.DataFrame(out, columns=names, index=X.index, copy=False)
+        history = pd.DataFrame(out, columns=self.history_names_, index=X.index, copy=False)
         return pd.concat([X, history], axis=1)
 
     def get_feature_names_out(self, input_features=None):
