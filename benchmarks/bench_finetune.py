@@ -112,20 +112,24 @@ def lightgbm_rows(
         fit_s = time.perf_counter() - t0
         score = pipe.predict_proba(Xa_te)[:, 1]
         scores[name] = (score, fit_s)
-        out.append(
-            {
-                "dataset": dataset,
-                "model": name,
-                **evaluate(y_te, score, Xa_te, X_tr, cold),
-                "fit_s": round(fit_s, 1),
-            }
-        )
-        print(
-            f"{dataset} {name}: auc={out[-1]['roc_auc']:.4f} cold={out[-1]['auc_cold']:.4f}",
-            file=sys.stderr,
-            flush=True,
-        )
+        out.append(result_row(dataset, name, y_te, score, Xa_te, X_tr, cold, fit_s))
     return out
+
+
+def result_row(dataset, name, y_te, score, X_te, X_tr, cold, fit_s):
+    """One row of the results table (the metrics of ``evaluate``), logged on stderr."""
+    row = {
+        "dataset": dataset,
+        "model": name,
+        **evaluate(y_te, score, X_te, X_tr, cold),
+        "fit_s": round(fit_s, 1),
+    }
+    print(
+        f"{dataset} {name}: auc={row['roc_auc']:.4f} cold={row['auc_cold']:.4f}",
+        file=sys.stderr,
+        flush=True,
+    )
+    return row
 
 
 def bagged_row(
@@ -171,18 +175,7 @@ def bagged_row(
         scores.append(pipe.predict_proba(Xa_te)[:, 1])
         fit_s += time.perf_counter() - t0 + (first_fit_s if b == 0 else 0.0)
         print(f"{dataset} {name}: member {b} done", file=sys.stderr, flush=True)
-    row = {
-        "dataset": dataset,
-        "model": name,
-        **evaluate(y_te, np.mean(scores, axis=0), X_te, X_tr, cold),
-        "fit_s": round(fit_s, 1),
-    }
-    print(
-        f"{dataset} {name}: auc={row['roc_auc']:.4f} cold={row['auc_cold']:.4f}",
-        file=sys.stderr,
-        flush=True,
-    )
-    return row
+    return result_row(dataset, name, y_te, np.mean(scores, axis=0), X_te, X_tr, cold, fit_s)
 
 
 def main(argv=None):

@@ -69,16 +69,20 @@ def _key_hash(ids):
 
 
 # ---------------------------------------------------------------------------- partition kernels
-def _prepare_rows(X, cols, partition_info=None):
-    out = X[cols].copy()
+def _numbered_copy(part, cols, number_col, partition_info):
+    """``part[cols]`` with a fresh index and each row's global number in ``number_col``."""
+    out = part[cols].copy()
     out.index = pd.RangeIndex(len(out))
-    out[_ORDER] = _numbered(X, partition_info)
+    out[number_col] = _numbered(part, partition_info)
     return out
 
 
+def _prepare_rows(X, cols, partition_info=None):
+    return _numbered_copy(X, cols, _ORDER, partition_info)
+
+
 def _prepare_events(events, cols, behavior_col, behavior_dtype, partition_info=None):
-    out = events[cols].copy()
-    out.index = pd.RangeIndex(len(out))
+    out = _numbered_copy(events, cols, _EVENT, partition_info)
     behavior = out[behavior_col]
     if not isinstance(behavior.dtype, pd.CategoricalDtype) or not behavior.dtype == behavior_dtype:
         # the log's levels in every partition: the pandas featurizer's columns and codes
@@ -86,7 +90,6 @@ def _prepare_events(events, cols, behavior_col, behavior_dtype, partition_info=N
             behavior.astype(object) if isinstance(behavior.dtype, pd.CategoricalDtype) else behavior
         )
         out[behavior_col] = pd.Categorical(values, dtype=behavior_dtype)
-    out[_EVENT] = _numbered(events, partition_info)
     return out
 
 

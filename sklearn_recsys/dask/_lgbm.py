@@ -206,14 +206,7 @@ class DaskLGBMClassifier(ClassifierMixin, BaseEstimator):
         """
         from lightgbm.dask import DaskLGBMClassifier as _Trainer
 
-        client = _client()
-        if not is_dask_frame(X):
-            if sample_weight is not None:
-                raise TypeError("sample_weight needs a dask X (a dask Series split like X).")
-            X, y = as_dask_frame(X, y)
-        check_dask_input(X, y, sample_weight)
-        est = ImbalancedLGBMClassifier() if self.estimator is None else self.estimator
-        est = self.estimator_ = _checked_clone(est)
+        client, X, y, est = _fit_inputs(self, X, y, sample_weight, ImbalancedLGBMClassifier)
         focal = isinstance(est, FocalLGBMClassifier)
         settings = {}
         for old, new in est._aliases:  # the deprecated names warn as in the pandas fit
@@ -453,10 +446,8 @@ def _grade_weights(class_weight, grades, counts):
     ``compute_class_weight`` (which LightGBM calls on the whole label)."""
     if class_weight is None:
         return None
-    if isinstance(class_weight, str):  # "balanced"
-        weights = counts.sum() / (len(grades) * counts)
-    else:
-        weights = compute_class_weight(class_weight, classes=grades, y=grades)
+    # one row per grade weighted by its total: the weights of the whole label
+    weights = compute_class_weight(class_weight, classes=grades, y=grades, sample_weight=counts)
     return {int(g): float(v) for g, v in zip(grades, weights)}
 
 
@@ -575,14 +566,7 @@ class DaskLGBMRanker(BaseEstimator):
         """
         from lightgbm.dask import DaskLGBMRanker as _Trainer
 
-        client = _client("DaskLGBMRanker")
-        if not is_dask_frame(X):
-            if sample_weight is not None:
-                raise TypeError("sample_weight needs a dask X (a dask Series split like X).")
-            X, y = as_dask_frame(X, y)
-        check_dask_input(X, y, sample_weight)
-        est = GroupedLGBMRanker() if self.estimator is None else self.estimator
-        est = self.estimator_ = _checked_clone(est)
+        client, X, y, est = _fit_inputs(self, X, y, sample_weight, GroupedLGBMRanker)
         params = est._lgbm_params()
         meta = X._meta
         validate_data(self, meta, reset=True, skip_check_array=True)
@@ -718,6 +702,20 @@ class DaskLGBMRanker(BaseEstimator):
         tags.input_tags.categorical = True
         tags.input_tags.string = True
         return tags
+
+
+def _fit_inputs(model, X, y, sample_weight, default):
+    """The start of every Dask fit: the client, ``X`` / ``y`` as Dask collections split alike,
+    and ``model.estimator_`` (a validated clone of ``model.estimator``, or ``default()``)."""
+    client = _client(type(model).__name__)
+    if not is_dask_frame(X):
+        if sample_weight is not None:
+            raise TypeError("sample_weight needs a dask X (a dask Series split like X).")
+        X, y = as_dask_frame(X, y)
+    check_dask_input(X, y, sample_weight)
+    est = default() if model.estimator is None else model.estimator
+    model.estimator_ = _checked_clone(est)
+    return client, X, y, model.estimator_
 
 
 def _client(name="DaskLGBMClassifier"):
