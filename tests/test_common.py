@@ -31,7 +31,7 @@ from sklearn_recsys.boosting import (
 )
 from sklearn_recsys.dummy import PopularityRecommender
 from sklearn_recsys.ensemble import SelfPacedEnsembleClassifier
-from sklearn_recsys.features import InteractionFeaturizer
+from sklearn_recsys.features import InteractionFeaturizer, LabelHistoryFeaturizer
 from sklearn_recsys.model_selection import OptunaSearchCV
 from sklearn_recsys.neural import MultiTaskClassifier, NeuralClassifier
 from sklearn_recsys.rerank import (
@@ -70,6 +70,7 @@ _NEURAL = {
 
 ESTIMATORS = [
     InteractionFeaturizer(user_col=0, item_col=1, time_col=None, cv=3, n_factors=2, random_state=0),
+    LabelHistoryFeaturizer(user_col=0, time_col=1),
     ImbalancedLGBMClassifier(**_LGBM),
     ImbalancedLGBMClassifier(class_weight=None, **_LGBM),
     FocalLGBMClassifier(**_LGBM),

@@ -24,7 +24,7 @@ from .._contract import (
     resolve_id_columns,
 )
 from ..utils import frame_input_tags
-from ._text import _AppendColumnsMixin
+from ._text import _AppendColumnsMixin, _numeric_labels
 
 __all__ = ["ContentAffinity"]
 
@@ -257,22 +257,12 @@ class ContentAffinity(_AppendColumnsMixin, TransformerMixin, BaseEstimator):
         return [f"{self.prefix}{name}" for name in _OUTPUTS]
 
     def _check_y(self, X, y):
-        if y is None:
-            raise ValueError(
-                "ContentAffinity needs y (the labels that say which items a user "
-                "liked); got y=None."
-            )
-        y = np.asarray(y)
-        if y.ndim != 1 or len(y) != len(X):
-            raise ValueError(
-                f"y must be 1-D with one label per row of X ({len(X)}); got shape {y.shape}."
-            )
-        try:
-            y = y.astype(np.float64)
-        except (TypeError, ValueError) as exc:
-            raise TypeError(f"y must be numeric (binary or graded); got dtype {y.dtype}.") from exc
-        if np.isnan(y).any():
-            raise ValueError("y has missing (NaN) labels.")
+        y = _numeric_labels(
+            y,
+            len(X),
+            owner="ContentAffinity",
+            purpose="the labels that say which items a user liked",
+        )
         return y >= self.positive_threshold
 
     def _output(self, X, affinity, distance, n_liked, unit, ok):

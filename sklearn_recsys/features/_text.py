@@ -126,6 +126,29 @@ def _quiet_transformers(quiet):
             tf_logging.enable_progress_bar()
 
 
+def _numeric_labels(y, n_rows, *, owner, purpose):
+    """``y`` as a float64 vector of ``n_rows`` finite labels, or a clear error.
+
+    ``owner`` names the estimator and ``purpose`` says what it needs the labels for.
+    """
+    if y is None:
+        raise ValueError(
+            f"{owner} requires y to be passed, but the target y is None (it needs y: {purpose})."
+        )
+    y = np.asarray(y)
+    if y.ndim != 1 or len(y) != n_rows:
+        raise ValueError(
+            f"y must be 1-D with one label per row of X ({n_rows}); got shape {y.shape}."
+        )
+    try:
+        y = y.astype(np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"y must be numeric (binary or graded); got dtype {y.dtype}.") from exc
+    if not np.isfinite(y).all():
+        raise ValueError("y holds NaN or infinite labels; every training row needs a label.")
+    return y
+
+
 class _AppendColumnsMixin:
     """Output names of a transformer that returns ``X`` followed by new columns.
 

@@ -232,7 +232,7 @@ def test_sklearn_conventions():
 @pytest.mark.parametrize(
     "kwargs, mutate, y, exc, match",
     [
-        ({}, lambda X: X, None, ValueError, "needs y"),
+        ({}, lambda X: X, None, ValueError, "requires y"),
         ({}, lambda X: X, [1, 0], ValueError, "y must be 1-D with one label per row"),
         ({"vector_cols": "emb_"}, lambda X: X, "ok", ValueError, "vector_cols='emb_' selects no"),
         (
