@@ -81,11 +81,11 @@ def _lm_state(model):
         import copy
 
         lm = copy.deepcopy(lm).merge_and_unload()
-    return lm.state_dict()
+    return {k: v.cpu() for k, v in lm.state_dict().items()}  # on the GPU when there is one
 
 
 def _text_vectors(model):
-    return model.net_.module_.text.encode_all().numpy()
+    return model.net_.module_.text.encode_all().cpu().numpy()
 
 
 def test_frozen_is_the_pretrained_encoder(data, fitted, pretrained):
@@ -140,7 +140,8 @@ def test_cold_items_are_scored_from_their_text(data, fitted):
     model = fitted["lora"]
     rows = model.item_index_.transform(cold)
     assert (rows > 0).all()  # in the catalogue, through item_info
-    assert not model.net_.module_.has_id[torch.as_tensor(rows)].any()  # but without an id
+    device = model.net_.module_.has_id.device  # the GPU when there is one
+    assert not model.net_.module_.has_id[torch.as_tensor(rows, device=device)].any()  # no id
     user = X["user_id"].iloc[0]
     Xc = pd.DataFrame({"user_id": user, "item_id": np.r_[cold, [10_000]]})
     scores = model.decision_function(Xc)
@@ -149,15 +150,15 @@ def test_cold_items_are_scored_from_their_text(data, fitted):
     # the cold score is the text part alone: u . MLP(t) + w . t + b_u + b
     module = model.net_.module_.eval()
     with torch.no_grad():
-        t = module.text.encode(torch.as_tensor(rows))
-        u = module.user_emb(torch.as_tensor(model.user_index_.transform([user])))
+        t = module.text.encode(torch.as_tensor(rows, device=device))
+        u = module.user_emb(torch.as_tensor(model.user_index_.transform([user]), device=device))
         expected = (
             (module.text_mlp(t) * u).sum(-1)
             + module.text_bias(t).squeeze(-1)
             + module.user_bias.weight[model.user_index_.transform([user])[0]]
             + module.bias
         )
-    np.testing.assert_allclose(scores[:4], expected.numpy(), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(scores[:4], expected.cpu().numpy(), rtol=1e-4, atol=1e-5)
     # an item outside the catalogue is the unknown (empty-text) item of every user
     assert model.item_index_.transform([10_000])[0] == 0
 
@@ -314,3 +315,23 @@ def test_old_name_positions_and_routed_parameters(data, fitted):
     assert [g["lr"] for g in model.net_.optimizer_.param_groups] == [1e-3, 0.5, model.lr]
     with pytest.raises(ValueError, match="module__item_dropout.*the parameter item_dropout"):
         LMTwoTowerClassifier(info, "title", module__item_dropout=0.5, **base).fit(X, y)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (CI has none)")
+def test_gpu_when_present(data, fitted):
+    import pickle
+
+    from sklearn.metrics import roc_auc_score
+
+    X, y, info, _ = data
+    gpu = fitted["lora"]  # device="auto"
+    assert next(gpu.net_.module_.parameters()).is_cuda
+    cpu = LMTwoTowerClassifier(info, "title", fine_tune="lora", device="cpu", **SMALL).fit(X, y)
+    assert not next(cpu.net_.module_.parameters()).is_cuda
+    for model in (gpu, cpu):
+        assert roc_auc_score(y, model.predict_proba(X)[:, 1]) > 0.7
+    again = LMTwoTowerClassifier(info, "title", fine_tune="lora", **SMALL).fit(X, y)
+    np.testing.assert_array_equal(again.predict_proba(X), gpu.predict_proba(X))  # deterministic
+    restored = pickle.loads(pickle.dumps(gpu))
+    np.testing.assert_allclose(restored.predict_proba(X), gpu.predict_proba(X), rtol=1e-6)
+    assert isinstance(gpu.item_embeddings(part="text"), pd.DataFrame)
