@@ -12,7 +12,9 @@ Two data sets, two protocols, four pipelines:
   ``lightgbm+text`` (PretrainedTextEncoder with a PCA + ContentAffinity in front of it), and
   both again with item dropout (``+dropout``: ``InteractionFeaturizer(cold_item_fraction=0.2)``,
   a fifth of the training items presented as cold so that LightGBM learns to score an item
-  from its content when its history is missing).
+  from its content when its history is missing); each again with ``+history``: a
+  ``LabelHistoryFeaturizer`` in front (the rates of the user's earlier training labels:
+  overall, last 10 and 20 rows, half-life 10 rows; ``--no-history`` leaves them out).
 
 Metrics on the test rows: ROC-AUC and PR-AUC (all rows, and the head / tail / cold item rows;
 head = the most popular training items that make up 80 % of the training rows), NDCG@10 per
@@ -20,6 +22,7 @@ user, tail recall@10. Also the embedding throughput (distinct item texts per sec
 loading excluded) on this machine.
 
     python benchmarks/bench_text.py [--datasets ml-100k synthetic] [--n-components 16]
+        [--no-history]
 
 Prints a table and writes ``benchmarks/results/bench_text.{json,md}`` (``--output`` renames).
 """
@@ -45,6 +48,7 @@ from sklearn.pipeline import make_pipeline
 
 from sklearn_recsys.benchmark import STRATEGIES, BenchmarkData
 from sklearn_recsys.datasets import label_loved, load_movielens, make_interactions
+from sklearn_recsys.features import LabelHistoryFeaturizer
 from sklearn_recsys.features._affinity import ContentAffinity
 from sklearn_recsys.features._text import PretrainedTextEncoder
 from sklearn_recsys.metrics import ndcg_at_k, popularity_buckets, tail_recall_at_k
@@ -95,6 +99,13 @@ def text_pipeline(data, text_info, text_cols, n_components, memory):
         ContentAffinity(random_state=data.random_state),
         *[step for _, step in base.steps],
     ).set_output(transform="pandas")
+
+
+def with_history(pipe):
+    """``pipe`` with a :class:`LabelHistoryFeaturizer` in front: each row gets the rates of its
+    user's earlier training labels (overall, last 10 / 20 rows, half-life 10 rows)."""
+    steps = [step for _, step in pipe.steps]
+    return make_pipeline(LabelHistoryFeaturizer(), *steps).set_output(transform="pandas")
 
 
 def _auc(y, s):
@@ -165,6 +176,11 @@ def main(argv=None):
         "pipelines (0: leave them out)",
     )
     parser.add_argument(
+        "--no-history",
+        action="store_true",
+        help="leave out the +history pipelines (LabelHistoryFeaturizer in front)",
+    )
+    parser.add_argument(
         "--output",
         default="bench_text",
         help="file stem under benchmarks/results/ (default: bench_text)",
@@ -197,6 +213,8 @@ def main(argv=None):
                     pipes["lightgbm+text+dropout"] = clone(pipes["lightgbm+text"]).set_params(
                         **drop
                     )
+                if not args.no_history:
+                    pipes.update({f"{k}+history": with_history(v) for k, v in list(pipes.items())})
                 for name, pipe in pipes.items():
                     t0 = time.perf_counter()
                     pipe.fit(X_tr, y_tr)

@@ -52,10 +52,12 @@ class LabelHistoryFeaturizer(_AppendColumnsMixin, TransformerMixin, BaseEstimato
     """Rates of each user's labels *before* the row's time: overall, recent and decayed.
 
     A user's taste drifts, and so does how generously they rate: the share of positives among
-    their last ten rows predicts the next label better than the share over their whole history
-    (on MovieLens-100k's test rows ROC-AUC 0.70 against 0.67, as the only feature). This
-    transformer appends, for each row (user ``u``, time ``t``), statistics of the labels of
-    ``u``'s **training rows with a time strictly before** ``t``:
+    their last rows can predict the next label better than the share over their whole history.
+    On MovieLens-100k's cold-item split these columns lift the LightGBM pipeline with text and
+    item dropout from ROC-AUC 0.705 to 0.729 on the cold items (``benchmarks/bench_text.py``);
+    on the synthetic log, whose users do not drift, they cost about 0.01. This transformer
+    appends, for each row (user ``u``, time ``t``), statistics of the labels of ``u``'s
+    **training rows with a time strictly before** ``t``:
 
     - ``{prefix}count``: how many there are;
     - ``{prefix}rate``: their mean label;
