@@ -7,12 +7,13 @@ rating 5; text = title + genres) and the synthetic generator (label ``purchase``
 title). Models: :class:`~sklearn_recsys.neural.LMTwoTowerClassifier` with
 ``fine_tune="frozen" | "last" | "lora" | "full"`` and the same settings otherwise, and the CLI's
 LightGBM pipeline with the text vectors of the frozen and the LoRA model as item columns
-(``lightgbm+lm-<mode>``, without and with item dropout), and that pipeline with item dropout
-bagged over ``--bag`` seeds (``lightgbm+lm-frozen+dropout bag<K>``: K frozen models, each with
-its own seed, each feeding its own LightGBM pipeline with its own seed; the K probabilities
-averaged). The frozen-encoder LightGBM pipeline of ``bench_text.py`` (``lightgbm+text``) is
-the reference, read from ``results/bench_text.json`` (run that benchmark first), not re-run
-here.
+(``lightgbm+lm-<mode>``, without and with item dropout, each without and with the user's label
+history in front: ``+history``, a ``LabelHistoryFeaturizer``), and the pipelines with item
+dropout bagged over ``--bag`` seeds (``lightgbm+lm-frozen+dropout[+history] bag<K>``: K frozen
+models, each with its own seed, each feeding its own LightGBM pipeline with its own seed; the
+K probabilities averaged). The frozen-encoder LightGBM pipelines of ``bench_text.py``
+(``lightgbm+text[+dropout][+history]``) are the reference, read from
+``results/bench_text.json`` (run that benchmark first), not re-run here.
 
 Reported: ROC-AUC / PR-AUC (all, head, tail, cold rows), NDCG@10, tail recall@10, trainable
 language-model weights, seconds per epoch (``n_jobs`` torch threads, CPU unless a GPU is
@@ -44,7 +45,7 @@ import torch
 from sklearn.base import clone
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_text import RESULTS, TEXT_COLS, _markdown, evaluate, load, split
+from bench_text import RESULTS, TEXT_COLS, _markdown, evaluate, load, split, with_history
 
 from sklearn_recsys.benchmark import STRATEGIES, BenchmarkData
 from sklearn_recsys.neural import LMTwoTowerClassifier
@@ -63,7 +64,7 @@ def reference_rows(datasets):
         if (
             r["dataset"] in datasets
             and r["protocol"] == "cold-item"
-            and r["pipeline"] in ("lightgbm+text", "lightgbm+text+dropout")
+            and r["pipeline"].startswith("lightgbm+text")
         ):
             out.append({**r, "model": f"{r['pipeline']} (bench_text)"})
     return out
@@ -81,7 +82,8 @@ def with_vectors(X, emb):
 def lightgbm_pipes(model, mode, dataset, X_tr, X_te, y_tr, side, user_info, seed):
     """``(pipelines, X_tr, X_te)``: the CLI's LightGBM pipeline with the model's text vectors
     (``part="text"``) as columns, without and with item dropout (``cold_item_fraction=0.2``, as
-    in ``bench_text.py``), and the rows with those columns."""
+    in ``bench_text.py``), each again with the user's label history in front (``+history``,
+    ``bench_text.with_history``), and the rows with those columns."""
     emb = model.item_embeddings(part="text")
     Xa_tr, Xa_te = with_vectors(X_tr, emb), with_vectors(X_te, emb)
     data = BenchmarkData(dataset, Xa_tr, Xa_te, y_tr, None, side, user_info, seed)
@@ -92,6 +94,7 @@ def lightgbm_pipes(model, mode, dataset, X_tr, X_te, y_tr, side, user_info, seed
             interactionfeaturizer__cold_item_fraction=0.2
         ),
     }
+    pipes.update({f"{name}+history": with_history(pipe) for name, pipe in list(pipes.items())})
     return pipes, Xa_tr, Xa_te
 
 
@@ -132,10 +135,11 @@ def result_row(dataset, name, y_te, score, X_te, X_tr, cold, fit_s):
     return row
 
 
-def bagged_row(
+def bagged_rows(
+    names,
     first,
     first_fit_s,
-    first_score,
+    first_scores,
     make_model,
     n_bag,
     dataset,
@@ -148,34 +152,51 @@ def bagged_row(
     cold,
     seed,
 ):
-    """``lightgbm+lm-frozen+dropout`` bagged over ``n_bag`` seeds ``seed, seed + 1, ...``.
+    """The pipelines ``names`` of :func:`lightgbm_pipes` (frozen mode) bagged over ``n_bag``
+    seeds ``seed, seed + 1, ...``: one row ``"<name> bag<n_bag>"`` each.
 
     Member ``b`` is a frozen-mode model with ``random_state=seed + b`` (``make_model``) whose
-    text vectors feed the LightGBM pipeline with item dropout built with the seed ``seed + b``
-    (its dropout draw and LightGBM's row / column subsampling); the members' test
-    probabilities are averaged. Member 0 is ``first`` (the frozen model fitted already, in
-    ``first_fit_s`` seconds), with its pipeline's ``(score, fit_s)`` in ``first_score`` when
-    that row ran. ``fit_s`` is the sum over the members (two-tower fits included).
+    text vectors feed the pipelines built with the seed ``seed + b`` (their dropout draw and
+    LightGBM's row / column subsampling); the members' test probabilities are averaged. Member
+    0 is ``first`` (the frozen model fitted already, in ``first_fit_s`` seconds), whose
+    pipelines' ``(score, fit_s)`` are in ``first_scores`` when their rows ran. A row's ``fit_s``
+    is the sum over its members (two-tower fits included).
     """
     cols = ["user_id", "item_id"]
-    name = f"lightgbm+lm-frozen+dropout bag{n_bag}"
-    scores, fit_s = [], 0.0
+    scores = {name: [] for name in names}
+    fit_s = dict.fromkeys(names, 0.0)
     for b in range(n_bag):
-        if b == 0 and first_score is not None:
-            scores.append(first_score[0])
-            fit_s += first_fit_s + first_score[1]
+        todo = [n for n in names if not (b == 0 and n in first_scores)]
+        for name in set(names) - set(todo):
+            scores[name].append(first_scores[name][0])
+            fit_s[name] += first_fit_s + first_scores[name][1]
+        if not todo:
             continue
         t0 = time.perf_counter()
         model = first if b == 0 else make_model(seed + b).fit(X_tr[cols], y_tr)
+        model_s = first_fit_s if b == 0 else time.perf_counter() - t0
         pipes, Xa_tr, Xa_te = lightgbm_pipes(
             model, "frozen", dataset, X_tr, X_te, y_tr, side, user_info, seed + b
         )
-        pipe = pipes["lightgbm+lm-frozen+dropout"]
-        pipe.fit(Xa_tr, y_tr)
-        scores.append(pipe.predict_proba(Xa_te)[:, 1])
-        fit_s += time.perf_counter() - t0 + (first_fit_s if b == 0 else 0.0)
-        print(f"{dataset} {name}: member {b} done", file=sys.stderr, flush=True)
-    return result_row(dataset, name, y_te, np.mean(scores, axis=0), X_te, X_tr, cold, fit_s)
+        for name in todo:
+            t0 = time.perf_counter()
+            pipes[name].fit(Xa_tr, y_tr)
+            scores[name].append(pipes[name].predict_proba(Xa_te)[:, 1])
+            fit_s[name] += model_s + time.perf_counter() - t0
+        print(f"{dataset} bag{n_bag}: member {b} done", file=sys.stderr, flush=True)
+    return [
+        result_row(
+            dataset,
+            f"{name} bag{n_bag}",
+            y_te,
+            np.mean(scores[name], axis=0),
+            X_te,
+            X_tr,
+            cold,
+            fit_s[name],
+        )
+        for name in names
+    ]
 
 
 def main(argv=None):
@@ -228,7 +249,7 @@ def main(argv=None):
     def wanted(name):
         return any(fnmatch.fnmatchcase(name, p) for p in args.models)
 
-    bag_name = f"lightgbm+lm-frozen+dropout bag{args.bag}"
+    bagged = ["lightgbm+lm-frozen+dropout", "lightgbm+lm-frozen+dropout+history"]
     if "ml-100k" in args.datasets and not os.environ.get("SKLEARN_RECSYS_DATA"):
         parser.error("ml-100k needs SKLEARN_RECSYS_DATA (folder with ml-100k)")
 
@@ -259,9 +280,12 @@ def main(argv=None):
             )
 
         for mode in args.modes:
-            lgbm_names = [f"lightgbm+lm-{mode}", f"lightgbm+lm-{mode}+dropout"]
+            lgbm_names = [
+                f"lightgbm+lm-{mode}{d}{h}" for d in ("", "+dropout") for h in ("", "+history")
+            ]
             with_lgbm = mode in args.lightgbm_with and any(map(wanted, lgbm_names))
-            with_bag = mode == "frozen" and args.bag > 0 and wanted(bag_name)
+            bag_names = [n for n in bagged if wanted(f"{n} bag{args.bag}")]
+            with_bag = mode == "frozen" and args.bag > 0 and bag_names
             if not (wanted(f"lm-two-tower {mode}") or with_lgbm or with_bag):
                 continue
             model = make_model(mode, args.random_state)
@@ -303,23 +327,22 @@ def main(argv=None):
                     scores,
                 )
             if with_bag:
-                rows.append(
-                    bagged_row(
-                        model,
-                        fit_s,
-                        scores.get("lightgbm+lm-frozen+dropout"),
-                        lambda seed: make_model("frozen", seed),
-                        args.bag,
-                        dataset,
-                        X_tr,
-                        X_te,
-                        y_tr,
-                        y_te,
-                        side,
-                        user_info,
-                        cold,
-                        args.random_state,
-                    )
+                rows += bagged_rows(
+                    bag_names,
+                    model,
+                    fit_s,
+                    scores,
+                    lambda seed: make_model("frozen", seed),
+                    args.bag,
+                    dataset,
+                    X_tr,
+                    X_te,
+                    y_tr,
+                    y_te,
+                    side,
+                    user_info,
+                    cold,
+                    args.random_state,
                 )
             print(
                 f"{dataset} {mode}: auc={row['roc_auc']:.4f} cold={row['auc_cold']:.4f} "
