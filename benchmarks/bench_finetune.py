@@ -29,6 +29,7 @@ Prints a table and writes ``benchmarks/results/bench_finetune.{json,md}`` (``--o
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import fnmatch
 import json
 import os
@@ -79,14 +80,31 @@ def with_vectors(X, emb):
     )
 
 
-def lightgbm_pipes(model, mode, dataset, X_tr, X_te, y_tr, side, user_info, seed):
+@dataclasses.dataclass
+class Case:
+    """One data set's cold-item split, as every row of the benchmark needs it."""
+
+    dataset: str
+    X_tr: pd.DataFrame
+    X_te: pd.DataFrame
+    y_tr: pd.Series
+    y_te: pd.Series
+    side: pd.DataFrame
+    user_info: pd.DataFrame | None
+    cold: np.ndarray
+    seed: int
+
+
+def lightgbm_pipes(model, mode, case, seed):
     """``(pipelines, X_tr, X_te)``: the CLI's LightGBM pipeline with the model's text vectors
     (``part="text"``) as columns, without and with item dropout (``cold_item_fraction=0.2``, as
     in ``bench_text.py``), each again with the user's label history in front (``+history``,
-    ``bench_text.with_history``), and the rows with those columns."""
+    ``bench_text.with_history``), built with ``seed``, and the rows with those columns."""
     emb = model.item_embeddings(part="text")
-    Xa_tr, Xa_te = with_vectors(X_tr, emb), with_vectors(X_te, emb)
-    data = BenchmarkData(dataset, Xa_tr, Xa_te, y_tr, None, side, user_info, seed)
+    Xa_tr, Xa_te = with_vectors(case.X_tr, emb), with_vectors(case.X_te, emb)
+    data = BenchmarkData(
+        case.dataset, Xa_tr, Xa_te, case.y_tr, None, case.side, case.user_info, seed
+    )
     base = STRATEGIES["lightgbm"].factory(data)
     pipes = {
         f"lightgbm+lm-{mode}": base,
@@ -98,65 +116,45 @@ def lightgbm_pipes(model, mode, dataset, X_tr, X_te, y_tr, side, user_info, seed
     return pipes, Xa_tr, Xa_te
 
 
-def lightgbm_rows(
-    model, mode, dataset, X_tr, X_te, y_tr, y_te, side, user_info, cold, seed, wanted, scores
-):
-    """The rows of :func:`lightgbm_pipes` that ``wanted`` selects; their test scores are
-    stored in ``scores`` (name -> scores)."""
-    pipes, Xa_tr, Xa_te = lightgbm_pipes(
-        model, mode, dataset, X_tr, X_te, y_tr, side, user_info, seed
-    )
+def lightgbm_rows(model, mode, case, wanted, scores):
+    """The rows of :func:`lightgbm_pipes` that ``wanted`` selects; their test scores and fit
+    times are stored in ``scores`` (name -> ``(scores, fit_s)``)."""
+    pipes, Xa_tr, Xa_te = lightgbm_pipes(model, mode, case, case.seed)
     out = []
     for name, pipe in pipes.items():
         if not wanted(name):
             continue
         t0 = time.perf_counter()
-        pipe.fit(Xa_tr, y_tr)
+        pipe.fit(Xa_tr, case.y_tr)
         fit_s = time.perf_counter() - t0
         score = pipe.predict_proba(Xa_te)[:, 1]
         scores[name] = (score, fit_s)
-        out.append(result_row(dataset, name, y_te, score, Xa_te, X_tr, cold, fit_s))
+        out.append(result_row(case, name, score, fit_s))
     return out
 
 
-def result_row(dataset, name, y_te, score, X_te, X_tr, cold, fit_s):
+def result_row(case, name, score, fit_s):
     """One row of the results table (the metrics of ``evaluate``), logged on stderr."""
     row = {
-        "dataset": dataset,
+        "dataset": case.dataset,
         "model": name,
-        **evaluate(y_te, score, X_te, X_tr, cold),
+        **evaluate(case.y_te, score, case.X_te, case.X_tr, case.cold),
         "fit_s": round(fit_s, 1),
     }
     print(
-        f"{dataset} {name}: auc={row['roc_auc']:.4f} cold={row['auc_cold']:.4f}",
+        f"{case.dataset} {name}: auc={row['roc_auc']:.4f} cold={row['auc_cold']:.4f}",
         file=sys.stderr,
         flush=True,
     )
     return row
 
 
-def bagged_rows(
-    names,
-    first,
-    first_fit_s,
-    first_scores,
-    make_model,
-    n_bag,
-    dataset,
-    X_tr,
-    X_te,
-    y_tr,
-    y_te,
-    side,
-    user_info,
-    cold,
-    seed,
-):
+def bagged_rows(names, first, first_fit_s, first_scores, make_model, n_bag, case):
     """The pipelines ``names`` of :func:`lightgbm_pipes` (frozen mode) bagged over ``n_bag``
-    seeds ``seed, seed + 1, ...``: one row ``"<name> bag<n_bag>"`` each.
+    seeds ``case.seed, case.seed + 1, ...``: one row ``"<name> bag<n_bag>"`` each.
 
-    Member ``b`` is a frozen-mode model with ``random_state=seed + b`` (``make_model``) whose
-    text vectors feed the pipelines built with the seed ``seed + b`` (their dropout draw and
+    Member ``b`` is a frozen-mode model with ``random_state=case.seed + b`` (``make_model``)
+    whose text vectors feed the pipelines built with the same seed (their dropout draw and
     LightGBM's row / column subsampling); the members' test probabilities are averaged. Member
     0 is ``first`` (the frozen model fitted already, in ``first_fit_s`` seconds), whose
     pipelines' ``(score, fit_s)`` are in ``first_scores`` when their rows ran. A row's ``fit_s``
@@ -173,28 +171,17 @@ def bagged_rows(
         if not todo:
             continue
         t0 = time.perf_counter()
-        model = first if b == 0 else make_model(seed + b).fit(X_tr[cols], y_tr)
+        model = first if b == 0 else make_model(case.seed + b).fit(case.X_tr[cols], case.y_tr)
         model_s = first_fit_s if b == 0 else time.perf_counter() - t0
-        pipes, Xa_tr, Xa_te = lightgbm_pipes(
-            model, "frozen", dataset, X_tr, X_te, y_tr, side, user_info, seed + b
-        )
+        pipes, Xa_tr, Xa_te = lightgbm_pipes(model, "frozen", case, case.seed + b)
         for name in todo:
             t0 = time.perf_counter()
-            pipes[name].fit(Xa_tr, y_tr)
+            pipes[name].fit(Xa_tr, case.y_tr)
             scores[name].append(pipes[name].predict_proba(Xa_te)[:, 1])
             fit_s[name] += model_s + time.perf_counter() - t0
-        print(f"{dataset} bag{n_bag}: member {b} done", file=sys.stderr, flush=True)
+        print(f"{case.dataset} bag{n_bag}: member {b} done", file=sys.stderr, flush=True)
     return [
-        result_row(
-            dataset,
-            f"{name} bag{n_bag}",
-            y_te,
-            np.mean(scores[name], axis=0),
-            X_te,
-            X_tr,
-            cold,
-            fit_s[name],
-        )
+        result_row(case, f"{name} bag{n_bag}", np.mean(scores[name], axis=0), fit_s[name])
         for name in names
     ]
 
@@ -265,6 +252,7 @@ def main(argv=None):
             )
             X_tr, y_tr = X_tr.iloc[keep], y_tr.iloc[keep]
         cols = ["user_id", "item_id"]
+        case = Case(dataset, X_tr, X_te, y_tr, y_te, side, user_info, cold, args.random_state)
 
         def make_model(mode, seed, dataset=dataset, text_info=text_info):
             return LMTwoTowerClassifier(
@@ -311,21 +299,7 @@ def main(argv=None):
                 rows.append(row)
             scores = {}
             if with_lgbm:
-                rows += lightgbm_rows(
-                    model,
-                    mode,
-                    dataset,
-                    X_tr,
-                    X_te,
-                    y_tr,
-                    y_te,
-                    side,
-                    user_info,
-                    cold,
-                    args.random_state,
-                    wanted,
-                    scores,
-                )
+                rows += lightgbm_rows(model, mode, case, wanted, scores)
             if with_bag:
                 rows += bagged_rows(
                     bag_names,
@@ -334,15 +308,7 @@ def main(argv=None):
                     scores,
                     lambda seed: make_model("frozen", seed),
                     args.bag,
-                    dataset,
-                    X_tr,
-                    X_te,
-                    y_tr,
-                    y_te,
-                    side,
-                    user_info,
-                    cold,
-                    args.random_state,
+                    case,
                 )
             print(
                 f"{dataset} {mode}: auc={row['roc_auc']:.4f} cold={row['auc_cold']:.4f} "
