@@ -58,6 +58,12 @@ FACTORIES = {
         lambda **kw: _cls("features", "InteractionFeaturizer")(n_factors=2, random_state=0, **kw),
         "transform",
     ),
+    "LabelHistoryFeaturizer": (  # the log has no time column: its positions stand in
+        lambda **kw: _cls("features", "LabelHistoryFeaturizer")(
+            time_col="position", **{k: v for k, v in kw.items() if k == "user_col"}
+        ),
+        "transform",
+    ),
     "PopularityRecommender": (
         lambda **kw: _cls("dummy", "PopularityRecommender")(
             **{k: v for k, v in kw.items() if k == "item_col"}
