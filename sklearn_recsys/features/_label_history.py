@@ -235,7 +235,7 @@ class LabelHistoryFeaturizer(_AppendColumnsMixin, TransformerMixin, BaseEstimato
         self._starts = np.searchsorted(self._codes, np.arange(len(self.users_) + 1))
         ys = y[order]
         self._cumsum = np.concatenate([[0.0], np.cumsum(ys)])
-        # decayed running sums over all rows; a user's own part is recovered in _rates
+        # decayed running sums over all rows; transform subtracts what came before the user
         ones = np.ones_like(ys)
         self._decayed = {}
         for h in self.half_lives_:
