@@ -76,6 +76,15 @@ def _as_seconds(times):
     return times.to_numpy(dtype=np.float64)
 
 
+def _checked_seconds(times, name):
+    """A time column validated (numeric or datetime, no missing or infinite value) as float64
+    seconds; ``name`` names it in the errors."""
+    seconds = _as_seconds(check_time_column(times, name=name))
+    if not np.isfinite(seconds).all():
+        raise ValueError(f"{name} holds inf values.")
+    return seconds
+
+
 class BehaviorHistoryFeaturizer(TransformerMixin, BaseEstimator):
     """Point-in-time behaviour history of each row, computed from the whole event log.
 
@@ -234,10 +243,7 @@ class BehaviorHistoryFeaturizer(TransformerMixin, BaseEstimator):
             k: check_id_column(X[c], name=f"{k}_col={c!r} of {param}")
             for k, c in self._id_cols().items()
         }
-        times = check_time_column(X[self.time_col], name=f"time_col={self.time_col!r} of {param}")
-        seconds = _as_seconds(times)
-        if not np.isfinite(seconds).all():
-            raise ValueError(f"time_col={self.time_col!r} of {param} holds inf values.")
+        seconds = _checked_seconds(X[self.time_col], f"time_col={self.time_col!r} of {param}")
         return ids, seconds
 
     # ------------------------------------------------------------------ fit

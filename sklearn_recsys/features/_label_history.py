@@ -11,9 +11,9 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
-from .._contract import check_time_column, interaction_ids
+from .._contract import interaction_ids, sorted_id_index
 from ..utils import frame_input_tags
-from ._behavior import _as_seconds, _seconds
+from ._behavior import _checked_seconds, _seconds
 from ._text import _AppendColumnsMixin, _numeric_labels
 
 __all__ = ["LabelHistoryFeaturizer"]
@@ -31,14 +31,6 @@ def _positive_ints(values, name):
     if len(set(items)) != len(items):
         raise ValueError(f"{name} has repeated values: {values!r}.")
     return tuple(sorted(int(v) for v in items))
-
-
-def _time_values(times, name):
-    """Times as float64 seconds (datetimes since the epoch), validated."""
-    values = _as_seconds(check_time_column(times, name=name))
-    if not np.isfinite(values).all():
-        raise ValueError(f"{name} holds infinite timestamps.")
-    return values
 
 
 def _delay(value):
@@ -107,7 +99,7 @@ class LabelHistoryFeaturizer(_AppendColumnsMixin, TransformerMixin, BaseEstimato
     label_delay_ : float
         ``label_delay`` in the units of the times (seconds for datetimes).
     users_ : pandas.Index
-        Users with training rows, sorted.
+        Users with training rows, sorted (in order of appearance when ids cannot be sorted).
     n_features_in_ : int
         Number of columns of ``X`` seen in :meth:`fit`.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -192,7 +184,7 @@ class LabelHistoryFeaturizer(_AppendColumnsMixin, TransformerMixin, BaseEstimato
                     f"time_col={self.time_col!r} must hold numbers (e.g. Unix seconds); "
                     f"got {type(times.iloc[0]).__name__} values."
                 ) from exc
-        times = _time_values(times, name=f"time_col={self.time_col!r}")
+        times = _checked_seconds(times, f"time_col={self.time_col!r}")
         return frame, np.asarray(users), times
 
     def _new_columns(self):
@@ -227,7 +219,8 @@ class LabelHistoryFeaturizer(_AppendColumnsMixin, TransformerMixin, BaseEstimato
         y = _numeric_labels(
             y, len(frame), owner="LabelHistoryFeaturizer", purpose="the labels it summarises"
         )
-        codes, self.users_ = pd.factorize(pd.Series(users), sort=True)
+        self.users_ = sorted_id_index(users)
+        codes = self.users_.get_indexer(users)
         order = np.lexsort((np.arange(len(y)), times, codes))
         self.prior_ = float(y.mean())
         self._codes = codes[order].astype(np.int64)
